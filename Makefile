@@ -1,0 +1,32 @@
+# One task runner. `make run` = install + main job; `make test` = the test suite.
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export ANONYMIZED_TELEMETRY ?= False
+
+.PHONY: install run test lint typecheck bench clean
+
+$(BIN)/gdr: pyproject.toml requirements.lock
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip==25.3
+	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	touch $(BIN)/gdr
+
+install: $(BIN)/gdr
+
+run: install
+	$(BIN)/gdr run
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/retrieval.py && $(BIN)/python bench/triage.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,81 @@
+"""Shared pieces of the ``gdr`` command line: the Typer apps, error handling, output helpers.
+
+Command modules register on these apps; :mod:`assistant.cli.main` imports them all.
+Messages for users go to stderr in French; ``--json`` output is JSON Lines on stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from assistant.settings import Settings, get_settings
+from corpora.errors import GdrError
+from corpora.io import dump_json_line
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_HELP = {"help_option_names": ["-h", "--help"]}
+
+app = typer.Typer(
+    name="gdr",
+    help="GDR Santé : aide au tri des dossiers ANSM (AMM, AEC, pharmacovigilance) par niveau de risque, "
+    "avec précédents et référentiel cités.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings=_HELP,
+    rich_markup_mode=None,
+)
+corpora_app = typer.Typer(help="Corpus publics réels : conversion, statistiques, téléchargement.",
+                          no_args_is_help=True, context_settings=_HELP)
+index_app = typer.Typer(help="Index de recherche hybride (lexical + vectoriel).",
+                        no_args_is_help=True, context_settings=_HELP)
+eval_app = typer.Typer(help="Évaluations reproductibles (recherche, classifieur).",
+                       no_args_is_help=True, context_settings=_HELP)
+db_app = typer.Typer(help="Base de données : migrations, état.", no_args_is_help=True, context_settings=_HELP)
+schemas_app = typer.Typer(help="Schémas JSON des contrats (Dossier, Hit).", no_args_is_help=True,
+                          context_settings=_HELP)
+
+app.add_typer(corpora_app, name="corpora")
+app.add_typer(index_app, name="index")
+app.add_typer(eval_app, name="eval")
+app.add_typer(db_app, name="db")
+app.add_typer(schemas_app, name="schemas")
+
+
+def settings() -> Settings:
+    """Settings for this command invocation (built once per process call, never at import)."""
+    return get_settings()
+
+
+def err(message: str) -> None:
+    """Print a French message for the user on stderr."""
+    typer.echo(message, err=True)
+
+
+def out_json(obj: Any) -> None:
+    sys.stdout.write(dump_json_line(obj) + "\n")
+
+
+def user_errors(func: F) -> F:
+    """Turn domain errors into one French line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GdrError as exc:
+            err(f"Erreur : {exc.message}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err("Interrompu par l'utilisateur : les fichiers et index déjà écrits restent cohérents.")
+            raise typer.Exit(130) from None
+        except MemoryError:
+            err("Erreur : mémoire insuffisante pour traiter cette entrée.")
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Commands registered on the shared apps (see assistant.cli.common)."""

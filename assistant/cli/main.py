@@ -1,0 +1,30 @@
+"""Entry point of the ``gdr`` console script."""
+
+from __future__ import annotations
+
+import importlib
+
+from assistant.cli.common import app
+
+# Each module registers its commands on the shared apps when imported.
+_COMMAND_MODULES = (
+    "assistant.cli.corpora_cmd",
+    "assistant.cli.db_cmd",
+    "assistant.cli.index_cmd",
+    "assistant.cli.classifier_cmd",
+    "assistant.cli.run_cmd",
+)
+
+
+def build_app():  # type: ignore[no-untyped-def]
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name)
+    return app
+
+
+def main() -> None:
+    build_app()(prog_name="gdr")
+
+
+if __name__ == "__main__":
+    main()

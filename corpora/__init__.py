@@ -1,0 +1,1 @@
+"""GDR Santé: corpora."""

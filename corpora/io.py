@@ -1,0 +1,80 @@
+"""Small I/O helpers shared by loaders and commands: atomic writes, JSON Lines."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from corpora.errors import CorruptFile, InputError
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Write to a temporary file beside ``path`` and rename it into place on success.
+
+    On any exception the temporary file is removed: nothing half-written is left.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": "\n"}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def dump_json_line(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Any]) -> int:
+    """Atomically write ``rows`` as JSON Lines; return the number of lines."""
+    n = 0
+    with atomic_writer(path) as fh:
+        for row in rows:
+            fh.write(dump_json_line(row))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
+    """Yield ``(line_number, object, error)`` for each non-blank line of a JSON Lines file.
+
+    A malformed line yields ``(n, None, message)`` so the caller can report it and go on.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"Fichier introuvable : {p}")
+    try:
+        fh = p.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Impossible d'ouvrir {p} : {exc.strerror}") from exc
+    with fh:
+        try:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield n, None, f"JSON invalide ({exc.msg}, colonne {exc.colno})"
+                    continue
+                if not isinstance(obj, dict):
+                    yield n, None, "la ligne n'est pas un objet JSON"
+                    continue
+                yield n, obj, None
+        except UnicodeDecodeError as exc:
+            raise CorruptFile(f"{p} n'est pas encodé en UTF-8 (octet invalide en position {exc.start}).") from exc
