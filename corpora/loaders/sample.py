@@ -1,0 +1,138 @@
+"""Loader of the bundled fictitious sample (``corpora/sample/dossiers.jsonl``).
+
+Every line is a dossier in the exact format of ``gdr corpora convert`` with its recorded
+``outcome`` (see ``corpora/sample/README.md``). Malformed or invalid lines are counted in
+the :class:`LoadReport` with a French reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from corpora.io import iter_jsonl
+from corpora.loaders.base import LoadReport
+from corpora.model import Document, Record, record_from_json
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample" / "dossiers.jsonl"
+
+# ICH E2A seriousness criteria among the PV outcome keys.
+_SERIOUS_KEYS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
+                 "congenital_anomaly")
+_OUTCOME_FLAGS = (*_SERIOUS_KEYS, "er_visit", "recovered", "additional_monitoring", "conditional_approval",
+                  "exceptional_circumstances")
+_FIELD_FLAGS = ("generic", "biosimilar", "orphan", "atmp", "accelerated_assessment", "prime",
+                "new_active_substance", "first_in_human", "dose_escalation", "placebo", "low_intervention",
+                "randomised", "blinded", "pregnant")
+_FIELD_TEXTS = ("procedure", "application_type", "phase", "therapeutic_area", "sponsor")
+
+
+def fold(text: str) -> str:
+    """Lowercase, accent-stripped form used for metadata matching (``"Lévothyroxine"`` → ``"levothyroxine"``)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
+
+
+def bar_join(values: Sequence[str] | None, *, folded: bool = False) -> str:
+    """``"|a|b|"`` (scalar metadata a substring test ``"|a|"`` can match); ``""`` when empty."""
+    items = []
+    for value in values or []:
+        if value and value.strip():
+            item = value.replace("|", "/").strip()
+            items.append(fold(item) if folded else item)
+    return "|" + "|".join(items) + "|" if items else ""
+
+
+def iter_sample_records(path: Path | None = None, report: LoadReport | None = None) -> Iterator[Record]:
+    """Stream the sample's records (default: the bundled file); bad lines are counted and skipped."""
+    source = Path(path) if path is not None else SAMPLE_PATH
+    report = report if report is not None else LoadReport(source="sample")
+    report.add_file(source)
+    for _line, obj, error in iter_jsonl(source):
+        if obj is None:
+            report.skip(f"ligne illisible ({error})")
+            continue
+        try:
+            record = record_from_json(obj)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "ligne"
+            report.skip(f"dossier invalide ({where})")
+            continue
+        report.ok()
+        yield record
+    report.finish()
+
+
+def _substances(record: Record) -> list[str]:
+    fields = record.dossier.fields
+    names: list[str] = list(fields.substances or [])
+    for product in fields.products or []:
+        names.extend(product.substances or [])
+    seen: dict[str, None] = {}
+    for name in names:
+        seen.setdefault(name, None)
+    return list(seen)
+
+
+def sample_record_to_document(record: Record) -> Document:
+    """A sample dossier as a retrieval ``Document`` (kind ``case``).
+
+    Metadata are Chroma-compatible scalars (``None`` left out): ``type``, ``substances``
+    (``"|a|b|"`` lowercase, accent-stripped), ``atc_codes``, ``vaccine_types``, ``population``,
+    the main boolean flags of the fields, ``risk_level`` and ``processing_mode`` (recorded outcome),
+    the outcome flags and ``serious`` for PV. ``outcome`` is the record's outcome dict.
+    """
+    d = record.dossier
+    f = d.fields
+    outcome: dict[str, Any] = dict(record.outcome or {})
+    meta: dict[str, Any] = {
+        "type": d.type,
+        "language": d.language,
+        "substances": bar_join(_substances(record), folded=True),
+        "atc_codes": bar_join(f.atc_codes),
+        "vaccine_types": bar_join(f.vaccine_types),
+        "population": bar_join(f.population),
+    }
+    if d.received_at:
+        meta["year"] = d.received_at.year
+        meta["received_at"] = d.received_at.isoformat()
+    if f.patient_age is not None:
+        meta["age"] = float(f.patient_age)
+    if f.patient_sex:
+        meta["sex"] = f.patient_sex
+    if f.onset_days is not None:
+        meta["onset_days"] = float(f.onset_days)
+    for key in _FIELD_FLAGS:
+        value = getattr(f, key)
+        if isinstance(value, bool):
+            meta[key] = value
+    for key in _FIELD_TEXTS:
+        value = getattr(f, key)
+        if value:
+            meta[key] = value
+    for key in _OUTCOME_FLAGS:
+        value = outcome.get(key)
+        if isinstance(value, bool):
+            meta[key] = value
+    for key in ("risk_level", "processing_mode", "authorisation_status", "status"):
+        value = outcome.get(key)
+        if isinstance(value, str) and value:
+            meta[key] = value
+    if d.type == "pv":
+        meta["serious"] = any(outcome.get(k) is True for k in _SERIOUS_KEYS)
+    return Document(
+        id=d.id,
+        source=d.source,
+        kind="case",
+        title=d.title,
+        text=d.text or d.title,
+        metadata=meta,
+        language=d.language,
+        received_at=d.received_at,
+        outcome=record.outcome,
+    )
