@@ -1,0 +1,145 @@
+"""Corpus services used by the CLI (and later the API): converting published files to dossier JSON Lines.
+
+``convert`` reads a source's published files, writes one JSON line per dossier
+(:func:`corpora.model.record_to_json`: dossier keys plus ``outcome``) atomically, and returns the
+:class:`LoadReport`. Errors are domain errors with French messages; nothing half-written is left.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from corpora.errors import InputError, UnknownSource
+from corpora.io import atomic_writer, dump_json_line
+from corpora.loaders.base import LoadReport
+from corpora.model import Record, record_to_json
+
+# SOURCE argument of ``gdr corpora convert`` → (canonical source of the report, French description)
+CONVERT_SOURCES: dict[str, tuple[str, str]] = {
+    "vaers": ("vaers", "archives YYYYVAERSData.zip, un dossier, ou les trois CSV VAERS"),
+    "ema": ("ema-epar", "table EMA des EPAR (.xlsx « Medicines output » ou CSV aux mêmes en-têtes)"),
+    "sample": ("sample", "échantillon fictif intégré (corpora/sample/dossiers.jsonl) ou un fichier JSONL de ce format"),
+}
+
+
+def _records(source: str, paths: Sequence[Path], report: LoadReport, limit: int | None) -> Iterator[Record]:
+    if source == "vaers":
+        from corpora.loaders.vaers import iter_vaers_records
+
+        yield from iter_vaers_records(paths, report, limit=limit)
+    elif source == "ema":
+        from corpora.loaders.ema import iter_epar_records
+
+        if len(paths) != 1:
+            raise InputError("La source ema attend un seul fichier (la table EPAR .xlsx ou .csv).")
+        yield from iter_epar_records(paths[0], report, limit=limit)
+    elif source == "sample":
+        from corpora.loaders.sample import iter_sample_records
+
+        targets: list[Path | None] = list(paths) or [None]
+        for target in targets:
+            if target is not None and not target.exists():
+                raise InputError(f"Fichier introuvable : {target}")
+            for record in iter_sample_records(target, report):
+                yield record
+                if limit is not None and report.written >= limit:
+                    return
+
+
+def check_source(source: str) -> str:
+    """Return the canonical source name for a ``convert`` SOURCE argument, or raise UnknownSource."""
+    key = source.strip().lower()
+    if key not in CONVERT_SOURCES:
+        known = ", ".join(CONVERT_SOURCES)
+        raise UnknownSource(f"Source inconnue : « {source} » (sources possibles : {known}).")
+    return key
+
+
+def convert(
+    source: str,
+    paths: Sequence[Path],
+    out: Path | str,
+    *,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    stdout: IO[str] | None = None,
+) -> LoadReport:
+    """Convert ``paths`` of ``source`` to JSON Lines at ``out`` (``"-"`` = ``stdout``); return the report.
+
+    The output file is written atomically: on any error it is left untouched (or absent).
+    ``progress`` is called with the number of lines written so far, every few hundred lines.
+    """
+    key = check_source(source)
+    if limit is not None and limit < 1:
+        raise InputError("--limit doit être un entier positif.")
+    if key != "sample" and not paths:
+        raise InputError(f"Aucun fichier d'entrée indiqué pour la source {key} ({CONVERT_SOURCES[key][1]}).")
+    for p in paths:
+        if not Path(p).exists():
+            raise InputError(f"Fichier ou dossier introuvable : {p}")
+    report = LoadReport(source=CONVERT_SOURCES[key][0])
+    records = _records(key, [Path(p) for p in paths], report, limit)
+
+    def write_all(fh: IO[str]) -> None:
+        n = 0
+        for record in records:
+            fh.write(dump_json_line(record_to_json(record)))
+            fh.write("\n")
+            n += 1
+            if progress is not None and n % 500 == 0:
+                progress(n)
+        if progress is not None:
+            progress(n)
+
+    if str(out) == "-":
+        # Read the first record before writing anything, so bad input leaves stdout empty.
+        stream = stdout or sys.stdout
+        first: list[Record] = []
+        for record in records:
+            first.append(record)
+            break
+        rest = records
+
+        def chained() -> Iterator[Record]:
+            yield from first
+            yield from rest
+
+        records = chained()
+        write_all(stream)
+        stream.flush()
+    else:
+        target = Path(out)
+        if target.is_dir():
+            raise InputError(f"--out désigne un dossier : {target} ; indiquez un fichier .jsonl.")
+        try:
+            with atomic_writer(target) as fh:
+                write_all(fh)
+        except PermissionError as exc:
+            raise InputError(f"Impossible d'écrire {target} : permission refusée.") from exc
+        except OSError as exc:
+            raise InputError(f"Impossible d'écrire {target} : {exc.strerror or exc}") from exc
+    return report.finish()
+
+
+def _fmt_int(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def summary_fr(report: LoadReport, out: Path | str) -> str:
+    """One French summary line (plus one line per skip reason) for a finished conversion."""
+    where = "la sortie standard" if str(out) == "-" else str(out)
+    seconds = f"{report.seconds:.1f}".replace(".", ",")
+    lines = [
+        f"Conversion {report.source} : {_fmt_int(report.read)} lu(s), {_fmt_int(report.written)} écrit(s), "
+        f"{_fmt_int(report.skipped_total)} ignoré(s) en {seconds} s → {where}"
+    ]
+    for reason, count in sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  ignoré(s) : {_fmt_int(count)} — {reason}")
+    return "\n".join(lines)
+
+
+def report_dict(report: LoadReport) -> dict[str, Any]:
+    return report.as_dict()
