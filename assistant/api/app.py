@@ -1,0 +1,91 @@
+"""Composition root of the HTTP API: ``create_app(settings)`` builds the engine and the routes.
+
+Domain errors (:class:`~corpora.errors.GdrError`) become ``{"detail": "<message français>"}``
+with the error's ``http_status``; services never import FastAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.settings import Settings
+from corpora.errors import GdrError
+
+_HTTP_FR = {
+    400: "Requête invalide.",
+    401: "Authentification requise.",
+    403: "Accès refusé.",
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée.",
+    413: "Requête trop volumineuse.",
+    500: "Erreur interne du serveur.",
+}
+
+
+_VALIDATION_FR = {
+    "missing": "obligatoire",
+    "int_parsing": "nombre entier attendu",
+    "bool_parsing": "booléen attendu",
+    "less_than_equal": "valeur trop grande",
+    "greater_than_equal": "valeur trop petite",
+    "string_too_long": "texte trop long",
+    "json_invalid": "JSON invalide",
+}
+
+
+async def _gdr_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GdrError)
+    return JSONResponse({"detail": exc.message}, status_code=exc.http_status)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in {
+        "Not Found", "Method Not Allowed", "Bad Request", "Internal Server Error"} else None
+    return JSONResponse({"detail": detail or _HTTP_FR.get(exc.status_code, "Erreur HTTP.")},
+                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body"))
+        kind = str(error.get("type", ""))
+        parts.append(f"{where or 'requête'} ({_VALIDATION_FR.get(kind, 'valeur invalide')})")
+    return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + "."}, status_code=422)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
+    from assistant.api.routes import dossiers, health
+    from assistant.db.engine import make_engine
+
+    engine = make_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="GDR Santé",
+        description="Aide à la décision pour la gestion des risques des dossiers ANSM (AMM, AEC, "
+        "pharmacovigilance) : niveau de risque, mode de traitement, précédents et référentiel cités.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.add_exception_handler(GdrError, _gdr_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.include_router(health.router)
+    app.include_router(dossiers.router)
+    return app

@@ -1,0 +1,1 @@
+"""Routes of the API; each module exposes ``router`` and calls the services."""

@@ -1,0 +1,95 @@
+"""SQLModel tables. Their schema is created and evolved by the Alembic migrations in ``migrations/``.
+
+The recorded outcome of a dossier lives in its own table (``outcome``), so that code that
+reads dossiers for models never gets it by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json_column(nullable: bool = True) -> Any:
+    # Portable JSON: TEXT-backed JSON in SQLite, native json in PostgreSQL.
+    return sa.Column(sa.JSON(), nullable=nullable)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Timestamps stored in UTC and always read back timezone-aware (SQLite keeps no offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts_column(nullable: bool = False) -> Any:
+    return sa.Column(UTCDateTime(), nullable=nullable)
+
+
+class DossierRow(SQLModel, table=True):
+    """A dossier as it arrived (what models may see)."""
+
+    __tablename__ = "dossier"
+
+    id: str = Field(primary_key=True, max_length=512)
+    type: str = Field(index=True, max_length=8)
+    title: str
+    text: str = ""
+    received_at: date | None = Field(default=None, index=True)
+    language: str = Field(default="fr", max_length=8)
+    source: str = Field(index=True, max_length=64)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class OutcomeRow(SQLModel, table=True):
+    """What was recorded later about a dossier (kept apart from it)."""
+
+    __tablename__ = "outcome"
+
+    dossier_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(512), sa.ForeignKey("dossier.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class IngestRunRow(SQLModel, table=True):
+    """One ingest: source, files, counts read / written / skipped (with reasons), timings, status."""
+
+    __tablename__ = "ingest_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True, max_length=64)
+    files: list[str] = Field(default_factory=list, sa_column=_json_column(nullable=False))
+    read: int = 0
+    written: int = 0
+    skipped: dict[str, int] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    started_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    finished_at: datetime | None = Field(default=None, sa_column=_ts_column(nullable=True))
+    seconds: float | None = None
+    status: str = Field(default="running", max_length=16)
+    error: str | None = None
+
+
+INGEST_STATUSES = ("running", "completed", "failed")
