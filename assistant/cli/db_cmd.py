@@ -73,8 +73,9 @@ def _run_line(run: dict[str, Any]) -> str:
 @app.command(
     "ingest",
     help="Charge des dossiers et leurs issues dans la base de données : l'échantillon fictif intégré "
-    "(par défaut) ou des fichiers JSONL écrits par « gdr corpora convert ». Relancer est sans effet "
-    "de bord (mise à jour par identifiant).",
+    "(par défaut), des fichiers JSONL écrits par « gdr corpora convert », ou avec --corpus les dossiers "
+    "des corpus (GDR_CORPORA_DIR : VAERS → pv, EPAR → amm). Relancer est sans effet de bord (mise à "
+    "jour par identifiant).",
 )
 @user_errors
 def ingest_cmd(
@@ -82,15 +83,31 @@ def ingest_cmd(
         list[Path] | None,
         typer.Argument(help="Fichiers JSONL convertis ; sans argument : l'échantillon intégré.", show_default=False),
     ] = None,
+    corpus: Annotated[bool, typer.Option(
+        "--corpus", help="Dossiers des corpus (GDR_CORPORA_DIR ; sinon l'échantillon intégré).")] = False,
+    types: Annotated[list[str] | None, typer.Option(
+        "--type", "-t", help="Avec --corpus : types à charger (pv, amm, aec ; répétable).",
+        show_default=False)] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="Au plus N dossiers.", show_default=False)
+        int | None, typer.Option("--limit", "-n", min=1, help="Au plus N dossiers (par source avec --corpus).",
+                                 show_default=False)
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Résumé JSON (une ligne) sur la sortie standard.")] = False,
 ) -> None:
-    from assistant.services.ingest import ingest_files, ingest_sample, summary_fr
+    from assistant.services.ingest import ingest_corpora, ingest_files, ingest_sample, summary_fr
+    from corpora.errors import InputError
 
     s = settings()
-    summary = ingest_files(s, list(files), limit=limit) if files else ingest_sample(s, limit=limit)
+    if corpus and files:
+        raise InputError("Indiquez soit des fichiers JSONL, soit --corpus, pas les deux.")
+    if types and not corpus:
+        raise InputError("L'option --type ne s'emploie qu'avec --corpus.")
+    if corpus:
+        summary = ingest_corpora(s, types=types, limit=limit)
+    elif files:
+        summary = ingest_files(s, list(files), limit=limit)
+    else:
+        summary = ingest_sample(s, limit=limit)
     if as_json:
         out_json(summary.model_dump(mode="json"))
     err(summary_fr(summary))

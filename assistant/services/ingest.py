@@ -10,7 +10,7 @@ status ``running`` → ``completed`` or ``failed``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -92,15 +92,16 @@ def ingest_records(
     records: Iterable[Record],
     source: str,
     *,
-    report: LoadReport | None = None,
+    report: LoadReport | Mapping[str, LoadReport] | None = None,
     files: Sequence[str | Path] = (),
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> IngestSummary:
     """Upsert ``records`` into the database configured by ``settings``; return the run summary.
 
-    ``report`` is the loader's report, when the records come from a loader: its read and
-    skipped counts (with reasons) are recorded with the run. The schema is brought to the
+    ``report`` is the loader's report, when the records come from a loader (or a mapping source →
+    report, filled while the records stream, as ``corpora.catalog.iter_records`` does): its read
+    and skipped counts (with reasons) are recorded with the run. The schema is brought to the
     head revision first (Alembic). ``progress`` receives the number of dossiers written so far.
     """
     from assistant.db import repository as repo
@@ -136,10 +137,12 @@ def ingest_records(
             read = seen
             run_files = [str(f) for f in files]
             if report is not None:
-                report.finish()
-                skipped = report.skipped
-                read = max(report.read, seen)
-                run_files = run_files or list(report.files)
+                merged = _merge(report)
+                skipped = merged.skipped
+                # Read = records received + rows the loaders skipped (rows filtered out by type
+                # are neither), so that read == written + skipped for a clean run.
+                read = seen + sum(skipped.values())
+                run_files = run_files or list(merged.files)
             try:
                 with Session(engine) as session, session.begin():
                     run = repo.finish_ingest_run(
@@ -153,6 +156,39 @@ def ingest_records(
         return summary
     finally:
         engine.dispose()
+
+
+def _merge(report: LoadReport | Mapping[str, LoadReport]) -> LoadReport:
+    """One report from a loader's report or from several (skip reasons prefixed with the source)."""
+    if isinstance(report, LoadReport):
+        return report.finish()
+    merged = LoadReport(source="+".join(report))
+    for name, part in report.items():
+        part.finish()
+        merged.files.extend(part.files)
+        merged.read += part.read
+        merged.written += part.written
+        for reason, n in part.skipped.items():
+            merged.skipped[f"{name} : {reason}"] += n
+    return merged
+
+
+def ingest_corpora(
+    settings: Settings, *, types: Sequence[str] | None = None, limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Ingest the dossiers of the corpora dir (``GDR_CORPORA_DIR``, else the bundled sample):
+    VAERS → pv, human EPARs → amm, the sample → all types. ``limit`` = at most N per source."""
+    from corpora.catalog import iter_records
+
+    reports: dict[str, LoadReport] = {}
+    corpora_dir = settings.effective_corpora_dir
+    if not corpora_dir.is_dir():
+        raise InputError(f"Dossier des corpus introuvable : {corpora_dir}")
+    records = iter_records(corpora_dir, types=types, limit=limit, reports=reports)
+    source = "corpora" if settings.uses_real_corpora else "sample"
+    return ingest_records(settings, records, source, report=reports, files=[str(corpora_dir)],
+                          progress=progress)
 
 
 def ingest_sample(settings: Settings, *, path: Path | None = None, limit: int | None = None) -> IngestSummary:

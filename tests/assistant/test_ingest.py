@@ -108,3 +108,18 @@ def test_cli_ingest_status_and_errors(tmp_path: Path, monkeypatch: pytest.Monkey
     result = runner.invoke(cli, ["ingest", str(tmp_path / "absent.jsonl")])
     assert result.exit_code == 2
     assert "Erreur : Fichier introuvable" in result.output and "Traceback" not in result.output
+
+
+def test_ingest_corpora_on_bundled_sample_filters_types(settings: Settings) -> None:
+    pytest.importorskip("corpora.catalog", reason="corpora.catalog absent : ingestion des corpus non testée")
+    from assistant.services.ingest import ingest_corpora
+
+    summary = ingest_corpora(settings, types=["aec"])
+    assert summary.source == "sample" and summary.status == "completed"
+    assert summary.read == summary.written >= 12
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            assert repo.count_by(session=session, column="type") == {"aec": summary.written}
+    finally:
+        engine.dispose()
