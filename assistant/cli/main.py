@@ -9,6 +9,7 @@ from assistant.cli.common import app
 # Each module registers its commands on the shared apps when imported.
 _COMMAND_MODULES = (
     "assistant.cli.corpora_cmd",
+    "assistant.cli.corpora_extra_cmd",
     "assistant.cli.db_cmd",
     "assistant.cli.index_cmd",
     "assistant.cli.classifier_cmd",
