@@ -24,5 +24,5 @@ def corpora_dir() -> Path:
     if not path.is_dir() and not path.is_absolute() and (REPO_ROOT / path).is_dir():
         path = REPO_ROOT / path
     if not path.is_dir():
-        pytest.skip(f"GDR_CORPORA_DIR={value} n'est pas un dossier : tests sur les corpus réels ignorés")
+        pytest.fail(f"GDR_CORPORA_DIR={value} est défini mais n'est pas un dossier")
     return path.resolve()
