@@ -59,9 +59,14 @@ def database_errors(session: Session) -> Iterator[None]:
     except SQLAlchemyError as exc:
         lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         detail = lines[0] if lines else type(exc).__name__
-        raise StoreError(
-            f"Lecture de la base de données impossible ({detail}) : lancez « gdr db upgrade » puis « gdr ingest »."
-        ) from exc
+        if "no such table" in detail or "does not exist" in detail:
+            raise StoreError(
+                "La base de données n'est pas initialisée : lancez « gdr db upgrade » puis « gdr ingest »."
+            ) from exc
+        from assistant.db.engine import safe_url
+
+        url = safe_url(str(session.get_bind().engine.url))
+        raise StoreError(f"Base de données inaccessible ({url}) : {detail}") from exc
 
 
 def get_dossier(*, session: Session, dossier_id: str, include_outcome: bool = False) -> DossierDetail:

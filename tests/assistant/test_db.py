@@ -172,3 +172,20 @@ def test_postgresql_upgrade_and_upserts(postgres_settings: Settings) -> None:
         assert upgrade(postgres_settings, engine=engine) == "0001"
     finally:
         engine.dispose()
+
+
+def test_compose_file_is_coherent() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {"postgres", "chroma", "app"} <= set(services)
+    assert services["postgres"]["image"] == "postgres:16" and "healthcheck" in services["postgres"]
+    assert services["chroma"]["image"] == "chromadb/chroma:1.5.9"
+    env = services["app"]["environment"]
+    assert normalise_url(env["GDR_DATABASE_URL"]).startswith("postgresql+psycopg://gdr:gdr@postgres:5432/")
+    assert env["GDR_RETRIEVAL__CHROMA_HOST"] == "chroma"
+    assert services["app"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    assert "FROM python:3.11-slim" in dockerfile and "-c requirements.lock" in dockerfile
