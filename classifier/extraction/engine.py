@@ -1,0 +1,325 @@
+"""Rule-based extraction engine: patterns as data, compiled once, pure functions.
+
+Every finding keeps its evidence span: ``text[f.start:f.end] == f.text`` (code points).
+Context modifiers (negation, hypothesis, history, family, suspicion) are decided from a
+window before the match in the same sentence and from a short pattern right after it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PATTERNS_DIR = Path(__file__).parent / "patterns"
+_FLAGS_CI = re.IGNORECASE | re.UNICODE
+_MODIFIER_KINDS = ("negation", "hypothesis", "history", "family", "suspected")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One extracted fact with its evidence span and context modifiers."""
+
+    code: str
+    label: str
+    start: int
+    end: int
+    text: str
+    negated: bool = False
+    hypothetical: bool = False
+    history: bool = False
+    family: bool = False
+    certainty: str = "certain"  # "certain" | "suspected"
+    category: str = ""
+    value: float | None = None  # e.g. age in years, trial phase number
+    substance: str | None = None  # drugs: canonical substance name
+    atc: str | None = None
+
+    @property
+    def affirmed(self) -> bool:
+        """True when the finding is about the patient, now, and stated (not negated/hypothetical)."""
+        return not (self.negated or self.hypothetical or self.history or self.family)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Rule:
+    code: str
+    label: str
+    category: str
+    regex_ci: re.Pattern[str] | None
+    regex_cs: re.Pattern[str] | None
+    regex_cs_mixed: re.Pattern[str] | None
+
+
+@dataclass(slots=True)
+class _Modifier:
+    kind: str
+    window: int
+    comma_breaks: bool
+    pre: re.Pattern[str] | None
+    post: re.Pattern[str] | None
+    pseudo: re.Pattern[str] | None
+    stop: re.Pattern[str] | None
+
+
+@dataclass(slots=True)
+class CompiledPatterns:
+    rules: list[_Rule]
+    modifiers: dict[str, _Modifier]
+    sentence_break: re.Pattern[str]
+    ages: list[re.Pattern[str]]
+    age_units: dict[str, float]
+    phases: list[re.Pattern[str]]
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (label, category)
+
+
+def _alternation(patterns: list[str], flags: int) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a mapping is expected")
+    return data
+
+
+@lru_cache(maxsize=4)
+def load_patterns(directory: str | None = None) -> CompiledPatterns:
+    """Read and compile every pattern file of ``directory`` (cached)."""
+    base = Path(directory) if directory else PATTERNS_DIR
+    rules: list[_Rule] = []
+    labels: dict[str, tuple[str, str]] = {}
+    ages: list[re.Pattern[str]] = []
+    units: dict[str, float] = {}
+    phases: list[re.Pattern[str]] = []
+    for path in sorted(base.glob("*.yaml")):
+        if path.name in ("modifiers.yaml", "substances.yaml"):
+            continue
+        data = _read_yaml(path)
+        category = str(data.get("category", path.stem))
+        for item in data.get("findings", []) or []:
+            code = item["code"]
+            if code in labels:
+                raise ValueError(f"{path}: duplicate finding code {code}")
+            rules.append(
+                _Rule(
+                    code=code,
+                    label=item["label"],
+                    category=category,
+                    regex_ci=_alternation(list(item.get("patterns", []) or []), _FLAGS_CI),
+                    regex_cs=_alternation(list(item.get("patterns_cs", []) or []), re.UNICODE),
+                    regex_cs_mixed=_alternation(list(item.get("patterns_cs_mixed", []) or []), re.UNICODE),
+                )
+            )
+            labels[code] = (item["label"], category)
+        ages.extend(re.compile(p, _FLAGS_CI) for p in data.get("ages", []) or [])
+        units.update({str(k).lower(): float(v) for k, v in (data.get("units", {}) or {}).items()})
+        phases.extend(re.compile(p, _FLAGS_CI) for p in data.get("phases", []) or [])
+    mods = _read_yaml(base / "modifiers.yaml")
+    modifiers: dict[str, _Modifier] = {}
+    for kind in _MODIFIER_KINDS:
+        spec = mods.get(kind) or {}
+        modifiers[kind] = _Modifier(
+            kind=kind,
+            window=int(spec.get("window", 60)),
+            comma_breaks=bool(spec.get("comma_breaks", False)),
+            pre=_alternation(list(spec.get("pre", []) or []), _FLAGS_CI),
+            post=_alternation(list(spec.get("post", []) or []), _FLAGS_CI),
+            pseudo=_alternation(list(spec.get("pseudo", []) or []), _FLAGS_CI),
+            stop=_alternation(list(spec.get("stop", []) or []), _FLAGS_CI),
+        )
+    for code, label, category in _DERIVED_CODES:
+        labels.setdefault(code, (label, category))
+    return CompiledPatterns(
+        rules=rules,
+        modifiers=modifiers,
+        sentence_break=re.compile(mods.get("sentence_break", r"[.!?;\n]"), _FLAGS_CI),
+        ages=ages,
+        age_units=units,
+        phases=phases,
+        labels=labels,
+    )
+
+
+# codes produced by code (ages, phases, drugs) rather than by a pattern list
+_DERIVED_CODES: tuple[tuple[str, str, str], ...] = (
+    ("POP_ADULT", "Adulte", "population"),
+    ("TRIAL_PHASE_1", "Essai de phase I", "trial"),
+    ("TRIAL_PHASE_2", "Essai de phase II", "trial"),
+    ("TRIAL_PHASE_3", "Essai de phase III", "trial"),
+    ("TRIAL_PHASE_4", "Essai de phase IV", "trial"),
+    ("DRUG", "Médicament ou substance", "drug"),
+)
+
+
+def finding_codes() -> dict[str, tuple[str, str]]:
+    """Every finding code the extractor can produce: code -> (French label, category)."""
+    return dict(load_patterns().labels)
+
+
+def _is_mostly_upper(text: str) -> bool:
+    letters = upper = 0
+    for ch in text[:400]:
+        if ch.isalpha():
+            letters += 1
+            if ch.isupper():
+                upper += 1
+    return letters >= 12 and upper >= 0.8 * letters
+
+
+def _sentence_start(text: str, pos: int, cp: CompiledPatterns, limit: int) -> int:
+    lo = max(0, pos - limit)
+    start = lo
+    for m in cp.sentence_break.finditer(text, lo, pos):
+        start = m.end()
+    return start
+
+
+def _pre_window(mod: _Modifier, text: str, start: int, sent_start: int) -> str:
+    lo = max(sent_start, start - mod.window)
+    window = text[lo:start]
+    if mod.comma_breaks:
+        cut = max(window.rfind(","), window.rfind("("), window.rfind(")"))
+        if cut >= 0:
+            window = window[cut + 1 :]
+    if mod.pseudo is not None:
+        window = mod.pseudo.sub(lambda m: " " * len(m.group(0)), window)
+    return window
+
+
+def _has_modifier(mod: _Modifier, text: str, start: int, end: int, sent_start: int) -> bool:
+    if mod.pre is not None:
+        window = _pre_window(mod, text, start, sent_start)
+        if window.strip():
+            last = None
+            for m in mod.pre.finditer(window):
+                last = m
+            if last is not None:
+                between = window[last.end() :]
+                if mod.stop is None or not mod.stop.search(between):
+                    return True
+    if mod.post is not None:
+        after = text[end : end + 40]
+        if mod.post.match(after):
+            return True
+    return False
+
+
+def _modifiers(cp: CompiledPatterns, text: str, start: int, end: int) -> dict[str, bool]:
+    sent_start = _sentence_start(text, start, cp, 200)
+    mods = cp.modifiers
+    return {
+        "negated": _has_modifier(mods["negation"], text, start, end, sent_start),
+        "hypothetical": _has_modifier(mods["hypothesis"], text, start, end, sent_start),
+        "history": _has_modifier(mods["history"], text, start, end, sent_start),
+        "family": _has_modifier(mods["family"], text, start, end, sent_start),
+        "suspected": _has_modifier(mods["suspected"], text, start, end, sent_start),
+    }
+
+
+def _make(cp: CompiledPatterns, text: str, code: str, label: str, category: str, start: int, end: int,
+          **extra: Any) -> Finding:
+    m = _modifiers(cp, text, start, end)
+    return Finding(
+        code=code,
+        label=label,
+        start=start,
+        end=end,
+        text=text[start:end],
+        negated=m["negated"],
+        hypothetical=m["hypothetical"],
+        history=m["history"],
+        family=m["family"],
+        certainty="suspected" if m["suspected"] else "certain",
+        category=category,
+        **extra,
+    )
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _age_findings(cp: CompiledPatterns, text: str) -> list[Finding]:
+    out: list[Finding] = []
+    seen: set[tuple[int, int]] = set()
+    for rx in cp.ages:
+        for m in rx.finditer(text):
+            try:
+                num = float(m.group("num").replace(",", "."))
+            except (TypeError, ValueError):
+                continue
+            unit = m.group("unit").lower()
+            factor = cp.age_units.get(unit, cp.age_units.get(unit.rstrip("s"), 1.0))
+            years = round(num * factor, 3)
+            if years > 120:
+                continue
+            span = m.span()
+            if any(s <= span[0] < e for s, e in seen):
+                continue
+            seen.add(span)
+            if years < 18:
+                code = "POP_PAEDIATRIC"
+            elif years >= 75:
+                code = "POP_ELDERLY"
+            else:
+                code = "POP_ADULT"
+            label = f"{cp.labels[code][0]} (âge : {_fmt_age(years)})"
+            out.append(_make(cp, text, code, label, "population", span[0], span[1], value=years))
+    return out
+
+
+def _fmt_age(years: float) -> str:
+    if years >= 2:
+        return f"{years:g} ans"
+    months = round(years * 12, 1)
+    return f"{months:g} mois"
+
+
+def _phase_findings(cp: CompiledPatterns, text: str) -> list[Finding]:
+    out: list[Finding] = []
+    for rx in cp.phases:
+        for m in rx.finditer(text):
+            phases = {_ROMAN.get((m.group("p") or "").lower())}
+            p2 = m.groupdict().get("p2")
+            if p2:
+                phases.add(_ROMAN.get(p2.lower()))
+            for ph in sorted(p for p in phases if p):
+                code = f"TRIAL_PHASE_{ph}"
+                out.append(_make(cp, text, code, cp.labels[code][0], "trial", m.start(), m.end(), value=float(ph)))
+    return out
+
+
+def extract_rules(text: str, cp: CompiledPatterns) -> list[Finding]:
+    """Apply every pattern rule, ages and phases to ``text``."""
+    out: list[Finding] = []
+    upper = _is_mostly_upper(text)
+    for rule in cp.rules:
+        seen: set[int] = set()
+        for rx in (rule.regex_ci, rule.regex_cs, None if upper else rule.regex_cs_mixed):
+            if rx is None:
+                continue
+            for m in rx.finditer(text):
+                s, e = m.span()
+                if e <= s or s in seen:
+                    continue
+                seen.add(s)
+                out.append(_make(cp, text, rule.code, rule.label, rule.category, s, e))
+    out.extend(_age_findings(cp, text))
+    out.extend(_phase_findings(cp, text))
+    return out
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))

@@ -1,0 +1,94 @@
+"""Processing-mode policy: for each dossier type × risk level, the mode, expertises and deadline.
+
+Data in ``classifier/policy.yaml``; ``processing_mode`` is pure once the file is loaded
+(cached). Expertises of fired criteria may be merged in (``extra_expertises``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from classifier.levels import LEVELS, normalise_level
+
+POLICY_PATH = Path(__file__).parent / "policy.yaml"
+_TYPES = ("pv", "amm", "aec")
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessingMode:
+    code: str
+    label: str
+    expertises: list[str]
+    deadline_days: int
+    reference: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@lru_cache(maxsize=4)
+def load_policy(path: str | None = None) -> dict[str, dict[str, ProcessingMode]]:
+    """Validated policy table ``{type: {level: ProcessingMode}}`` (every type × level present)."""
+    file = Path(path) if path else POLICY_PATH
+    with file.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    table: dict[str, dict[str, ProcessingMode]] = {}
+    for dossier_type in _TYPES:
+        rows = data.get(dossier_type)
+        if not isinstance(rows, dict):
+            raise ValueError(f"policy: type {dossier_type!r} missing")
+        table[dossier_type] = {}
+        for level in LEVELS:
+            row = rows.get(level)
+            if not isinstance(row, dict):
+                raise ValueError(f"policy: {dossier_type} × {level} missing")
+            mode = ProcessingMode(
+                code=str(row["code"]),
+                label=str(row["label"]),
+                expertises=[str(x) for x in row["expertises"]],
+                deadline_days=int(row["deadline_days"]),
+                reference=str(row["reference"]),
+            )
+            if not mode.expertises or mode.deadline_days <= 0 or not mode.reference:
+                raise ValueError(f"policy: {dossier_type} × {level} incomplete")
+            table[dossier_type][level] = mode
+    return table
+
+
+def policy_version(path: str | None = None) -> str:
+    file = Path(path) if path else POLICY_PATH
+    with file.open(encoding="utf-8") as fh:
+        return str((yaml.safe_load(fh) or {}).get("version", ""))
+
+
+def processing_mode(dossier_type: str, level: str, extra_expertises: Iterable[str] = ()) -> ProcessingMode:
+    """The processing mode for ``dossier_type`` at ``level``, with ``extra_expertises`` merged in."""
+    table = load_policy()
+    if dossier_type not in table:
+        raise ValueError(f"type de dossier inconnu : {dossier_type!r}")
+    mode = table[dossier_type][normalise_level(level)]
+    extras = [e for e in extra_expertises if e not in mode.expertises]
+    if not extras:
+        return mode
+    merged = list(mode.expertises)
+    for e in extras:
+        if e not in merged:
+            merged.append(e)
+    return ProcessingMode(mode.code, mode.label, merged, mode.deadline_days, mode.reference)
+
+
+def expertises_of(fired: Iterable[Any]) -> list[str]:
+    """Expertises of fired criteria (objects or dicts), in order of first appearance."""
+    out: list[str] = []
+    for item in fired:
+        exps = item.get("expertises", []) if isinstance(item, dict) else getattr(item, "expertises", [])
+        for e in exps:
+            if e not in out:
+                out.append(e)
+    return out
