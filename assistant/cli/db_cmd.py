@@ -128,6 +128,28 @@ def serve_cmd(
     serve(host=host, port=port)
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail with one French line when the address is taken (uvicorn would print an English error)."""
+    import socket
+
+    from corpora.errors import InputError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InputError(f"Adresse d'écoute invalide : {host}.") from exc
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"Impossible d'écouter sur {host}:{port} : port déjà utilisé ou adresse indisponible. "
+                "Choisissez un autre port avec --port."
+            ) from exc
+
+
 def serve(*, host: str | None = None, port: int | None = None) -> None:
     """Upgrade the database, build the app and serve it in the foreground (used by ``gdr run`` too)."""
     import uvicorn
@@ -138,6 +160,7 @@ def serve(*, host: str | None = None, port: int | None = None) -> None:
     s = settings()
     host = host or s.api.host
     port = port or s.api.port
+    _check_port(host, port)
     upgrade(s)
     api = create_app(s)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

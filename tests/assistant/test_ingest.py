@@ -123,3 +123,18 @@ def test_ingest_corpora_on_bundled_sample_filters_types(settings: Settings) -> N
             assert repo.count_by(session=session, column="type") == {"aec": summary.written}
     finally:
         engine.dispose()
+
+
+def test_serve_refuses_a_busy_port_in_french(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from assistant.cli.main import build_app
+
+    monkeypatch.setenv("GDR_DATA_DIR", str(tmp_path / "var"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(build_app(), ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert "port déjà utilisé" in result.output and "Traceback" not in result.output
