@@ -3,8 +3,10 @@
 Input
     One or more ``YYYYVAERSData.zip`` (each holding ``YYYYVAERSDATA.csv``, ``YYYYVAERSVAX.csv`` and
     ``YYYYVAERSSYMPTOMS.csv``; the case of the names may vary), a folder holding such zips or CSVs,
-    or the three CSV files given directly. Files are read as latin-1 (the published encoding; every
-    byte decodes, so accents never break the load). ``DATA`` is streamed row by row; the ``VAX`` and
+    or the three CSV files given directly. The files are single-byte "ANSI" text: they are read as
+    Windows-1252 (latin-1 plus the curly quotes and dashes the narratives use, bytes 0x80-0x9F), and a
+    byte that Windows-1252 leaves undefined is read as latin-1, so decoding never fails and accents stay
+    intact. ``DATA`` is streamed row by row; the ``VAX`` and
     ``SYMPTOMS`` files of the same year (several rows per ``VAERS_ID``) are held in dicts, which is a
     few megabytes per year.
 
@@ -49,6 +51,7 @@ Accounting
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -64,12 +67,13 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from corpora.errors import CorruptFile, InputError
+from corpora.errors import CorruptFile, InputError, InputTooLarge
 from corpora.loaders.base import LoadReport
 from corpora.model import Document, Dossier, DossierFields, Product, Record, VaersOutcome
 
 SOURCE = "vaers"
-ENCODING = "latin-1"
+ENCODING = "cp1252"
+_ERRORS = "gdr-latin1-fallback"
 
 SKIP_BAD_ID = "identifiant VAERS invalide"
 SKIP_DUPLICATE = "identifiant VAERS en double"
@@ -85,6 +89,7 @@ _SERIOUS_KEYS = (
     "died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability", "congenital_anomaly",
 )
 _FIELD_LIMIT = 16 * 1024 * 1024
+_MAX_MEMBER = 8 * 2**30
 
 
 # --------------------------------------------------------------------------- small pure parsers
@@ -186,6 +191,19 @@ def _classify(name: str) -> tuple[str, str] | None:
     return m.group("prefix").upper(), m.group("kind").upper()
 
 
+def _check_member_size(path: Path, info: zipfile.ZipInfo) -> None:
+    """Refuse a zip bomb: a member far larger, or far more compressed, than any real VAERS file.
+
+    zipfile never reads past a member's declared size, so checking the declared size is enough.
+    """
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > _MAX_MEMBER or (info.file_size > 256 * 2**20 and ratio > 200):
+        raise InputTooLarge(
+            f"{path} : {info.filename} est anormalement volumineux une fois décompressé "
+            f"({info.file_size // 2**20} Mio, taux de compression {ratio:.0f}) ; archive refusée."
+        )
+
+
 def _zip_years(path: Path) -> list[_YearFiles]:
     try:
         zf = zipfile.ZipFile(path)
@@ -201,6 +219,7 @@ def _zip_years(path: Path) -> list[_YearFiles]:
         if cls is None:
             continue
         prefix, kind = cls
+        _check_member_size(path, info)
         yf = years.setdefault(prefix, _YearFiles(label=f"{path.name}:{prefix or '?'}"))
         yf.openers[kind] = functools.partial(zf.open, info)
         yf.names[kind] = f"{path}!{info.filename}"
@@ -262,6 +281,20 @@ def _resolve(paths: Sequence[Path]) -> list[_YearFiles]:
     return years
 
 
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte Windows-1252 leaves undefined is read as latin-1 (never fails)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+def _register_codec_fallback() -> None:
+    try:
+        codecs.lookup_error(_ERRORS)
+    except LookupError:
+        codecs.register_error(_ERRORS, _latin1_fallback)
+
+
 @contextmanager
 def _reading(name: str) -> Iterator[None]:
     """Turn low-level read failures into one French domain error."""
@@ -278,15 +311,15 @@ def _reading(name: str) -> Iterator[None]:
 def _rows(
     opener: Callable[[], IO[bytes]], name: str, required: str = "VAERS_ID"
 ) -> Iterator[tuple[list[str], list[str]]]:
-    """Yield ``(header, row)`` for each row of one CSV member (latin-1)."""
+    """Yield ``(header, row)`` for each row of one CSV member (Windows-1252, latin-1 fallback)."""
     with _reading(name):
         raw = opener()
-        with io.TextIOWrapper(raw, encoding=ENCODING, newline="") as text:
+        with io.TextIOWrapper(raw, encoding=ENCODING, errors=_ERRORS, newline="") as text:
             reader = csv.reader(text)
             header = next(reader, None)
             if header is None:
                 raise CorruptFile(f"{name} est vide (en-tête absent).")
-            header = [h.strip().lstrip("\ufeff").upper() for h in header]
+            header = [h.strip().removeprefix("\u00ef\u00bb\u00bf").lstrip("\ufeff").upper() for h in header]
             if required not in header:
                 raise CorruptFile(f"{name} n'a pas de colonne {required} : ce n'est pas un fichier VAERS.")
             for row in reader:
@@ -433,6 +466,7 @@ def iter_vaers_records(
     if report is None:
         report = LoadReport(source=SOURCE)
     years = _resolve(paths)
+    _register_codec_fallback()
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)  # later narratives exceed the 128 KiB default
     seen: set[str] = set()

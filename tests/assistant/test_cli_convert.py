@@ -161,7 +161,7 @@ def test_acceptance_vaers_2004(runner: CliRunner, app, corpora_dir: Path, tmp_pa
         name = next(n for n in zf.namelist() if n.upper().endswith("VAERSDATA.CSV"))
         with zf.open(name) as fh:
             source = {str(int(row["VAERS_ID"])): row
-                      for row in csv.DictReader(io.TextIOWrapper(fh, encoding="latin-1", newline=""))}
+                      for row in csv.DictReader(io.TextIOWrapper(fh, encoding="cp1252", newline=""))}
     schema = schemas.load("dossier.schema.json")
     validator = jsonschema.validators.validator_for(schema)(schema)
     seen = set()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from corpora.errors import CorruptFile, InputError
+from corpora.errors import CorruptFile, InputError, InputTooLarge
+from corpora.loaders import vaers
 from corpora.loaders.base import LoadReport
 from corpora.loaders.vaers import (
     SKIP_BAD_ID,
@@ -180,6 +181,28 @@ def test_several_zips_a_folder_and_loose_csvs(tmp_path: Path, zip2004: Path, zip
     csvs = sorted(loose.iterdir())
     assert [r.dossier.id for r in iter_vaers_records(csvs)] == ["vaers:916600"]
     assert [r.dossier.id for r in iter_vaers_records([loose])] == ["vaers:916600"]
+
+
+def test_windows_1252_quotes_and_undefined_bytes_decode(tmp_path: Path) -> None:
+    data = _csv_bytes(DATA_2004[:2]).replace(b"Rash and swelling", b"\x93Rash\x94 and \x81swelling")
+    path = tmp_path / "2004VAERSData.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("2004VAERSDATA.csv", data)
+        zf.writestr("2004VAERSVAX.csv", _csv_bytes(VAX_2004))
+        zf.writestr("2004VAERSSYMPTOMS.csv", _csv_bytes(SYMPTOMS_2004))
+    [rec] = list(iter_vaers_records([path]))
+    assert rec.dossier.text == "\u201cRash\u201d and \x81swelling after the vaccine."
+
+
+def test_zip_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vaers, "_MAX_MEMBER", 64 * 1024)  # the real bound (8 GiB) is too big for a test
+    path = tmp_path / "2004VAERSData.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("2004VAERSDATA.csv", _csv_bytes(DATA_2004[:1]) + b"0" * (1 * 2**20))
+        zf.writestr("2004VAERSVAX.csv", _csv_bytes(VAX_2004))
+        zf.writestr("2004VAERSSYMPTOMS.csv", _csv_bytes(SYMPTOMS_2004))
+    with pytest.raises(InputTooLarge, match="anormalement volumineux"):
+        list(iter_vaers_records([path]))
 
 
 def test_limit_stops_early(zip2004: Path) -> None:
