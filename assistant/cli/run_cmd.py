@@ -1,4 +1,4 @@
-"""Commands registered on the shared apps (see assistant.cli.common)."""
+"""``gdr run`` (the main job) and ``gdr schemas export``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from assistant.cli.common import err, schemas_app, user_errors
+from assistant.cli.common import app, err, schemas_app, settings, user_errors
 
 
 @schemas_app.command("export")
@@ -19,3 +19,32 @@ def schemas_export(
 
     for path in schemas.export(directory or schemas.SCHEMA_DIR):
         err(f"Écrit : {path}")
+
+
+@app.command("run")
+@user_errors
+def run_cmd(
+    host: str = typer.Option(None, "--host", help="Adresse d'écoute de l'API (défaut : réglages, 127.0.0.1)."),
+    port: int = typer.Option(None, "--port", help="Port de l'API (défaut : réglages, 8000)."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Servir l'API au premier plan à la fin."),
+    ingest_limit: int = typer.Option(20_000, "--ingest-limit", help="Dossiers réels chargés au plus par source."),
+    index_limit: int = typer.Option(2_000, "--index-limit", help="Documents réels indexés au plus par source."),
+    train: bool = typer.Option(True, "--train/--no-train", help="Entraîner les modèles manquants (corpus réels)."),
+) -> None:
+    """Tâche principale : base, dossiers, index, modèles manquants, puis l'API au premier plan.
+
+    Sans GDR_CORPORA_DIR, tout tourne sur l'échantillon fictif fourni (quelques secondes).
+    Avec les corpus réels, les volumes sont bornés (--ingest-limit, --index-limit) pour servir en
+    une dizaine de minutes ; les constructions complètes sont des commandes séparées (voir README).
+    """
+    from assistant.services.pipeline import RunPlan, prepare
+
+    s = settings()
+    plan = RunPlan(ingest_limit=ingest_limit or None, index_limit=index_limit or None, train=train)
+    prepare(s, plan, err)
+    total = sum(step["seconds"] for step in plan.steps)
+    err(f"Préparation terminée en {total:.0f} s.")
+    if serve:
+        from assistant.cli.db_cmd import serve as serve_api
+
+        serve_api(host=host, port=port)

@@ -1,0 +1,78 @@
+"""The main job behind ``gdr run``: database → dossiers → index → models, each step skipped when done.
+
+Every step is idempotent, so a second ``gdr run`` is fast and an interrupted one resumes.
+With the bundled sample only, no model is trained (triage runs on the criteria alone).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.settings import Settings
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class RunPlan:
+    """How much of the real corpora the main job takes (the full builds are separate commands)."""
+
+    ingest_limit: int | None = 20_000
+    index_limit: int | None = 2_000
+    train: bool = True
+    train_limit: int | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _step(plan: RunPlan, name: str, log: Log, func: Callable[[], str]) -> None:
+    start = time.perf_counter()
+    log(f"▶ {name}…")
+    detail = func()
+    seconds = time.perf_counter() - start
+    plan.steps.append({"step": name, "seconds": round(seconds, 1), "detail": detail})
+    log(f"  ✓ {name} ({seconds:.1f} s) : {detail}")
+
+
+def prepare(settings: Settings, plan: RunPlan, log: Log) -> RunPlan:
+    """Run every step the app needs before serving."""
+    from assistant.db.engine import upgrade
+    from assistant.services import classifier, ingest, retrieval
+
+    real = settings.uses_real_corpora
+    log(
+        f"Corpus : {settings.effective_corpora_dir} "
+        f"({'corpus réels' if real else 'échantillon fourni, fictif'}) ; données : {settings.data_dir}"
+    )
+
+    _step(plan, "Base de données", log, lambda: f"schéma à la révision {upgrade(settings)}")
+
+    def _ingest() -> str:
+        summary = ingest.ingest_corpora(settings, limit=plan.ingest_limit if real else None)
+        return ingest.summary_fr(summary).replace("\n", " ; ")
+
+    _step(plan, "Chargement des dossiers", log, _ingest)
+
+    def _index() -> str:
+        report = retrieval.build(settings, limit=plan.index_limit if real else None, progress=True)
+        return retrieval.summary_fr(report).replace("\n", " ; ")
+
+    _step(plan, "Index de recherche", log, _index)
+
+    if real and plan.train:
+        for dtype in classifier.TRAINABLE:
+            cards = classifier.model_cards(settings)
+            if dtype in cards:
+                log(f"  Modèle {dtype} déjà entraîné ({cards[dtype].get('version', '?')}) : conservé.")
+                continue
+
+            def _train(dtype: str = dtype) -> str:
+                result = classifier.train(settings, dtype, limit=plan.train_limit)
+                return f"modèle {dtype} écrit ({getattr(result, 'version', result)})"
+
+            _step(plan, f"Entraînement du modèle {dtype}", log, _train)
+    elif not real:
+        log("  Pas d'entraînement sur l'échantillon : le tri s'appuie sur les seuls critères du référentiel.")
+    return plan
