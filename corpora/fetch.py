@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -211,12 +212,19 @@ def _is_url(value: str) -> bool:
 
 
 def _network_reason(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
-        reason = exc.reason
-        return str(reason.strerror if isinstance(reason, OSError) and reason.strerror else reason)
-    if isinstance(exc, TimeoutError):
+    """A short French reason for a network failure."""
+    reason: object = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, socket.gaierror):
+        return "nom d'hôte introuvable, pas de résolution DNS"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connexion refusée"
+    if isinstance(reason, TimeoutError):
         return "délai d'attente dépassé"
-    return str(exc) or exc.__class__.__name__
+    if isinstance(reason, ConnectionError):
+        return "connexion interrompue"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or exc.__class__.__name__
 
 
 def _download(url: str, part: Path, timeout: float, progress: Progress | None, label: str) -> int:
