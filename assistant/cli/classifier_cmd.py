@@ -1,1 +1,122 @@
-"""Commands registered on the shared apps (see assistant.cli.common)."""
+"""Commands of the classifier: ``gdr train``, ``gdr triage``, ``gdr eval classifier``.
+
+Exit codes of ``gdr triage``: 0 all dossiers triaged; 2 bad input (one French line on
+stderr); 3 some lines were skipped (each reported on stderr with its line number).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from assistant.cli.common import app, err, eval_app, out_json, settings, user_errors
+
+
+def _bar() -> tuple[object, object]:
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="dossier", leave=True, file=None)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return progress, close
+
+
+@app.command("train")
+@user_errors
+def train_cmd(
+    type_: str = typer.Option("pv", "--type", help="type de dossier : pv ou amm (les AEC n'ont pas de modèle appris)"),
+    train_until: int | None = typer.Option(None, "--train-until", help="dernière année VAERS d'entraînement "
+                                           "(validation = année suivante, test = années ultérieures ; défaut 2001)"),
+    limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (développement)"),
+    workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
+) -> None:
+    """Entraîne le modèle de risque sur les issues réelles ; écrit l'artefact et sa fiche (dossier de données)."""
+    from assistant.services import classifier as service
+
+    progress, close = _bar()
+    try:
+        result = service.train(settings(), type_, train_until=train_until, limit=limit, workers=workers,
+                               progress=progress)  # type: ignore[arg-type]
+    finally:
+        close()  # type: ignore[operator]
+    test = result.metrics.get("test", {})
+    err(f"Modèle {result.version} écrit dans {result.directory} ({result.seconds:.0f} s).")
+    if test:
+        shown = {k: test.get(k) for k in ("roc_auc", "best_f1", "operating_recall_grave",
+                                           "operating_precision_grave", "critique_placed_at_critique") if k in test}
+        err("Test : " + ", ".join(f"{k} = {v:.3f}" for k, v in shown.items() if isinstance(v, float)))
+
+
+@app.command("triage")
+@user_errors
+def triage_cmd(
+    files: list[Path] = typer.Argument(..., help="fichiers JSON Lines de dossiers (gdr corpora convert) ou .txt/.md"),
+    json_: bool = typer.Option(False, "--json", help="une ligne JSON par dossier sur la sortie standard"),
+    no_precedents: bool = typer.Option(False, "--no-precedents", help="ne pas chercher de précédents ni de lignes "
+                                       "directrices"),
+    workers: int = typer.Option(1, "--workers", help="processus de calcul (2 pour les gros lots)"),
+    type_: str = typer.Option("pv", "--type", help="type des dossiers .txt/.md : pv, amm ou aec"),
+) -> None:
+    """Évalue le niveau de risque de chaque dossier et propose un mode de traitement, avec critères et précédents."""
+    from assistant.services.triage import EXIT_SKIPPED, Skipped, read_inputs, summary_fr, triage_dossiers
+
+    s = settings()
+    skipped = 0
+
+    def dossiers():  # type: ignore[no-untyped-def]
+        nonlocal skipped
+        for item in read_inputs(files, type_):
+            if isinstance(item, Skipped):
+                skipped += 1
+                err(item.message())
+                continue
+            yield item
+
+    for row in triage_dossiers(s, dossiers(), with_precedents=not no_precedents, workers=max(1, workers)):
+        if json_:
+            out_json(row)
+        else:
+            typer.echo(summary_fr(row))
+            typer.echo("")
+    if skipped:
+        err(f"{skipped} dossier(s) ignoré(s) : voir les messages ci-dessus.")
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+@eval_app.command("classifier")
+@user_errors
+def eval_classifier_cmd(
+    input_: Path | None = typer.Option(None, "--input", help="fichier JSON Lines converti avec issues "
+                                       "(défaut : années VAERS de test du modèle)"),
+    type_: str = typer.Option("pv", "--type", help="pv ou amm"),
+    limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (années de test)"),
+    workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
+) -> None:
+    """Évalue le classifieur sur des données jamais vues et écrit un rapport Markdown + HTML avec graphiques."""
+    from assistant.services import classifier as service
+
+    progress, close = _bar()
+    try:
+        path, metrics = service.evaluate(settings(), input_, type_, limit=limit, workers=workers,
+                                         progress=progress)  # type: ignore[arg-type]
+    finally:
+        close()  # type: ignore[operator]
+    err(f"Rapport écrit : {path} (et {path.with_suffix('.html').name}).")
+    main = metrics.get("tel_quel", metrics.get("test", {}))
+    masked = metrics.get("mots_issue_masques", {})
+    out_json({"report": str(path), "metrics": {k: v for k, v in main.items() if not isinstance(v, dict | list)},
+              "masked": {k: v for k, v in masked.items() if not isinstance(v, dict | list)}})

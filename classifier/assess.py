@@ -1,0 +1,186 @@
+"""Classification of one dossier (or a batch): level, score, fired criteria, explanation.
+
+Framework-free. The final level is ``max(model level, floor of the fired criteria)``:
+the model may raise a level, a criterion's floor is never lowered. Without a trained
+model (``criteria`` registry entry) the level is the floor alone and ``model_version``
+says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from classifier.features import FeatureOptions, FeatureRow, detect_language, feature_row
+from classifier.models import LEVEL_NAMES, REVIEW_REASON, CriteriaOnlyModel, ModelOutput
+from corpora.model import Dossier
+
+# Indicative score of a criteria-only assessment, per floor (no probability without a model).
+_FLOOR_SCORE = {"faible": 0.05, "modéré": 0.25, "élevé": 0.7, "critique": 0.95}
+
+
+@dataclass
+class Analysis:
+    """Language-independent reading of a dossier: extraction findings and fired criteria."""
+
+    findings: list[Any] = field(default_factory=list)
+    fired: list[Any] = field(default_factory=list)
+    language: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Assessment:
+    level: str
+    risk_score: float
+    needs_review: bool
+    reasons: list[str]
+    fired: list[Any]
+    explanation: dict[str, Any]
+    model_version: str
+    warnings: list[str] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)
+
+
+def _optional(module: str, name: str) -> Any:
+    """The criteria layer's function, or None while that module is absent from the tree."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+    return getattr(mod, name, None)
+
+
+def analyse(dossier: Dossier, context: Sequence[Any] | None = None) -> Analysis:
+    """Run extraction and the référentiel's criteria on a dossier (no model)."""
+    extract = _optional("classifier.extraction", "extract")
+    evaluate = _optional("classifier.criteria", "evaluate_criteria")
+    lang = detect_language(dossier.text) if dossier.text.strip() else "und"
+    text_lang = lang if lang in ("fr", "en") else dossier.language
+    findings = list(extract(dossier.text, text_lang)) if extract and dossier.text.strip() else []
+    fired = list(evaluate(dossier, findings=findings, context=list(context or []))) if evaluate else []
+    warnings = []
+    if extract is None or evaluate is None:
+        warnings.append("référentiel des critères indisponible : niveau calculé sans critères")
+    return Analysis(findings=findings, fired=fired, language=lang, warnings=warnings)
+
+
+def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False) -> FeatureRow:
+    return feature_row(dossier, analysis.findings, analysis.fired, FeatureOptions(mask_outcomes=mask_outcomes))
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _floor(fired: Sequence[Any]) -> str:
+    rank = {lv: i for i, lv in enumerate(LEVEL_NAMES)}
+    best = 0
+    for c in fired:
+        fl = _get(c, "floor")
+        if fl in rank:
+            best = max(best, rank[fl])
+    return LEVEL_NAMES[best]
+
+
+def criteria_json(fired: Sequence[Any]) -> list[dict[str, Any]]:
+    """Fired criteria in the triage output shape."""
+    out = []
+    for c in fired:
+        evidence = []
+        for ev in _get(c, "evidence") or []:
+            if _get(ev, "field") is not None:
+                evidence.append({"field": _get(ev, "field"), "value": _get(ev, "value")})
+            else:
+                evidence.append({"start": _get(ev, "start"), "end": _get(ev, "end"), "text": _get(ev, "text")})
+        out.append({"code": _get(c, "code"), "label": _get(c, "label"), "evidence": evidence,
+                    "reference": _get(c, "reference")})
+    return out
+
+
+def model_version(model: Any) -> str:
+    return str(getattr(model, "version", None) or getattr(model, "version_", None) or CriteriaOnlyModel.version)
+
+
+def combine(dossier: Dossier, analysis: Analysis, output: ModelOutput | None, model: Any) -> Assessment:
+    """Final level = max(model level, floor of fired criteria); explanation and review reasons."""
+    floor = _floor(analysis.fired)
+    reasons: list[str] = []
+    warnings = list(analysis.warnings)
+    if output is None:
+        level = floor
+        weights = [float(_get(c, "weight") or 0.0) for c in analysis.fired]
+        score = _FLOOR_SCORE[floor]
+        for w in weights:
+            if 0 < w < 1:
+                score = 1 - (1 - score) * (1 - 0.1 * w)
+        score = min(score, 0.99)
+        model_level = None
+    else:
+        model_level = LEVEL_NAMES[output.level]
+        level = LEVEL_NAMES[max(output.level, LEVEL_NAMES.index(floor))]
+        score = output.risk_score
+        reasons += output.reasons
+    if analysis.language is None:
+        reasons.append("texte ni en français ni en anglais")
+    if not dossier.text.strip():
+        warnings.append("texte vide : évaluation fondée sur les seuls champs structurés")
+    explanation: dict[str, Any] = {
+        "niveau_plancher_criteres": floor,
+        "niveau_modele": model_level,
+        "regle": "niveau final = max(niveau du modèle, plancher des critères déclenchés)",
+        "criteres_declenches": [
+            {"code": _get(c, "code"), "label": _get(c, "label"), "plancher": _get(c, "floor"),
+             "poids": _get(c, "weight")} for c in analysis.fired
+        ],
+        "contributions_modele": output.contributions if output else [],
+        "probabilites": output.probabilities if output else {},
+    }
+    if reasons:
+        explanation["motifs_revue"] = reasons
+    return Assessment(
+        level=level,
+        risk_score=round(float(min(1.0, max(0.0, score))), 4),
+        needs_review=bool(reasons),
+        reasons=[f"{REVIEW_REASON} : {r}" for r in reasons],
+        fired=analysis.fired,
+        explanation=explanation,
+        model_version=model_version(model),
+        warnings=warnings,
+        findings=analysis.findings,
+    )
+
+
+def _scores(model: Any, rows: list[FeatureRow], langs: list[str | None]) -> list[ModelOutput | None]:
+    if model is None or isinstance(model, CriteriaOnlyModel):
+        return [None] * len(rows)
+    return list(model.score_rows(rows, langs))
+
+
+def assess_batch(
+    dossiers: Sequence[Dossier], model: Any, contexts: Sequence[Sequence[Any]] | None = None
+) -> list[Assessment]:
+    """Assess several dossiers of any types; ``model`` maps a dossier type to its model (or is one model)."""
+    analyses = [analyse(d, contexts[i] if contexts else None) for i, d in enumerate(dossiers)]
+    results: list[Assessment | None] = [None] * len(dossiers)
+    by_type: dict[str, list[int]] = {}
+    for i, d in enumerate(dossiers):
+        by_type.setdefault(d.type, []).append(i)
+    for dtype, idx in by_type.items():
+        m = model.get(dtype) if isinstance(model, dict) else model
+        if m is not None and getattr(m, "dossier_type", "*") not in ("*", dtype):
+            m = None
+        rows = [features_for(dossiers[i], analyses[i]) for i in idx]
+        outs = _scores(m, rows, [analyses[i].language for i in idx])
+        for j, i in enumerate(idx):
+            results[i] = combine(dossiers[i], analyses[i], outs[j], m or CriteriaOnlyModel())
+    return [r for r in results if r is not None]
+
+
+def assess(dossier: Dossier, model: Any, context: Sequence[Any] | None = None) -> Assessment:
+    """Assess one dossier (see :func:`assess_batch`)."""
+    return assess_batch([dossier], model, [list(context or [])])[0]

@@ -1,0 +1,346 @@
+"""Risk models following the scikit-learn estimator contract, and their name registry.
+
+* ``criteria``: no machine learning; the level comes from the fired criteria only.
+* ``pv-tfidf-lr``: pharmacovigilance. Sparse features (TF-IDF of the normalised
+  narrative + structured / extraction / criteria tokens, see :mod:`classifier.features`),
+  three logistic-regression heads on the ICH E2A ladder (``modéré+``, ``grave`` =
+  élevé or critique, ``critique`` = death or life-threatening), each calibrated by
+  Platt scaling on a validation year the heads never saw, with operating thresholds
+  chosen on that same validation year (recall of ``grave`` ≥ 0.97, of ``critique`` ≥ 0.90).
+* ``amm-lr``: marketing authorisation; one calibrated head predicting EMA additional
+  monitoring from submission-time inputs.
+
+``__init__`` only stores parameters, ``fit`` returns ``self``, learned attributes end
+with ``_``. Heavy imports (scikit-learn, scipy) happen inside methods.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from classifier.features import FeatureRow, oov_ratio
+
+LEVEL_NAMES: tuple[str, ...] = ("faible", "modéré", "élevé", "critique")
+
+REVIEW_REASON = "à revoir par un évaluateur"
+
+
+def _identity(tokens: Any) -> Any:
+    return tokens
+
+
+@dataclass
+class ModelOutput:
+    """What a model says about one dossier."""
+
+    risk_score: float
+    level: int
+    reasons: list[str] = field(default_factory=list)
+    contributions: list[dict[str, Any]] = field(default_factory=list)
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.reasons)
+
+
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+def register(name: str) -> Callable[[type], type]:
+    """Register a model class under ``name``; a duplicate name is an error."""
+
+    def deco(cls: type) -> type:
+        if name in _REGISTRY:
+            raise ValueError(f"risk model {name!r} is already registered")
+        _REGISTRY[name] = cls
+        cls.registry_name = name  # type: ignore[attr-defined]
+        return cls
+
+    return deco
+
+
+def registered_models() -> tuple[str, ...]:
+    return tuple(sorted(_REGISTRY))
+
+
+def create_model(name: str, **params: Any) -> Any:
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        from corpora.errors import InputError
+
+        raise InputError(
+            f"Modèle de risque inconnu : {name!r} (disponibles : {', '.join(registered_models())})."
+        ) from None
+    return factory(**params)
+
+
+@register("criteria")
+class CriteriaOnlyModel:
+    """No learned model: the level is the floor of the fired criteria (see :mod:`classifier.assess`)."""
+
+    dossier_type = "*"
+    version = "criteria-only (aucun modèle entraîné)"
+
+    def __init__(self) -> None:
+        pass
+
+    def fit(self, X: Any = None, y: Any = None) -> CriteriaOnlyModel:
+        return self
+
+    def score_rows(self, rows: Sequence[FeatureRow], languages: Sequence[str | None] = ()) -> list[None]:
+        return [None for _ in rows]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p / (1 - p)))
+
+
+class _SparseLinear:
+    """Shared machinery: text TF-IDF + token TF-IDF, stacked, logistic heads, Platt calibration."""
+
+    HEADS: tuple[str, ...] = ()
+    dossier_type = ""
+    version = "non entraîné"
+
+    def __init__(
+        self,
+        C: float = 4.0,
+        word_ngrams: tuple[int, int] = (1, 2),
+        min_df: int = 3,
+        max_features: int | None = 300_000,
+        char_ngrams: tuple[int, int] | None = None,
+        token_weight: float = 1.0,
+        class_weight: str | None = None,
+        review_margin: float = 0.15,
+        max_oov: float = 0.5,
+    ) -> None:
+        self.C = C
+        self.word_ngrams = word_ngrams
+        self.min_df = min_df
+        self.max_features = max_features
+        self.char_ngrams = char_ngrams
+        self.token_weight = token_weight
+        self.class_weight = class_weight
+        self.review_margin = review_margin
+        self.max_oov = max_oov
+
+    # --- vectorising -------------------------------------------------------------------------
+    def _fit_vectorisers(self, rows: Sequence[FeatureRow]) -> Any:
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.word_vec_ = TfidfVectorizer(
+            ngram_range=tuple(self.word_ngrams), min_df=self.min_df, max_features=self.max_features,
+            sublinear_tf=True, token_pattern=r"(?u)\b[a-z][a-z0-9]+\b", dtype=np.float32,
+        )
+        self.tok_vec_ = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True, dtype=np.float32)
+        texts = [r.text for r in rows]
+        blocks = [self.word_vec_.fit_transform(texts)]
+        if self.char_ngrams:
+            self.char_vec_ = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=tuple(self.char_ngrams), min_df=5, max_features=200_000,
+                sublinear_tf=True, dtype=np.float32,
+            )
+            blocks.append(self.char_vec_.fit_transform(texts))
+        blocks.append(self.tok_vec_.fit_transform([r.tokens for r in rows]) * self.token_weight)
+        self.vocabulary_words_ = frozenset(w for w in self.word_vec_.vocabulary_ if " " not in w)
+        names = list(self.word_vec_.get_feature_names_out())
+        if self.char_ngrams:
+            names += [f"char:{n}" for n in self.char_vec_.get_feature_names_out()]
+        names += list(self.tok_vec_.get_feature_names_out())
+        self.feature_names_ = np.asarray(names, dtype=object)
+        return sparse.hstack(blocks, format="csr")
+
+    def transform(self, rows: Sequence[FeatureRow]) -> Any:
+        from scipy import sparse
+
+        texts = [r.text for r in rows]
+        blocks = [self.word_vec_.transform(texts)]
+        if self.char_ngrams:
+            blocks.append(self.char_vec_.transform(texts))
+        blocks.append(self.tok_vec_.transform([r.tokens for r in rows]) * self.token_weight)
+        return sparse.hstack(blocks, format="csr")
+
+    # --- heads -------------------------------------------------------------------------------
+    def _targets(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def fit(self, X: Sequence[FeatureRow], y: Sequence[int]) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        matrix = self._fit_vectorisers(X)
+        y_arr = np.asarray(y)
+        self.heads_ = {}
+        for head, target in self._targets(y_arr).items():
+            clf = LogisticRegression(C=self.C, solver="liblinear", class_weight=self.class_weight, max_iter=200)
+            clf.fit(matrix, target)
+            self.heads_[head] = clf
+        self.calibrators_: dict[str, tuple[float, float]] = {h: (1.0, 0.0) for h in self.heads_}
+        self.thresholds_: dict[str, float] = {h: 0.5 for h in self.heads_}
+        self.n_train_ = len(y_arr)
+        return self
+
+    def raw_heads(self, X: Sequence[FeatureRow] | Any) -> dict[str, np.ndarray]:
+        matrix = X if not isinstance(X, list | tuple) else self.transform(X)
+        return {h: clf.predict_proba(matrix)[:, 1] for h, clf in self.heads_.items()}
+
+    def _apply_calibration(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {}
+        for h, p in raw.items():
+            a, b = self.calibrators_[h]
+            out[h] = 1.0 / (1.0 + np.exp(-(a * _logit(p) + b)))
+        return out
+
+    def calibrated_heads(self, X: Sequence[FeatureRow] | Any) -> dict[str, np.ndarray]:
+        return self._apply_calibration(self.raw_heads(X))
+
+    def calibrate(self, X_val: Sequence[FeatureRow], y_val: Sequence[int],
+                  recalls: dict[str, float] | None = None) -> Any:
+        """Platt-scale each head on validation data and choose its operating threshold there."""
+        from sklearn.linear_model import LogisticRegression
+
+        y_arr = np.asarray(y_val)
+        raw = self.raw_heads(list(X_val))
+        targets = self._targets(y_arr)
+        recalls = recalls or {}
+        self.calibrators_ = {}
+        for h, p in raw.items():
+            t = targets[h]
+            if t.min() == t.max():
+                self.calibrators_[h] = (1.0, 0.0)
+                continue
+            lr = LogisticRegression(C=1e4)
+            lr.fit(_logit(p).reshape(-1, 1), t)
+            self.calibrators_[h] = (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+        cal = self._apply_calibration(raw)
+        self.thresholds_ = {}
+        for h, p in cal.items():
+            goal = recalls.get(h)
+            self.thresholds_[h] = threshold_for_recall(p, targets[h], goal) if goal else 0.5
+        self.n_validation_ = len(y_arr)
+        return self
+
+    def predict_proba(self, X: Sequence[FeatureRow]) -> np.ndarray:
+        """Calibrated probability of the main head (``grave`` for PV), as ``[[1-p, p], …]``."""
+        p = self.calibrated_heads(list(X))[self.HEADS[0]]
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Sequence[FeatureRow]) -> np.ndarray:
+        return self.levels_from(self.calibrated_heads(list(X)))
+
+    def levels_from(self, probs: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    # --- explanations and review -------------------------------------------------------------
+    def contributions(self, matrix_row: Any, k: int = 8, head: str | None = None) -> list[dict[str, Any]]:
+        """Top positive and negative terms ``coef × value`` of one dossier for the main head."""
+        clf = self.heads_[head or self.HEADS[0]]
+        row = matrix_row.tocsr()
+        idx = row.indices
+        if len(idx) == 0:
+            return []
+        contrib = row.data * clf.coef_[0, idx]
+        order = np.argsort(-np.abs(contrib))[:k]
+        return [
+            {"feature": str(self.feature_names_[idx[i]]), "contribution": round(float(contrib[i]), 4)}
+            for i in order
+        ]
+
+    def review_reasons(self, p: float, threshold: float, row: FeatureRow, language: str | None) -> list[str]:
+        reasons = []
+        if threshold > 0 and abs(p - threshold) <= self.review_margin * max(threshold, 0.05):
+            reasons.append(f"probabilité proche du seuil de décision ({p:.2f} pour un seuil de {threshold:.2f})")
+        ratio = oov_ratio(row.text, self.vocabulary_words_)
+        if ratio > self.max_oov:
+            reasons.append(f"texte peu semblable aux données d'entraînement ({ratio:.0%} de mots inconnus)")
+        if language == "fr" and getattr(self, "training_language_", "en") == "en":
+            reasons.append("texte français évalué par un modèle entraîné sur des signalements en anglais")
+        return reasons
+
+    def score_rows(self, rows: Sequence[FeatureRow], languages: Sequence[str | None] = (),
+                   explain: int = 8) -> list[ModelOutput]:
+        rows = list(rows)
+        if not rows:
+            return []
+        matrix = self.transform(rows)
+        probs = self._apply_calibration({h: clf.predict_proba(matrix)[:, 1] for h, clf in self.heads_.items()})
+        levels = self.levels_from(probs)
+        main = self.HEADS[0]
+        langs = list(languages) or [None] * len(rows)
+        outs = []
+        for i, row in enumerate(rows):
+            p = float(probs[main][i])
+            reasons = self.review_reasons(p, self.thresholds_[main], row, langs[i])
+            outs.append(ModelOutput(
+                risk_score=min(1.0, max(0.0, p)),
+                level=int(levels[i]),
+                reasons=reasons,
+                contributions=self.contributions(matrix[i], explain) if explain else [],
+                probabilities={h: round(float(v[i]), 4) for h, v in probs.items()},
+            ))
+        return outs
+
+
+def threshold_for_recall(scores: np.ndarray, target: np.ndarray, recall: float) -> float:
+    """Highest threshold whose recall of positives on ``(scores, target)`` is ≥ ``recall``."""
+    pos = np.sort(scores[target.astype(bool)])
+    if len(pos) == 0:
+        return 0.5
+    k = math.floor((1.0 - recall) * len(pos))  # positives we may miss
+    return float(pos[k]) if k < len(pos) else float(pos[-1])
+
+
+@register("pv-tfidf-lr")
+class PvRiskModel(_SparseLinear):
+    """Pharmacovigilance risk model on the ICH E2A ladder (see module docstring)."""
+
+    HEADS = ("grave", "critique", "modere")
+    dossier_type = "pv"
+    training_language_ = "en"
+
+    def _targets(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        return {"grave": (y >= 2).astype(int), "critique": (y == 3).astype(int), "modere": (y >= 1).astype(int)}
+
+    def levels_from(self, probs: dict[str, np.ndarray]) -> np.ndarray:
+        t = self.thresholds_
+        level = np.zeros(len(probs["grave"]), dtype=int)
+        level[probs["modere"] >= t["modere"]] = 1
+        level[probs["grave"] >= t["grave"]] = 2
+        level[probs["critique"] >= t["critique"]] = 3
+        return level
+
+
+@register("amm-lr")
+class AmmRiskModel(_SparseLinear):
+    """AMM: probability that EMA places the product under additional monitoring."""
+
+    HEADS = ("surveillance",)
+    dossier_type = "amm"
+    training_language_ = "en"
+
+    def __init__(self, C: float = 1.0, word_ngrams: tuple[int, int] = (1, 2), min_df: int = 2,
+                 max_features: int | None = 50_000, char_ngrams: tuple[int, int] | None = None,
+                 token_weight: float = 2.0, class_weight: str | None = None, review_margin: float = 0.15,
+                 max_oov: float = 0.6) -> None:
+        super().__init__(C=C, word_ngrams=word_ngrams, min_df=min_df, max_features=max_features,
+                         char_ngrams=char_ngrams, token_weight=token_weight, class_weight=class_weight,
+                         review_margin=review_margin, max_oov=max_oov)
+
+    def _targets(self, y: np.ndarray) -> dict[str, np.ndarray]:
+        return {"surveillance": (y >= 1).astype(int)}
+
+    def levels_from(self, probs: dict[str, np.ndarray]) -> np.ndarray:
+        # additional monitoring ⇒ at least "modéré"; a very high probability ⇒ "élevé".
+        p = probs["surveillance"]
+        level = np.zeros(len(p), dtype=int)
+        level[p >= self.thresholds_["surveillance"]] = 1
+        level[p >= max(0.8, self.thresholds_["surveillance"])] = 2
+        return level

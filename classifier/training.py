@@ -1,0 +1,497 @@
+"""Training of the risk models on real recorded outcomes, and their versioned artefacts.
+
+PV: VAERS split by year. Train on years ≤ ``train_until``, calibrate and choose the
+operating thresholds on ``train_until + 1`` (validation), report on the later years
+(test). AMM: EMA EPARs split by time on ``received_at`` (see :func:`amm_split`).
+
+Artefacts live under ``<data_dir>/models/<type>/<version>/`` (``model.joblib``,
+``model_card.md``, ``model_card.json``) and ``<data_dir>/models/<type>/LATEST`` names
+the current version. joblib (pickle) is only ever loaded from that data dir, and only
+after its sha256 matches the one recorded in the model card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.assess import analyse, features_for
+from classifier.features import FeatureRow, mask_outcome_words
+from corpora.errors import InputError, ModelMissing, StoreError
+from corpora.io import atomic_writer
+from corpora.model import Dossier, Record
+
+PV_SERIOUS_KEYS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
+                   "congenital_anomaly")
+
+
+def pv_level(outcome: dict[str, Any] | None) -> int:
+    """ICH E2A ladder from a VAERS outcome: 3 critique (death, life-threatening), 2 élevé
+    (hospitalisation or its prolongation, disability, congenital anomaly), 1 modéré (emergency
+    visit, not recovered), 0 faible."""
+    o = outcome or {}
+    if o.get("died") or o.get("life_threatening"):
+        return 3
+    if any(o.get(k) for k in ("hospitalised", "prolonged_hospitalisation", "disability", "congenital_anomaly")):
+        return 2
+    if o.get("er_visit") or o.get("recovered") is False:
+        return 1
+    return 0
+
+
+def sample_level(outcome: dict[str, Any] | None) -> int | None:
+    """Level of a bundled sample dossier: its recorded ``risk_level``, else the PV flags."""
+    o = outcome or {}
+    names = ("faible", "modéré", "élevé", "critique")
+    if o.get("risk_level") in names:
+        return names.index(o["risk_level"])
+    if any(k in o for k in (*PV_SERIOUS_KEYS, "er_visit", "recovered")):
+        return pv_level(o)
+    return None
+
+
+# --------------------------------------------------------------------------- features in parallel
+
+def _rows_chunk(args: tuple[list[dict[str, Any]], bool]) -> list[FeatureRow]:
+    dossiers, masked = args
+    out = []
+    for raw in dossiers:
+        d = Dossier.model_validate(raw)
+        if masked:
+            d = d.model_copy(update={"text": mask_outcome_words(d.text)})
+        out.append(features_for(d, analyse(d), mask_outcomes=masked))
+    return out
+
+
+def feature_rows(dossiers: Sequence[Dossier], masked: bool = False, workers: int = 1,
+                 progress: Callable[[int], None] | None = None, chunk: int = 500) -> list[FeatureRow]:
+    """Feature rows of many dossiers (extraction + criteria + features), on ``workers`` processes."""
+    chunks = [[d.model_dump(mode="python") for d in dossiers[i:i + chunk]] for i in range(0, len(dossiers), chunk)]
+    rows: list[FeatureRow] = []
+    if workers <= 1 or len(chunks) <= 1:
+        for c in chunks:
+            rows += _rows_chunk((c, masked))
+            if progress:
+                progress(len(c))
+        return rows
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for c, part in zip(chunks, pool.map(_rows_chunk, [(c, masked) for c in chunks]), strict=True):
+            rows += part
+            if progress:
+                progress(len(c))
+    return rows
+
+
+# --------------------------------------------------------------------------- data
+
+_YEAR_RE = re.compile(r"(\d{4})")
+
+
+def vaers_year_paths(corpora_dir: Path) -> dict[int, Path]:
+    """``{year: zip}`` of the VAERS folder of the corpora dir."""
+    from corpora.loaders.vaers import vaers_zip_paths
+
+    folder = Path(corpora_dir) / "vaers"
+    if not folder.is_dir():
+        raise InputError(f"Dossier VAERS introuvable : {folder} (définissez GDR_CORPORA_DIR vers les corpus réels).")
+    out: dict[int, Path] = {}
+    for p in vaers_zip_paths(folder):
+        m = _YEAR_RE.match(p.name)
+        if m:
+            out[int(m.group(1))] = p
+    if not out:
+        raise InputError(f"Aucune archive VAERS (AAAAVAERSData.zip) dans {folder}.")
+    return out
+
+
+def load_vaers(paths: Sequence[Path], limit_per_year: int | None = None) -> list[Record]:
+    from corpora.loaders.base import LoadReport
+    from corpora.loaders.vaers import iter_vaers_records
+
+    records: list[Record] = []
+    for p in paths:
+        records += list(iter_vaers_records([p], LoadReport(source="vaers"), limit=limit_per_year))
+    return records
+
+
+@dataclass
+class PvSplit:
+    train_years: list[int]
+    validation_year: int
+    test_years: list[int]
+
+
+def pv_split(years: Iterable[int], train_until: int) -> PvSplit:
+    ys = sorted(set(years))
+    train = [y for y in ys if y <= train_until]
+    later = [y for y in ys if y > train_until]
+    if not train or not later:
+        raise InputError(
+            f"Découpage impossible : --train-until {train_until} doit laisser des années d'entraînement "
+            f"et au moins une année de validation (années disponibles : {ys[0]}–{ys[-1]})."
+        )
+    return PvSplit(train, later[0], later[1:])
+
+
+# --------------------------------------------------------------------------- artefacts
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class TrainResult:
+    version: str
+    directory: Path
+    card: dict[str, Any]
+    seconds: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def save_artefact(models_dir: Path, dtype: str, version: str, model: Any, card: dict[str, Any],
+                  card_markdown: str) -> Path:
+    import joblib
+
+    directory = Path(models_dir) / dtype / version
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(directory / "model.joblib", "wb") as fh:
+        joblib.dump(model, fh, compress=3)
+    card = dict(card, artefact={"file": "model.joblib", "sha256": sha256_file(directory / "model.joblib")})
+    with atomic_writer(directory / "model_card.json") as fh:
+        json.dump(card, fh, ensure_ascii=False, indent=2, default=str)
+    with atomic_writer(directory / "model_card.md") as fh:
+        fh.write(card_markdown)
+    with atomic_writer(Path(models_dir) / dtype / "LATEST") as fh:
+        fh.write(version + "\n")
+    return directory
+
+
+def latest_version(models_dir: Path, dtype: str) -> str | None:
+    pointer = Path(models_dir) / dtype / "LATEST"
+    if not pointer.is_file():
+        return None
+    version = pointer.read_text(encoding="utf-8").strip()
+    return version or None
+
+
+def load_artefact(models_dir: Path, dtype: str, version: str | None = None) -> tuple[Any, dict[str, Any]]:
+    """Load a model we wrote ourselves, after checking its sha256 against its model card."""
+    import joblib
+
+    version = version or latest_version(models_dir, dtype)
+    if not version:
+        raise ModelMissing(f"Aucun modèle entraîné pour le type {dtype} (lancez « gdr train --type {dtype} »).")
+    directory = Path(models_dir) / dtype / version
+    card_path = directory / "model_card.json"
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        expected = card["artefact"]["sha256"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise StoreError(f"Fiche du modèle illisible : {card_path}.") from exc
+    path = directory / "model.joblib"
+    if not path.is_file() or sha256_file(path) != expected:
+        raise StoreError(f"Artefact du modèle {path} absent ou modifié (empreinte sha256 différente) : "
+                         "réentraînez avec « gdr train ».")
+    model = joblib.load(path)
+    model.version = card.get("version", version)
+    return model, card
+
+
+# --------------------------------------------------------------------------- PV
+
+def _now_version(prefix: str) -> str:
+    return f"{prefix}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit: int | None = None,
+             workers: int = 2, progress: Callable[[str, int, int], None] | None = None,
+             model_params: dict[str, Any] | None = None) -> TrainResult:
+    """Train, calibrate, test and save the PV model; ``limit`` caps records per year."""
+    from classifier.evaluation import pv_metrics
+    from classifier.models import PvRiskModel
+
+    started = time.perf_counter()
+    paths = vaers_year_paths(corpora_dir)
+    split = pv_split(paths, train_until)
+
+    def rows_of(years: list[int], stage: str,
+                masked: bool = False) -> tuple[list[FeatureRow], np.ndarray, list[Record]]:
+        recs = load_vaers([paths[y] for y in years], limit)
+        total = len(recs)
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress(stage, done[0], total)
+
+        dossiers = [r.dossier for r in recs]
+        rows = feature_rows(dossiers, masked=masked, workers=workers, progress=tick)
+        return rows, np.asarray([pv_level(r.outcome) for r in recs]), recs
+
+    X_tr, y_tr, _ = rows_of(split.train_years, "entraînement")
+    if len(set((y_tr >= 2).tolist())) < 2:
+        raise InputError("Données d'entraînement sans cas graves : augmentez --limit.")
+    X_va, y_va, _ = rows_of([split.validation_year], "validation")
+    params = dict(model_params or {})
+    model = PvRiskModel(**params)
+    if progress:
+        progress("ajustement du modèle", 0, 1)
+    model.fit(X_tr, y_tr.tolist())
+    model.calibrate(X_va, y_va.tolist(), recalls={"grave": 0.97, "critique": 0.90})
+    if progress:
+        progress("ajustement du modèle", 1, 1)
+    metrics: dict[str, Any] = {"validation": pv_metrics(model, X_va, y_va)}
+    if split.test_years:
+        X_te, y_te, _ = rows_of(split.test_years, "test")
+        metrics["test"] = pv_metrics(model, X_te, y_te)
+        X_tm, _, _ = rows_of(split.test_years, "test masqué", masked=True)
+        metrics["test_masked"] = pv_metrics(model, X_tm, y_te)
+    fr = french_sample_metrics(model)
+    if fr:
+        metrics["french_sample"] = fr
+    version = _now_version(f"pv-tfidf-lr-train{train_until}")
+    model.version = version
+    seconds = time.perf_counter() - started
+    card = pv_card(version, split, len(y_tr), len(y_va), metrics, model, limit, seconds, params)
+    directory = save_artefact(models_dir, "pv", version, model, card, card_markdown(card))
+    return TrainResult(version, directory, card, seconds, metrics)
+
+
+def french_sample_metrics(model: Any) -> dict[str, Any] | None:
+    """Metrics on the bundled French sample's PV dossiers (labels from their recorded outcome)."""
+    from classifier.evaluation import pv_metrics
+
+    try:
+        from corpora.loaders.sample import iter_sample_records
+
+        recs = [r for r in iter_sample_records() if r.dossier.type == "pv"]
+    except Exception:  # the sample is optional for training; report its absence instead
+        return None
+    pairs = [(r.dossier, sample_level(r.outcome)) for r in recs]
+    pairs = [(d, y) for d, y in pairs if y is not None]
+    if not pairs:
+        return None
+    rows = feature_rows([d for d, _ in pairs])
+    return pv_metrics(model, rows, np.asarray([y for _, y in pairs]))
+
+
+INPUTS_PV = [
+    "texte du signalement (TF-IDF mots 1–2, minuscules, accents retirés, lexique FR→EN)",
+    "âge (tranche), sexe, types de vaccins, nombre de produits, délai d'apparition (tranche)",
+    "présence d'antécédents, de maladie en cours, d'autres médicaments, de vaccinations antérieures",
+    "administré par / financé par, rapport fabricant (présence)",
+    "termes codés des symptômes, sauf les termes qui sont des issues (décès, hospitalisation, handicap…)",
+    "constats de l'extraction (codes, affirmés / niés / hypothétiques / antécédents) et critères déclenchés",
+]
+EXCLUDED_PV = [
+    "toutes les issues (DIED, L_THREAT, HOSPITAL, HOSPDAYS, X_STAY, DISABLE, ER_VISIT, RECOVD, BIRTH_DEFECT)",
+    "LAB_DATA (peut contenir des résultats d'autopsie)",
+]
+
+
+def pv_card(version: str, split: PvSplit, n_train: int, n_val: int, metrics: dict[str, Any], model: Any,
+            limit: int | None, seconds: float, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": version,
+        "type": "pv",
+        "model": "pv-tfidf-lr",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {
+            "source": "VAERS (CDC/FDA), rapports 1990–2004",
+            "train_years": split.train_years,
+            "validation_year": split.validation_year,
+            "test_years": split.test_years,
+            "n_train": n_train,
+            "n_validation": n_val,
+            "limit_per_year": limit,
+        },
+        "target": "grave = décès, mise en jeu du pronostic vital, hospitalisation ou prolongation, "
+        "handicap, anomalie congénitale ; critique = décès ou mise en jeu du pronostic vital (ICH E2A)",
+        "inputs": INPUTS_PV,
+        "excluded_inputs": EXCLUDED_PV,
+        "params": {"C": model.C, "word_ngrams": list(model.word_ngrams), "min_df": model.min_df, **params},
+        "calibration": "Platt (sigmoïde) sur l'année de validation",
+        "thresholds": model.thresholds_,
+        "metrics": metrics,
+        "training_seconds": round(seconds, 1),
+        "limitations": [
+            "entraîné sur des signalements américains en anglais (VAERS 1990–2004, vaccins uniquement) ; "
+            "les dossiers français passent par un lexique FR→EN et sont marqués « à revoir »",
+            "les récits VAERS énoncent souvent l'issue : voir les métriques avec mots d'issue masqués",
+            "seuil choisi pour un rappel des cas graves ≥ 0,97 sur la validation : beaucoup de faux positifs",
+            "aide à la décision : le niveau final n'est jamais inférieur au plancher des critères",
+        ],
+    }
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    lines = [f"# Fiche du modèle {card['version']}", "", f"- Type de dossier : {card['type']}",
+             f"- Modèle : {card['model']}", f"- Créé le : {card['created_at']}",
+             f"- Cible : {card['target']}", f"- Calibration : {card.get('calibration', '')}", "",
+             "## Données", ""]
+    lines += [f"- {k} : {_fmt(v)}" for k, v in card["data"].items()]
+    lines += ["", "## Entrées (connues à la réception du dossier)", ""] + [f"- {x}" for x in card["inputs"]]
+    lines += ["", "## Entrées exclues", ""] + [f"- {x}" for x in card.get("excluded_inputs", [])]
+    lines += ["", "## Seuils de décision", ""] + [f"- {k} : {_fmt(v)}" for k, v in card["thresholds"].items()]
+    lines += ["", "## Métriques", ""]
+    for split_name, m in card["metrics"].items():
+        lines.append(f"### {split_name}")
+        lines.append("")
+        lines += [f"- {k} : {_fmt(v)}" for k, v in m.items() if not isinstance(v, dict | list)]
+        lines.append("")
+    lines += ["## Limites", ""] + [f"- {x}" for x in card["limitations"]]
+    lines += ["", f"Durée d'entraînement : {card['training_seconds']} s", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- AMM
+
+def amm_label(outcome: dict[str, Any] | None) -> int | None:
+    value = (outcome or {}).get("additional_monitoring")
+    return None if value is None else int(bool(value))
+
+
+def _epar_path(corpora_dir: Path) -> Path:
+    from corpora.loaders import ema
+
+    name = getattr(ema, "EPAR_FILENAME", "Medicines_output_european_public_assessment_reports.xlsx")
+    path = Path(corpora_dir) / "ema" / name
+    if not path.is_file():
+        raise InputError(f"Table EMA des EPAR introuvable : {path} (définissez GDR_CORPORA_DIR).")
+    return path
+
+
+def load_epar(corpora_dir: Path, limit: int | None = None) -> list[Record]:
+    from corpora.loaders.base import LoadReport
+    from corpora.loaders.ema import iter_epar_records
+
+    recs = list(iter_epar_records(_epar_path(corpora_dir), LoadReport(source="ema-epar"), limit=limit))
+    return [r for r in recs if amm_label(r.outcome) is not None and r.dossier.received_at is not None]
+
+
+def amm_split(records: Sequence[Record], test_from: int, validation_from: int) -> tuple[list[Record], ...]:
+    train = [r for r in records if r.dossier.received_at and r.dossier.received_at.year < validation_from]
+    val = [r for r in records if r.dossier.received_at and validation_from <= r.dossier.received_at.year < test_from]
+    test = [r for r in records if r.dossier.received_at and r.dossier.received_at.year >= test_from]
+    return train, val, test
+
+
+INPUTS_AMM = [
+    "générique, biosimilaire, orphelin, MTI (ATMP), évaluation accélérée, PRIME (drapeaux de la demande)",
+    "aire thérapeutique, groupe pharmacothérapeutique, code ATC (niveaux 1 à 4)",
+    "nouveauté de la substance (substance déjà vue dans un EPAR antérieur ou non)",
+    "année de réception (codage cumulatif)",
+    "texte de l'indication (TF-IDF)",
+]
+
+
+def amm_rows(records: Sequence[Record], seen_before: dict[str, int]) -> list[FeatureRow]:
+    from classifier.features import amm_tokens, feature_row
+
+    rows = []
+    for r in records:
+        base = feature_row(r.dossier)
+        rows.append(FeatureRow(base.text, base.tokens + tuple(amm_tokens(r.dossier, seen_before))))
+    return rows
+
+
+def first_seen_years(records: Iterable[Record]) -> dict[str, int]:
+    from classifier.features import substance_key
+
+    out: dict[str, int] = {}
+    for r in records:
+        d = r.dossier
+        y = d.received_at.year if d.received_at else 9999
+        for s in d.fields.substances or ([d.fields.inn] if d.fields.inn else []):
+            k = substance_key(s)
+            out[k] = min(out.get(k, 9999), y)
+    return out
+
+
+def train_amm(corpora_dir: Path, models_dir: Path, test_from: int = 2019, validation_from: int = 2016,
+              limit: int | None = None, progress: Callable[[str, int, int], None] | None = None) -> TrainResult:
+    """Train the AMM additional-monitoring model, split by time on ``received_at``."""
+    from classifier.evaluation import binary_metrics
+    from classifier.models import AmmRiskModel
+
+    started = time.perf_counter()
+    records = load_epar(corpora_dir, limit)
+    train, val, test = amm_split(records, test_from, validation_from)
+    if not train or not val:
+        raise InputError("Données EMA insuffisantes pour le découpage temporel (entraînement / validation).")
+    seen = first_seen_years(records)
+    if progress:
+        progress("ajustement du modèle", 0, 1)
+    y = {k: np.asarray([amm_label(r.outcome) for r in part]) for k, part in
+         (("train", train), ("validation", val), ("test", test))}
+    model = AmmRiskModel().fit(amm_rows(train, seen), y["train"].tolist())
+    model.calibrate(amm_rows(val, seen), y["validation"].tolist(), recalls={"surveillance": 0.95})
+    model.first_seen_ = seen
+    if progress:
+        progress("ajustement du modèle", 1, 1)
+    metrics = {"validation": binary_metrics(model.predict_proba(amm_rows(val, seen))[:, 1], y["validation"])}
+    if test:
+        metrics["test"] = binary_metrics(model.predict_proba(amm_rows(test, seen))[:, 1], y["test"])
+    version = _now_version("amm-lr")
+    model.version = version
+    seconds = time.perf_counter() - started
+    card = {
+        "version": version, "type": "amm", "model": "amm-lr",
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {"source": "EMA, table des EPAR (médicaments à usage humain)",
+                 "train": f"reçus avant {validation_from}", "validation": f"{validation_from}–{test_from - 1}",
+                 "test": f"à partir de {test_from}", "n_train": len(train), "n_validation": len(val),
+                 "n_test": len(test), "limit": limit},
+        "target": "surveillance supplémentaire (additional monitoring, liste EMA) — issue connue après l'évaluation",
+        "inputs": INPUTS_AMM,
+        "excluded_inputs": ["statut d'autorisation, autorisation conditionnelle, circonstances exceptionnelles "
+                            "(issues de l'évaluation)", "dates d'avis et de retrait"],
+        "params": {"C": model.C},
+        "calibration": "Platt (sigmoïde) sur la période de validation",
+        "thresholds": model.thresholds_,
+        "metrics": metrics,
+        "training_seconds": round(seconds, 1),
+        "limitations": [
+            "la date de réception est la date d'AMM (ou d'avis) de l'EPAR : approximation de la date de dépôt",
+            "la surveillance supplémentaire n'existe que depuis 2013 : le modèle apprend aussi cette règle",
+            "produits centralisés uniquement (EMA) ; signaux BDPM/HAS non utilisés dans cette version",
+        ],
+    }
+    directory = save_artefact(models_dir, "amm", version, model, card, card_markdown(card))
+    return TrainResult(version, directory, card, seconds, metrics)
+
+
+AEC_CARD = (
+    "# Fiche du modèle AEC\n\nAucun modèle appris pour les essais cliniques (AEC) : il n'existe pas ici "
+    "d'étiquette d'issue honnête. La colonne « prediction » du corpus ClinicalTrials.gov est la sortie "
+    "d'un modèle, jamais une vérité de terrain. Le niveau de risque AEC vient des seuls critères du référentiel.\n"
+)
+
+
+def env_workers(default: int = 2) -> int:
+    try:
+        return max(1, int(os.environ.get("GDR_WORKERS", default)))
+    except ValueError:
+        return default
