@@ -28,6 +28,14 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp creates 0600 files: give the result the usual mode (existing file's, else 0666 & ~umask).
+        try:
+            mode_bits = target.stat().st_mode & 0o777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode_bits = 0o666 & ~umask
+        os.chmod(tmp, mode_bits)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -91,3 +91,16 @@ def test_record_is_a_pair() -> None:
     record = record_from_json(LINE)
     assert isinstance(record, Record)
     assert record.outcome is not None and record.outcome["hospitalised"] is True
+
+
+def test_atomic_writer_leaves_nothing_on_failure_and_normal_permissions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from corpora.io import atomic_writer, write_jsonl
+
+    target = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError), atomic_writer(target) as fh:
+        fh.write("partial")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+    assert write_jsonl(target, [{"a": "é"}]) == 1
+    assert target.read_text(encoding="utf-8") == '{"a":"é"}\n'
+    assert target.stat().st_mode & 0o077 != 0  # readable by others as with a plain open()
