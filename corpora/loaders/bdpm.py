@@ -16,6 +16,9 @@ Files (UTF-8, tab-separated, no header), column layouts as documented on the BDP
   start date, update date, back-to-availability date, ANSM page.
 - ``CIS_MITM.txt``: CIS, ATC code, name, BDPM page (medicines of major therapeutic interest).
 
+Encoding: UTF-8 (files of the BDPM before 2023 were Windows-1252: a line that is not valid UTF-8 is
+read as Windows-1252, so either vintage loads with its accents).
+
 Accounting: the :class:`LoadReport` counts the product rows of ``CIS_bdpm.txt`` and, as skipped
 rows with the file name in the reason, the unusable lines of the companion files.
 Besides documents, :func:`load_bdpm_index` gives a pure lookup (by substance, name, CIS) for
@@ -38,7 +41,8 @@ from corpora.model import Document
 from corpora.normalise import bar_join, normalise_name, normalise_substance
 
 SOURCE = "bdpm"
-ENCODING = "utf-8"
+# UTF-8 today; older BDPM files were Windows-1252: each line falls back to it.
+ENCODING = ("utf-8", "cp1252")
 PRODUCTS_FILE = "CIS_bdpm.txt"
 COMPO_FILE = "CIS_COMPO_bdpm.txt"
 CPD_FILE = "CIS_CPD_bdpm.txt"
@@ -418,6 +422,13 @@ class BdpmIndex:
             if norm == query or (norm.startswith(query) and not norm[len(query)].isalnum()):
                 found.append(self.products[cis])
         return found
+
+    def products_for_atc(self, code: str) -> list[BdpmProduct]:
+        """Products whose ATC code (known for medicines of major therapeutic interest) starts with ``code``."""
+        prefix = code.strip().upper()
+        if not prefix:
+            return []
+        return [p for p in self.products.values() if p.atc and p.atc.upper().startswith(prefix)]
 
     def substance_keys(self) -> list[str]:
         return sorted(self._by_substance)

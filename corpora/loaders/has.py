@@ -29,7 +29,8 @@ from corpora.loaders.base import LoadReport
 from corpora.loaders.tabular import clean, html_to_text, iter_tsv, parse_fr_date, unquote
 from corpora.model import Document
 
-ENCODING = "cp1252"
+# Windows-1252 as distributed; a line that is valid UTF-8 (a re-encoded copy) is read as such.
+ENCODING = ("utf-8", "cp1252")
 SMR_FILE = "CIS_HAS_SMR_bdpm.txt"
 ASMR_FILE = "CIS_HAS_ASMR_bdpm.txt"
 LINKS_FILE = "HAS_LiensPageCT_bdpm.txt"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -13,28 +13,39 @@ _SPACES_RE = re.compile(r"[ \t\u00a0]+")
 _BR_RE = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
 
 
-def iter_tsv(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+def iter_tsv(path: Path, encoding: str | Sequence[str]) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(line_number, fields)`` for each non-blank line of a tab-separated file without header.
 
-    Lines end with LF or CRLF; fields keep their inner spaces. A byte that the stated encoding
-    cannot decode raises :class:`EncodingProblem` with the file and line, in French.
+    Lines end with LF or CRLF; fields keep their inner spaces. ``encoding`` may list several
+    encodings tried in order for each line (e.g. ``("utf-8", "cp1252")``: the BDPM moved from
+    Windows-1252 to UTF-8 over the years; a Windows-1252 line with accents is never valid UTF-8).
+    A line no listed encoding can decode raises :class:`EncodingProblem` with the file and line.
     """
     path = Path(path)
+    encodings = (encoding,) if isinstance(encoding, str) else tuple(encoding)
     if not path.is_file():
         raise InputError(f"Fichier introuvable : {path}")
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode(encoding)
-            except UnicodeDecodeError as exc:
-                raise EncodingProblem(
-                    f"{path.name} : ligne {number} illisible en {encoding} (octet invalide en position "
-                    f"{exc.start}). Le fichier a-t-il été modifié ou réencodé ?"
-                ) from exc
+            line = _decode(raw, encodings, path, number)
             line = line.rstrip("\r\n")
             if not line.strip():
                 continue
             yield number, line.split("\t")
+
+
+def _decode(raw: bytes, encodings: tuple[str, ...], path: Path, number: int) -> str:
+    error: UnicodeDecodeError | None = None
+    for enc in encodings:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError as exc:
+            error = error or exc
+    position = error.start if error else 0
+    raise EncodingProblem(
+        f"{path.name} : ligne {number} illisible en {' ou '.join(encodings)} (octet invalide en position "
+        f"{position}). Le fichier a-t-il été modifié ou réencodé ?"
+    )
 
 
 def clean(value: str | None) -> str | None:

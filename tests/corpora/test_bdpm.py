@@ -89,6 +89,7 @@ def test_index_lookups(bdpm_dir: Path) -> None:
     assert index.products_for_substance("ibuprofène") == []
     assert [p.cis for p in index.products_by_name("Doliprane")] == ["62222222"]
     assert index.products_by_name("dolip") == []  # whole words only
+    assert [p.cis for p in index.products_for_atc("n02")] == ["61111111"]
     facts = index.get("61111111").facts()  # type: ignore[union-attr]
     assert facts["surveillance_renforcee"] is True
     assert facts["prescription_conditions"] == ["liste I", "prescription limitée à 12 semaines"]
@@ -100,8 +101,12 @@ def test_index_lookups(bdpm_dir: Path) -> None:
 def test_missing_and_badly_encoded(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="introuvable"):
         list(iter_bdpm_documents(tmp_path))
+    # Older BDPM files were Windows-1252: accents survive either way.
     (tmp_path / "CIS_bdpm.txt").write_bytes(CIS.encode("cp1252"))
-    with pytest.raises(EncodingProblem, match="utf-8"):
+    titles = [d.title for d in iter_bdpm_documents(tmp_path)]
+    assert titles == ["TRAMADOL EXEMPLE 50 mg, gélule", "DOLIPRANE 1000 mg, comprimé"]
+    (tmp_path / "CIS_bdpm.txt").write_bytes(b"61111111\tX \x81\tgelule\n")
+    with pytest.raises(EncodingProblem, match="ligne 1 illisible en utf-8 ou cp1252"):
         list(iter_bdpm_documents(tmp_path))
 
 

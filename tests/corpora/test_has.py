@@ -77,8 +77,15 @@ def test_asmr_and_index(has_dir: Path) -> None:
 
 def test_undecodable_byte_is_a_french_error(tmp_path: Path) -> None:
     (tmp_path / "CIS_HAS_SMR_bdpm.txt").write_bytes(b"69766528\tCT-1\tInscription\t20220209\tFaible\t\x81\r\n")
-    with pytest.raises(EncodingProblem, match="illisible en cp1252"):
+    with pytest.raises(EncodingProblem, match="illisible en utf-8 ou cp1252"):
         list(iter_has_documents(tmp_path, "smr"))
+
+
+def test_utf8_copy_reads_the_same(has_dir: Path) -> None:
+    expected = [(d.id, d.text) for d in iter_has_documents(has_dir, "smr")]
+    path = has_dir / "CIS_HAS_SMR_bdpm.txt"
+    path.write_bytes(path.read_bytes().decode("cp1252").encode("utf-8"))
+    assert [(d.id, d.text) for d in iter_has_documents(has_dir, "smr")] == expected
 
 
 @pytest.fixture(scope="session")
