@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
@@ -25,7 +25,7 @@ def fold(text: str) -> str:
 
 
 def _data_lines(name: str) -> list[str]:
-    raw = resources.files("retrieval").joinpath("data", name).read_text(encoding="utf-8")
+    raw = (Path(__file__).resolve().parent / "data" / name).read_text(encoding="utf-8")
     return [line.rstrip("\n") for line in raw.splitlines() if line.strip() and not line.startswith("#")]
 
 

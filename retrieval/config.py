@@ -41,6 +41,7 @@ class RetrievalConfig:
     dense_vaers_since_year: int = 2004
     chunk_max_chars: int = 1200
     rrf_k: int = 60
+    cache_root: Path | None = None  # embedding cache root; default: data_dir/cache/embeddings
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -61,7 +62,8 @@ class RetrievalConfig:
 
     @property
     def cache_dir(self) -> Path:
-        return self.data_dir / "cache" / "embeddings" / self.embedder
+        root = self.cache_root if self.cache_root is not None else self.data_dir / "cache" / "embeddings"
+        return root / self.embedder
 
     @property
     def reports_dir(self) -> Path:

@@ -213,6 +213,11 @@ class EmbeddingCache:
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def put(self, key: str, vec: np.ndarray) -> None:
+        self._db.execute("INSERT OR REPLACE INTO vec (key, dim, v) VALUES (?, ?, ?)",
+                         (key, int(vec.shape[0]), np.ascontiguousarray(vec, dtype=np.float32).tobytes()))
+        self._db.commit()
+
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for ``texts``, encoding only those not cached yet (then caching them)."""
         import time
@@ -236,3 +241,25 @@ class EmbeddingCache:
             self._db.executemany("INSERT OR REPLACE INTO vec (key, dim, v) VALUES (?, ?, ?)", rows)
             self._db.commit()
         return np.stack([found[k] for k in keys])
+
+
+class CachingEmbedder:
+    """An embedder whose passage and query vectors go through an :class:`EmbeddingCache`."""
+
+    def __init__(self, cache: EmbeddingCache) -> None:
+        self.cache = cache
+        self.inner = cache.embedder
+        self.name = self.inner.name
+        self.dim = self.inner.dim
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self.cache.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        key = text_key("query: " + text)
+        found = self.cache.get_many([key])
+        if key in found:
+            return found[key]
+        vec = np.ascontiguousarray(self.inner.embed_query(text), dtype=np.float32)
+        self.cache.put(key, vec)
+        return vec

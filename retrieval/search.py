@@ -313,7 +313,7 @@ class Retriever:
         """Hybrid (or dense, lexical) search with metadata filters; one hit per document."""
         query = check_query(query)
         if not 1 <= k <= MAX_K:
-            raise InputError(f"k doit être compris entre 1 et {MAX_K} (reçu : {k}).")
+            raise InputError(f"Le nombre de résultats (k) doit être compris entre 1 et {MAX_K} (reçu : {k}).")
         method = self._method(method)
         mask = doc_mask(self.lexical, normalise_filters(filters))
         chunk_mask = None if mask is None else mask[self.lexical.chunk_doc]
@@ -358,7 +358,7 @@ class Retriever:
         near-duplicates are never returned.
         """
         if not 1 <= k <= MAX_K:
-            raise InputError(f"k doit être compris entre 1 et {MAX_K} (reçu : {k}).")
+            raise InputError(f"Le nombre de résultats (k) doit être compris entre 1 et {MAX_K} (reçu : {k}).")
         w = weights or self.precedent_weights
         method = self._method(method)
         lex = self.lexical

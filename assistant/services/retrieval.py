@@ -187,3 +187,22 @@ def summary_fr(report: BuildReport, config_dense: Iterable[str] = DEFAULT_DENSE_
     for source, (n_docs, n_dense) in sorted(report.totals_by_source.items()):
         lines.append(f"  {source:<17} {n_docs:>7} documents, {n_dense:>6} vectorisés")
     return "\n".join(lines)
+
+
+def run_evaluation(settings: Settings, split: str = "test", limit: int | None = None, log: Any = None) -> Any:
+    """``gdr eval retrieval``: score lexical, dense and hybrid on the real corpora; write the report."""
+    from corpora.io import atomic_writer
+    from retrieval.evaluation import evaluate
+
+    if not settings.uses_real_corpora:
+        raise InputError(
+            "L'évaluation de la recherche demande les corpus réels : définissez GDR_CORPORA_DIR "
+            "(ex. GDR_CORPORA_DIR=../shared/corpora)."
+        )
+    config = retrieval_config(settings)
+    result = evaluate(config, Path(settings.corpora_dir or "."), split=split, limit=limit, log=log)
+    path = settings.reports_dir / ("retrieval_eval.md" if split == "test" else f"retrieval_eval_{split}.md")
+    with atomic_writer(path) as fh:
+        fh.write(result.markdown)
+    result.path = path
+    return result

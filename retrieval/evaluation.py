@@ -1,0 +1,333 @@
+"""Retrieval evaluation on labelled sets derived from the real corpora (reproducible, bounded).
+
+Three sets, each with its own small index under ``<data_dir>/eval/<set>`` (every document gets a
+vector so that dense and hybrid are compared fairly; vectors are cached by content hash):
+
+(a) ``vaers``: queries are reports of a later year (2004) than the indexed ones (2003). A
+    precedent is relevant when it shares a vaccine type and at least one coded symptom (strict:
+    at least two). Evaluated both as plain text search (the report's title and narrative as query)
+    and as precedent search (:meth:`Retriever.find_precedents`, which also uses the structured
+    fields). A "BM25 restricted to the vaccine type" baseline is reported for reference.
+(b) ``has``: the query is a product's name and active substances (BDPM); relevant = that
+    product's HAS SMR/ASMR opinions.
+(c) ``crosslingual``: the query is a French BDPM product text; relevant = English EMA EPARs with
+    the same active substance or ATC code.
+
+Queries are split deterministically (SHA-1 of the query id) into a dev half (for tuning) and a
+test half (reported). Metrics: P@5, nDCG@10, MRR (over the top 10).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from corpora.model import Document, Dossier
+from corpora.normalise import normalise_substance
+from retrieval.config import RetrievalConfig
+from retrieval.embeddings import CachingEmbedder, EmbeddingCache, get_embedder
+from retrieval.facets import document_facets, norm_code, norm_word
+from retrieval.indexing import build_index
+from retrieval.search import METHODS, Retriever
+
+VAERS_INDEX_YEAR = 2003
+VAERS_QUERY_YEAR = 2004
+VAERS_INDEX_DOCS = 800
+HAS_DISTRACTOR_PRODUCTS = 60
+EMA_INDEX_DOCS = 400
+DEFAULT_QUERIES = 50  # per split and per set
+
+
+def split_of(query_id: str) -> str:
+    """Deterministic dev/test half of a query."""
+    return "dev" if int(hashlib.sha1(query_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
+
+
+def _order(key: str) -> str:
+    return hashlib.sha1(f"gdr-eval:{key}".encode()).hexdigest()
+
+
+@dataclass
+class EvalQuery:
+    id: str
+    text: str
+    relevant: frozenset[str]
+    strict: frozenset[str] | None = None
+    dossier: Dossier | None = None
+
+
+@dataclass
+class EvalSet:
+    name: str
+    description: str
+    documents: list[Document]
+    queries: dict[str, list[EvalQuery]]  # split → queries
+    precedents: bool = False
+    filters: dict[str, Any] | None = None
+
+
+@dataclass
+class EvalResult:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    markdown: str = ""
+    path: Path | None = None
+    winner: str | None = None
+
+
+# --------------------------------------------------------------------------- metrics (pure)
+
+def precision_at(ranked: Sequence[str], relevant: Iterable[str], k: int = 5) -> float:
+    rel = set(relevant)
+    return sum(1 for d in ranked[:k] if d in rel) / k
+
+
+def ndcg_at(ranked: Sequence[str], relevant: Iterable[str], k: int = 10) -> float:
+    rel = set(relevant)
+    dcg = sum(1.0 / math.log2(i + 2) for i, d in enumerate(ranked[:k]) if d in rel)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(rel), k)))
+    return dcg / ideal if ideal > 0 else 0.0
+
+
+def mrr_at(ranked: Sequence[str], relevant: Iterable[str], k: int = 10) -> float:
+    rel = set(relevant)
+    for i, d in enumerate(ranked[:k], start=1):
+        if d in rel:
+            return 1.0 / i
+    return 0.0
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+# --------------------------------------------------------------------------- labelled sets
+
+def _take(candidates: list[tuple[str, Any]], limit: int) -> dict[str, list[Any]]:
+    """Deterministic order (hash), split by query id, at most ``limit`` per split."""
+    out: dict[str, list[Any]] = {"dev": [], "test": []}
+    for qid, item in sorted(candidates, key=lambda c: _order(c[0])):
+        bucket = out[split_of(qid)]
+        if len(bucket) < limit:
+            bucket.append(item)
+    return out
+
+
+def vaers_set(corpora_dir: Path, limit: int) -> EvalSet:
+    from corpora.catalog import iter_documents, iter_records
+
+    docs = list(iter_documents(corpora_dir, ["vaers"], VAERS_INDEX_DOCS, vaers_years=[VAERS_INDEX_YEAR]))
+    facets = {d.id: document_facets(d.source, d.kind, d.language, d.received_at, d.metadata, d.outcome)
+              for d in docs}
+    candidates: list[tuple[str, Any]] = []
+    for rec in iter_records(corpora_dir, types=["pv"], limit=limit * 12, vaers_years=[VAERS_QUERY_YEAR]):
+        f = rec.dossier.fields
+        if f.vaccine_types and f.symptoms:
+            candidates.append((rec.dossier.id, rec.dossier))
+    queries: dict[str, list[EvalQuery]] = {}
+    for split, dossiers in _take(candidates, limit).items():
+        out = []
+        for dossier in dossiers:
+            vt = {norm_code(v) for v in dossier.fields.vaccine_types or []}
+            sy = {norm_word(s) for s in dossier.fields.symptoms or []}
+            rel, strict = set(), set()
+            for doc_id, fc in facets.items():
+                if vt & set(fc["vaccine_type"]):
+                    shared = len(sy & set(fc["symptom"]))
+                    if shared >= 1:
+                        rel.add(doc_id)
+                    if shared >= 2:
+                        strict.add(doc_id)
+            out.append(EvalQuery(dossier.id, f"{dossier.title}\n{dossier.text}", frozenset(rel),
+                                 frozenset(strict), dossier))
+        queries[split] = out
+    return EvalSet("vaers", f"VAERS : {len(docs)} signalements {VAERS_INDEX_YEAR} indexés, requêtes = "
+                   f"signalements {VAERS_QUERY_YEAR}", docs, queries, precedents=True, filters={"type": "pv"})
+
+
+def _bar_items(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split("|") if v.strip()]
+    if isinstance(value, list):
+        return [str(v) for v in value if v]
+    return []
+
+
+def has_set(corpora_dir: Path, limit: int) -> EvalSet:
+    from corpora.catalog import iter_documents
+
+    opinions: dict[str, list[Document]] = {}
+    for d in iter_documents(corpora_dir, ["has-smr", "has-asmr"]):
+        cis = str(d.metadata.get("cis") or "")
+        if cis:
+            opinions.setdefault(cis, []).append(d)
+    products: dict[str, Document] = {}
+    for d in iter_documents(corpora_dir, ["bdpm"]):
+        cis = str(d.metadata.get("cis") or "")
+        if cis in opinions and _bar_items(d.metadata.get("substance_names")):
+            products[cis] = d
+    candidates = [(cis, cis) for cis in products]
+    chosen = _take(candidates, limit)
+    chosen_set = {c for v in chosen.values() for c in v}
+    others = sorted((c for c in products if c not in chosen_set), key=_order)[:HAS_DISTRACTOR_PRODUCTS]
+    docs = [o for cis in sorted(chosen_set | set(others)) for o in opinions[cis]]
+    def query_text(cis: str) -> str:
+        return f"{products[cis].title} {' '.join(_bar_items(products[cis].metadata.get('substance_names')))}"
+
+    queries = {
+        split: [EvalQuery(f"has:{cis}", query_text(cis), frozenset(o.id for o in opinions[cis])) for cis in cis_list]
+        for split, cis_list in chosen.items()
+    }
+    return EvalSet("has", f"HAS : {len(docs)} avis SMR/ASMR, requête = nom du produit + substance(s)",
+                   docs, queries)
+
+
+def crosslingual_set(corpora_dir: Path, limit: int) -> EvalSet:
+    from corpora.catalog import iter_documents
+
+    epars = list(iter_documents(corpora_dir, ["ema-epar"]))
+
+    def keys(d: Document) -> set[str]:
+        return {normalise_substance(s) for s in _bar_items(d.metadata.get("substances"))} - {""}
+
+    def atcs(d: Document) -> set[str]:
+        return {norm_code(a) for a in _bar_items(d.metadata.get("atc_codes"))} - {""}
+
+    by_key: dict[str, set[str]] = {}
+    for e in epars:
+        for k in keys(e):
+            by_key.setdefault(k, set()).add(e.id)
+    per_substance: dict[str, Document] = {}
+    for d in iter_documents(corpora_dir, ["bdpm"]):
+        ks = keys(d)
+        if len(ks) == 1:
+            k = next(iter(ks))
+            if k in by_key and (k not in per_substance or _order(d.id) < _order(per_substance[k].id)):
+                per_substance[k] = d
+    chosen = _take([(f"xl:{k}", (k, d)) for k, d in per_substance.items()], limit)
+    needed = {e for v in chosen.values() for k, _ in v for e in by_key[k]}
+    rest = sorted((e.id for e in epars if e.id not in needed), key=_order)
+    keep = needed | set(rest[: max(0, EMA_INDEX_DOCS - len(needed))])
+    docs = [e for e in epars if e.id in keep]
+    epar_keys = {e.id: (keys(e), atcs(e)) for e in docs}
+    queries: dict[str, list[EvalQuery]] = {}
+    for split, items in chosen.items():
+        out = []
+        for k, d in items:
+            d_atc = atcs(d)
+            rel = {eid for eid, (ks, ac) in epar_keys.items() if k in ks or (d_atc & ac)}
+            out.append(EvalQuery(f"xl:{k}", d.text[:1000], frozenset(rel)))
+        queries[split] = out
+    return EvalSet("crosslingual", f"Interlingue : {len(docs)} EPAR EMA (anglais), requête = fiche BDPM "
+                   "(français) d'un produit de même substance", docs, queries)
+
+
+# --------------------------------------------------------------------------- running
+
+def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None] | None) -> RetrievalConfig:
+    cfg = replace(
+        config, data_dir=config.data_dir / "eval" / eval_set.name,
+        cache_root=config.cache_root or config.data_dir / "cache" / "embeddings",
+        dense_sources=tuple(sorted({d.source for d in eval_set.documents})),
+        dense_max_per_source=10**9, dense_vaers_since_year=0,
+    )
+    if log:
+        log(f"Index d'évaluation « {eval_set.name} » : {len(eval_set.documents)} documents…")
+    build_index(cfg, eval_set.documents, progress=log is not None)
+    return cfg
+
+
+def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retriever) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    queries = eval_set.queries[split]
+    tasks: list[tuple[str, str, Callable[[EvalQuery], list[str]]]] = []
+    for method in METHODS:
+        tasks.append(("recherche", method, lambda q, m=method: [
+            h.document_id for h in retriever.search(q.text[:10_000], k=10, filters=eval_set.filters, method=m)]))
+    if eval_set.precedents:
+        tasks.append(("recherche + filtre vaccin", "lexical", lambda q: [
+            h.document_id for h in retriever.search(
+                q.text[:10_000], k=10, method="lexical",
+                filters={"type": "pv", "vaccine_type": list(q.dossier.fields.vaccine_types or [])}
+                if q.dossier else None)]))
+        for method in METHODS:
+            tasks.append(("précédents", method, lambda q, m=method: [
+                h.document_id for h in retriever.find_precedents(q.dossier, k=10, method=m)] if q.dossier else []))
+    for task, method, fn in tasks:
+        p5, nd, mr, sp5, snd = [], [], [], [], []
+        latencies = []
+        for q in queries:
+            t0 = time.perf_counter()
+            ranked = fn(q)
+            latencies.append(time.perf_counter() - t0)
+            p5.append(precision_at(ranked, q.relevant))
+            nd.append(ndcg_at(ranked, q.relevant))
+            mr.append(mrr_at(ranked, q.relevant))
+            if q.strict is not None:
+                sp5.append(precision_at(ranked, q.strict))
+                snd.append(ndcg_at(ranked, q.strict))
+        row = {"set": eval_set.name, "split": split, "task": task, "method": method, "queries": len(queries),
+               "p@5": round(mean(p5), 3), "ndcg@10": round(mean(nd), 3), "mrr": round(mean(mr), 3),
+               "ms_per_query": round(1000 * mean(latencies), 1)}
+        if sp5:
+            row["p@5_strict"] = round(mean(sp5), 3)
+            row["ndcg@10_strict"] = round(mean(snd), 3)
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+    head = "| jeu | moitié | tâche | méthode | requêtes | P@5 | nDCG@10 | MRR | P@5 (≥2 sympt.) | nDCG@10 (≥2) |"
+    lines = [head, "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['set']} | {r['split']} | {r['task']} | {r['method']} | {r['queries']} | {r['p@5']:.3f} | "
+            f"{r['ndcg@10']:.3f} | {r['mrr']:.3f} | "
+            + (f"{r['p@5_strict']:.3f} | {r['ndcg@10_strict']:.3f} |" if "p@5_strict" in r else "– | – |")
+        )
+    return "\n".join(lines)
+
+
+def winner(rows: Sequence[dict[str, Any]]) -> str:
+    """Method with the best mean nDCG@10 over the plain-search rows of every set."""
+    scores = {m: mean([r["ndcg@10"] for r in rows if r["task"] == "recherche" and r["method"] == m])
+              for m in METHODS}
+    return max(METHODS, key=lambda m: (round(scores[m], 4), m == "hybrid"))
+
+
+def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", limit: int | None = None,
+             sets: Sequence[str] = ("vaers", "has", "crosslingual"),
+             log: Callable[[str], None] | None = None) -> EvalResult:
+    """Build the evaluation indexes (cached) and score lexical, dense and hybrid on one split."""
+    from corpora.errors import InputError
+
+    if split not in ("dev", "test"):
+        raise InputError(f"Moitié inconnue : « {split} » (attendu : dev ou test).")
+    limit = limit or DEFAULT_QUERIES
+    if limit < 1:
+        raise InputError("--limit doit être un entier positif.")
+    builders = {"vaers": vaers_set, "has": has_set, "crosslingual": crosslingual_set}
+    result = EvalResult()
+    embedder = get_embedder(config.embedder, threads=config.threads)
+    for name in sets:
+        if log:
+            log(f"Préparation du jeu « {name} »…")
+        eval_set = builders[name](corpora_dir, limit)
+        cfg = _index(config, eval_set, log)
+        cache = EmbeddingCache(cfg.cache_dir, embedder)
+        try:
+            with Retriever.open(cfg, embedder=CachingEmbedder(cache)) as retriever:
+                result.rows.extend(run_set(cfg, eval_set, split, retriever))
+        finally:
+            cache.close()
+    result.winner = winner(result.rows)
+    result.markdown = (
+        f"## Évaluation de la recherche (moitié {split}, {limit} requêtes au plus par jeu)\n\n"
+        + markdown_table(result.rows)
+        + f"\n\nMéthode gagnante (nDCG@10 moyen, recherche) : **{result.winner}**.\n"
+    )
+    return result

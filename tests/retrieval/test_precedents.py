@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import date
+
+from retrieval_fixtures import DOCS, build
+
+from corpora.model import Dossier, DossierFields
+from retrieval.config import RetrievalConfig
+from retrieval.search import Retriever
+
+
+def dossier(**kw: object) -> Dossier:
+    values: dict[str, object] = {
+        "id": "vaers:2001", "type": "pv", "title": "SMALLPOX — Myocarditis", "source": "vaers",
+        "text": "Myocarditis with chest pain after smallpox vaccine.", "language": "en",
+        "received_at": date(2004, 1, 10),
+        "fields": DossierFields(vaccine_types=["SMALLPOX"], symptoms=["Myocarditis", "Chest pain"]),
+    }
+    values.update(kw)
+    return Dossier(**values)  # type: ignore[arg-type]
+
+
+def test_precedents_share_vaccine_and_carry_outcome(built: RetrievalConfig) -> None:
+    with Retriever.open(built) as r:
+        hits = r.find_precedents(dossier(), k=5)
+    assert [h.document_id for h in hits][:2] == ["vaers:1001", "vaers:1006"]
+    assert hits[0].outcome == {"hospitalised": True}
+    assert all(h.kind == "case" for h in hits)
+
+
+def test_never_itself_nor_later_nor_other_types(built: RetrievalConfig) -> None:
+    # vaers:1005 was received on 2004-06-01: a copy of it received that very day gets no precedent
+    # from itself, and nothing received on or after that date.
+    src = next(d for d in DOCS if d.id == "vaers:1005")
+    d = dossier(id=src.id, title=src.title, text=src.text, received_at=src.received_at,
+                fields=DossierFields(vaccine_types=["DTAP", "HIB"], symptoms=["Crying", "Pyrexia"]))
+    with Retriever.open(built) as r:
+        hits = r.find_precedents(d, k=10)
+        assert hits and all(h.document_id != src.id for h in hits)
+        docs = {h.document_id: r.get_document(h.document_id) for h in hits}
+    assert all(doc.received_at is not None and doc.received_at < src.received_at for doc in docs.values())
+    assert all(h.document_id.startswith(("vaers:", "sample:")) for h in hits)  # type pv only
+
+
+def test_near_duplicates_of_the_dossier_are_excluded(built: RetrievalConfig) -> None:
+    # A new report whose narrative repeats vaers:1002 word for word (a follow-up or a duplicate).
+    d = dossier(id="vaers:3000", title="DTAP — Convulsion",
+                text="Fever 39C and febrile seizure the evening after DTaP vaccine. Recovered.",
+                fields=DossierFields(vaccine_types=["DTAP"], symptoms=["Pyrexia", "Convulsion"]))
+    with Retriever.open(built) as r:
+        ids = [h.document_id for h in r.find_precedents(d, k=10)]
+    assert "vaers:1002" not in ids and "vaers:1003" not in ids
+
+
+def test_received_before_filter_is_strict(make_config) -> None:  # type: ignore[no-untyped-def]
+    config = make_config()
+    build(config, DOCS)
+    with Retriever.open(config) as r:
+        hits = r.find_precedents(dossier(received_at=date(2003, 2, 1)), k=10)  # same day as vaers:1001
+    assert "vaers:1001" not in {h.document_id for h in hits}
