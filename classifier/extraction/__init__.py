@@ -29,9 +29,10 @@ def extract(text: str, language: str | None = None, lexicon: Lexicon | None = No
     if not text:
         return []
     cp = load_patterns()
-    findings = extract_rules(text, cp)
+    upper = _is_mostly_upper(text)
+    findings = extract_rules(text, cp, upper)
     lex = lexicon if lexicon is not None else bundled_lexicon()
-    for drug in lex.find(text, upper_text=_is_mostly_upper(text)):
+    for drug in lex.find(text, upper_text=upper):
         findings.append(
             _make(cp, text, drug.code, drug.label, drug.category, drug.start, drug.end,
                   substance=drug.substance, atc=drug.atc)

@@ -57,6 +57,7 @@ class _Rule:
     regex_ci: re.Pattern[str] | None
     regex_cs: re.Pattern[str] | None
     regex_cs_mixed: re.Pattern[str] | None
+    gate: frozenset[str] | None = None  # literal prefixes (lower case) or None = always run
 
 
 @dataclass(slots=True)
@@ -113,8 +114,18 @@ def load_patterns(directory: str | None = None) -> CompiledPatterns:
             code = item["code"]
             if code in labels:
                 raise ValueError(f"{path}: duplicate finding code {code}")
+            ci_list = list(item.get("patterns", []) or [])
+            cs_list = list(item.get("patterns_cs", []) or []) + list(item.get("patterns_cs_mixed", []) or [])
+            gate: set[str] | None = set()
+            for pat in ci_list + cs_list:
+                pre = _literal_prefixes(pat, _FLAGS_CI)
+                if pre is None or gate is None:
+                    gate = None
+                else:
+                    gate |= pre
             rules.append(
                 _Rule(
+                    gate=frozenset(gate) if gate else None,
                     code=code,
                     label=item["label"],
                     category=category,
@@ -301,11 +312,15 @@ def _phase_findings(cp: CompiledPatterns, text: str) -> list[Finding]:
     return out
 
 
-def extract_rules(text: str, cp: CompiledPatterns) -> list[Finding]:
+def extract_rules(text: str, cp: CompiledPatterns, upper: bool | None = None) -> list[Finding]:
     """Apply every pattern rule, ages and phases to ``text``."""
     out: list[Finding] = []
-    upper = _is_mostly_upper(text)
+    if upper is None:
+        upper = _is_mostly_upper(text)
+    lowered = text.lower()
     for rule in cp.rules:
+        if rule.gate is not None and not any(g in lowered for g in rule.gate):
+            continue
         seen: set[int] = set()
         for rx in (rule.regex_ci, rule.regex_cs, None if upper else rule.regex_cs_mixed):
             if rx is None:
@@ -323,3 +338,51 @@ def extract_rules(text: str, cp: CompiledPatterns) -> list[Finding]:
 
 def strip_accents(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+def _literal_prefixes(pattern: str, flags: int) -> frozenset[str] | None:
+    """Lower-case literal prefixes one of which every match of ``pattern`` must start with.
+
+    ``None`` when no useful prefix (>= 2 characters) can be derived: the rule then always runs.
+    Used only to skip rules cheaply; correctness never depends on it.
+    """
+    try:
+        from re import _constants as C  # type: ignore[attr-defined]
+        from re import _parser as P  # type: ignore[attr-defined]
+
+        parsed = P.parse(pattern, flags)
+    except Exception:
+        return None
+    # the gate is searched at word starts only: require the pattern to begin with \\b
+    if not parsed.data or parsed.data[0][0] is not C.AT or parsed.data[0][1] is not C.AT_BOUNDARY:
+        return None
+
+    def walk(items: Any) -> set[str] | None:
+        s = ""
+        for op, av in items:
+            if op is C.AT and not s:
+                continue
+            if op is C.LITERAL:
+                s += chr(av).lower()
+                continue
+            if op in (C.SUBPATTERN, C.BRANCH):
+                branches = [av[-1]] if op is C.SUBPATTERN else av[1]
+                out: set[str] = set()
+                for branch in branches:
+                    sub = walk(branch)
+                    if sub is None:
+                        out = set()
+                        break
+                    out |= {s + x for x in sub}
+                if out:
+                    return out
+            break
+        return {s} if s else None
+
+    def useful(prefix: str) -> bool:
+        return len(prefix) >= 2 or (len(prefix) == 1 and not prefix.isascii())
+
+    result = walk(parsed)
+    if not result or not all(useful(p) for p in result):
+        return None
+    return frozenset(result)

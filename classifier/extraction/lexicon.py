@@ -85,7 +85,15 @@ class Lexicon:
 
     def find(self, text: str, *, upper_text: bool = False) -> list[Finding]:
         """Longest-match lookup of substances in ``text``; findings carry no modifiers yet."""
-        tokens = [(m.start(), m.end(), _fold(m.group(0)), m.group(0)) for m in _TOKEN.finditer(text)]
+        lowered = text.lower()
+        if len(lowered) != len(text):  # rare characters whose lower case changes length
+            tokens = [(m.start(), m.end(), _fold(m.group(0)), m.group(0)) for m in _TOKEN.finditer(text)]
+        else:
+            tokens = []
+            for m in _TOKEN.finditer(lowered):
+                word = m.group(0)
+                ws, we = m.span()
+                tokens.append((ws, we, word if word.isascii() else _fold(word), text[ws:we]))
         out: list[Finding] = []
         i = 0
         n = len(tokens)

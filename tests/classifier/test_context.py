@@ -1,0 +1,141 @@
+"""Context by crossing the databases: small fixtures, plus a real-corpora check (marked ``corpora``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from classifier.context import (
+    ContextResult,
+    KnowledgeBase,
+    build_knowledge_base,
+    gather_context,
+    match_key,
+)
+from classifier.criteria import evaluate_criteria
+from corpora.model import Dossier
+
+DOC_TEXT = "Medicine X. Substances: valproate. Safety referral: yes. Status: final."
+
+
+def _hit(doc_id: str, text: str, needle: str) -> dict[str, Any]:
+    start = text.index(needle)
+    end = text.index(".", start) + 1
+    return {"id": f"{doc_id}#0", "document_id": doc_id, "source": "ema-referral", "kind": "referral",
+            "title": "Referral", "score": 1.0, "similarity": 1.0, "start": start, "end": end,
+            "excerpt": text[start:end], "outcome": None}
+
+
+@pytest.fixture()
+def small_kb() -> KnowledgeBase:
+    key = match_key("valproate de sodium")
+    facts = [
+        {"code": "CTX_EMA_REFERRAL_SAFETY", "fact": "Arbitrage européen de sécurité sur le valproate.",
+         "hit": _hit("ema-referral:A", DOC_TEXT, "Safety referral"), "substance": "valproate",
+         "date": "2014-10-01", "outcome_related": False},
+        {"code": "CTX_EMA_DHPC", "fact": "DHPC diffusée pour le valproate.",
+         "hit": _hit("ema-dhpc:B", DOC_TEXT, "Status"), "substance": "valproate",
+         "date": "2024-02-19", "outcome_related": False},
+    ]
+    return KnowledgeBase(facts={key: facts}, names={key: "valproate de sodium"},
+                         brands={"depakine": ["valproate de sodium"]}, sources=["ema"])
+
+
+def pv(text: str, received: date | None = None, **fields: Any) -> Dossier:
+    return Dossier(id="sample:c", type="pv", title="c", text=text, source="sample", received_at=received,
+                   fields=fields)
+
+
+def test_match_key_across_languages() -> None:
+    assert match_key("Acide valproïque") == match_key("valproic acid") == match_key("valproate de sodium")
+    assert match_key("amoxicilline") == match_key("amoxicillin")
+    assert match_key("Lévothyroxine sodique") == match_key("levothyroxine")
+
+
+def test_gather_from_fields_brands_and_text(small_kb: KnowledgeBase) -> None:
+    result = gather_context(pv("Céphalées.", substances=["Acide valproïque"], other_medications="zorglub"), small_kb)
+    assert isinstance(result, ContextResult)
+    assert {f.code for f in result} == {"CTX_EMA_REFERRAL_SAFETY", "CTX_EMA_DHPC"}
+    for f in result:
+        assert DOC_TEXT[f.source_hit.start:f.source_hit.end] == f.source_hit.excerpt
+    by_brand = gather_context(pv("Traitée par Dépakine."), small_kb)
+    assert by_brand and by_brand[0].substance == "valproate de sodium"
+
+
+def test_unmatched_reported_not_guessed(small_kb: KnowledgeBase) -> None:
+    result = gather_context(pv("Rien.", substances=["zorglubine"]), small_kb)
+    assert list(result) == [] and result.unmatched == ["zorglubine"]
+    assert any("zorglubine" in w for w in result.warnings)
+
+
+def test_facts_after_reception_are_left_out(small_kb: KnowledgeBase) -> None:
+    result = gather_context(pv("x", date(2016, 1, 1), substances=["valproate"]), small_kb)
+    assert [f.code for f in result] == ["CTX_EMA_REFERRAL_SAFETY"]
+
+
+def test_context_fires_criteria(small_kb: KnowledgeBase) -> None:
+    d = pv("Céphalées.", substances=["valproate de sodium"])
+    fired = {c.code for c in evaluate_criteria(d, context=gather_context(d, small_kb))}
+    assert "PV-ARBITRAGE-DHPC" in fired
+
+
+def test_empty_kb_warns(tmp_path: Path) -> None:
+    kb = build_knowledge_base(tmp_path / "nothing", tmp_path / "cache")
+    assert kb.empty
+    result = gather_context(pv("x", substances=["valproate"]), kb)
+    assert list(result) == [] and result.warnings
+
+
+def test_kb_json_roundtrip(small_kb: KnowledgeBase) -> None:
+    again = KnowledgeBase.from_json(small_kb.to_json())
+    assert again.facts == small_kb.facts and again.brands == small_kb.brands
+
+
+@pytest.fixture(scope="module")
+def real_kb(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    return build_knowledge_base(corpora_dir, tmp_path_factory.mktemp("kb"), sources=["bdpm", "ema", "ansm"])
+
+
+def _documents(corpora_dir: Path, ids: set[str]) -> dict[str, Any]:
+    from corpora.loaders.ansm import iter_ansm_documents
+    from corpora.loaders.bdpm import load_bdpm_index, product_to_document
+    from corpora.loaders.ema import iter_ema_documents
+    from corpora.loaders.has import iter_has_documents
+
+    docs: dict[str, Any] = {}
+    index = load_bdpm_index(corpora_dir / "bdpm")
+    for i in ids:
+        if i.startswith("bdpm:"):
+            docs[i] = product_to_document(index.products[i.split(":", 1)[1]])
+    for d in iter_ema_documents(corpora_dir / "ema"):
+        if d.id in ids:
+            docs[d.id] = d
+    for d in iter_ansm_documents(corpora_dir / "ansm_interactions"):
+        if d.id in ids:
+            docs[d.id] = d
+    for kind in ("smr", "asmr"):
+        for d in iter_has_documents(corpora_dir / "has", kind):  # type: ignore[arg-type]
+            if d.id in ids:
+                docs[d.id] = d
+    return docs
+
+
+@pytest.mark.corpora
+def test_valproate_on_real_corpora(real_kb: KnowledgeBase, corpora_dir: Path) -> None:
+    d = Dossier(id="sample:valproate", type="pv", title="Valproate et grossesse", source="sample", language="fr",
+                text="Patiente enceinte traitée par Dépakine pour épilepsie.",
+                fields={"other_medications": "millepertuis"})
+    result = gather_context(d, real_kb)
+    sources = {f.source_hit.source for f in result}
+    codes = {f.code for f in result}
+    assert "bdpm" in sources and "ansm-interaction" in sources and any(s.startswith("ema-") for s in sources)
+    assert {"CTX_SURVEILLANCE_RENFORCEE", "CTX_EMA_REFERRAL_SAFETY", "CTX_ANSM_INTERACTION_CI"} <= codes
+    docs = _documents(corpora_dir, {f.source_hit.document_id for f in result})
+    for f in result:
+        doc = docs[f.source_hit.document_id]
+        assert doc.text[f.source_hit.start:f.source_hit.end] == f.source_hit.excerpt
+    fired = {c.code for c in evaluate_criteria(d, context=result)}
+    assert {"PV-HISTORIQUE-CRISE", "PV-ARBITRAGE-DHPC", "PV-INTERACTION", "PV-GROSSESSE"} <= fired
