@@ -23,7 +23,10 @@ _HTTP_FR = {
     403: "Accès refusé.",
     404: "Ressource introuvable.",
     405: "Méthode non autorisée.",
+    409: "Conflit avec l'état du service.",
     413: "Requête trop volumineuse.",
+    415: "Type de contenu non pris en charge.",
+    422: "Requête non traitable.",
     500: "Erreur interne du serveur.",
 }
 
@@ -64,14 +67,17 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
-    from assistant.api.routes import dossiers, health
+    from assistant.api.deps import RetrieverCache
+    from assistant.api.routes import assessments, dossiers, health, home, search, triage
     from assistant.db.engine import make_engine
 
     engine = make_engine(settings)
+    retrievers = RetrieverCache(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        retrievers.close()
         engine.dispose()
 
     app = FastAPI(
@@ -86,6 +92,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(GdrError, _gdr_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.state.retrievers = retrievers
+    app.include_router(home.router)
     app.include_router(health.router)
+    app.include_router(triage.router)
+    app.include_router(assessments.router)
+    app.include_router(search.router)
     app.include_router(dossiers.router)
     return app

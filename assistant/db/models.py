@@ -93,3 +93,26 @@ class IngestRunRow(SQLModel, table=True):
 
 
 INGEST_STATUSES = ("running", "completed", "failed")
+
+
+class AssessmentRow(SQLModel, table=True):
+    """One stored triage result (the full JSON line in ``result``), for audit and follow-up.
+
+    ``dossier_id`` is not a foreign key: dossiers uploaded for triage (``intake:…``) are assessed
+    without being ingested. ``dossier`` keeps the dossier exactly as it was assessed.
+    """
+
+    __tablename__ = "assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: str = Field(index=True, max_length=512)
+    dossier_type: str = Field(max_length=8)
+    risk_level: str = Field(index=True, max_length=16)
+    risk_score: float | None = None
+    needs_review: bool = False
+    processing_mode_code: str | None = Field(default=None, max_length=64)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    dossier: dict[str, Any] | None = Field(default=None, sa_column=_json_column(nullable=True))
+    model_version: str | None = Field(default=None, max_length=128)
+    referentiel_version: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())

@@ -36,7 +36,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def test_health(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json()["status"] == "ok" and response.json()["revision"] == "0001"
+    assert response.json()["status"] == "ok" and response.json()["revision"] == "0002"
 
 
 def test_health_on_empty_database_is_degraded(tmp_path: Path) -> None:

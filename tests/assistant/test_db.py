@@ -25,7 +25,8 @@ from corpora.errors import StoreError
 from corpora.loaders.sample import iter_sample_records
 from corpora.model import Dossier, Record
 
-TABLES = {"dossier", "outcome", "ingest_run", "alembic_version"}
+TABLES = {"dossier", "outcome", "ingest_run", "assessment", "alembic_version"}
+HEAD = "0002"  # latest migration (0002_assessment)
 
 
 def _record(native: str = "t-1", title: str = "Essai", outcome: dict | None = None) -> Record:
@@ -52,13 +53,13 @@ def test_normalise_url() -> None:
 def test_upgrade_creates_tables_on_fresh_sqlite_file(sqlite_settings: Settings) -> None:
     db_file = sqlite_settings.data_dir / "gdr.sqlite3"
     assert not db_file.exists()
-    assert upgrade(sqlite_settings) == head_revision() == "0001"
+    assert upgrade(sqlite_settings) == head_revision() == HEAD
     assert db_file.exists()  # parent folder created
     engine = make_engine(sqlite_settings)
     try:
         assert set(sa.inspect(engine).get_table_names()) >= TABLES
-        assert check_schema(engine) == "0001"
-        assert upgrade(sqlite_settings, engine=engine) == "0001"  # rerun is a no-op
+        assert check_schema(engine) == HEAD
+        assert upgrade(sqlite_settings, engine=engine) == HEAD  # rerun is a no-op
     finally:
         engine.dispose()
 
@@ -163,13 +164,13 @@ def postgres_settings() -> Iterator[Settings]:
 
 @pytest.mark.postgres
 def test_postgresql_upgrade_and_upserts(postgres_settings: Settings) -> None:
-    assert upgrade(postgres_settings) == "0001"
+    assert upgrade(postgres_settings) == HEAD
     engine = make_engine(postgres_settings)
     try:
         assert engine.dialect.name == "postgresql"
         assert set(sa.inspect(engine).get_table_names()) >= TABLES
         _exercise_upserts(engine)
-        assert upgrade(postgres_settings, engine=engine) == "0001"
+        assert upgrade(postgres_settings, engine=engine) == HEAD
     finally:
         engine.dispose()
 

@@ -1,4 +1,4 @@
-"""``GET /dossiers`` (paginated) and ``GET /dossiers/{dossier_id}`` (ids may hold ``:`` and ``/``)."""
+"""``GET /dossiers`` (paginated), ``GET /dossiers/{dossier_id}`` and its precedents (ids may hold ``:`` and ``/``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from assistant.api.deps import SessionDep
+from assistant.api.deps import RetrieversDep, SessionDep
 from assistant.services import dossiers as service
+from corpora.model import Dossier, Hit
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
@@ -21,6 +22,24 @@ def list_dossiers(
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="taille de page")] = 50,
 ) -> service.DossierPage:
     return service.list_dossiers(session=session, type=type, source=source, offset=offset, limit=limit)
+
+
+# Declared before "/{dossier_id:path}", which would otherwise swallow the "/precedents" suffix.
+@router.get(
+    "/{dossier_id:path}/precedents",
+    response_model=list[Hit],
+    summary="Précédents d'un dossier : dossiers passés semblables et leur issue enregistrée",
+)
+def get_precedents(
+    session: SessionDep,
+    retrievers: RetrieversDep,
+    dossier_id: str,
+    k: Annotated[int, Query(ge=1, le=100, description="nombre de précédents")] = 5,
+) -> list[Hit]:
+    detail = service.get_dossier(session=session, dossier_id=dossier_id)  # 404 when unknown
+    dossier = Dossier.model_validate(detail.model_dump(exclude={"outcome"}))
+    with retrievers.use() as retriever:
+        return retriever.find_precedents(dossier, k=k)
 
 
 @router.get(

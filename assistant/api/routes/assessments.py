@@ -1,0 +1,30 @@
+"""``GET /assessments`` and ``GET /assessments/{id}``: stored triage results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from assistant.api.deps import SessionDep
+from assistant.services import assessments as service
+
+router = APIRouter(prefix="/assessments", tags=["évaluations"])
+
+
+@router.get("", response_model=list[service.AssessmentSummary], summary="Dernières évaluations enregistrées")
+def list_assessments(
+    session: SessionDep,
+    dossier_id: Annotated[str | None, Query(description="seulement ce dossier")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIST, description="nombre maximal")] = 50,
+) -> list[service.AssessmentSummary]:
+    return service.list_assessments(session=session, dossier_id=dossier_id, limit=limit)
+
+
+@router.get("/{assessment_id}", response_model=service.AssessmentDetail,
+            summary="Une évaluation : résultat de triage complet et dossier évalué")
+def get_assessment(
+    session: SessionDep,
+    assessment_id: Annotated[int, Path(ge=1, description="identifiant renvoyé par POST /triage")],
+) -> service.AssessmentDetail:
+    return service.get_assessment(session=session, id=assessment_id)

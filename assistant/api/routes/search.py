@@ -1,0 +1,65 @@
+"""``GET /search``: hybrid search over the index, each hit in the ``Hit`` shape."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from assistant.api.deps import RetrieversDep
+from corpora.errors import InputError
+from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Hit
+
+router = APIRouter(tags=["recherche"])
+
+EMPTY_QUERY = "La requête est vide : donnez quelques mots à rechercher (paramètre q)."
+
+
+def _values(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    return values or None
+
+
+_ALLOWED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "source": ("Source inconnue", tuple(SOURCES)),
+    "kind": ("Nature de document inconnue", DOCUMENT_KINDS),
+    "type": ("Type de dossier inconnu", DOSSIER_TYPES),
+}
+
+
+def filters_from(source: str | None, kind: str | None, type: str | None) -> dict[str, Any]:
+    """Search filters from the query parameters; unknown values are refused in French (400)."""
+    filters: dict[str, Any] = {}
+    for key, raw in (("source", source), ("kind", kind), ("type", type)):
+        values = _values(raw)
+        if not values:
+            continue
+        label, allowed = _ALLOWED[key]
+        for value in values:
+            if value not in allowed:
+                raise InputError(f"{label} : « {value} ». Valeurs possibles : {', '.join(allowed)}.")
+        filters[key] = values
+    return filters
+
+
+@router.get("/search", response_model=list[Hit],
+            summary="Rechercher des passages cités (précédents, avis, référentiel)")
+def search(
+    retrievers: RetrieversDep,
+    q: Annotated[str | None, Query(description="texte recherché (français ou anglais)")] = None,
+    k: Annotated[int, Query(ge=1, le=100, description="nombre de passages")] = 10,
+    source: Annotated[str | None, Query(description="source(s) séparées par des virgules (ex. vaers,ema-dhpc)")] = None,
+    kind: Annotated[str | None, Query(description="nature(s) : case, opinion, referral, dhpc…")] = None,
+    type: Annotated[str | None, Query(description="type de dossier : pv, amm ou aec")] = None,
+    method: Annotated[str | None, Query(description="hybrid, dense ou lexical (défaut : réglage)")] = None,
+) -> list[Hit]:
+    if q is None or not q.strip():
+        raise HTTPException(status_code=422, detail=EMPTY_QUERY)
+    from retrieval.search import check_query
+
+    query = check_query(q)  # 413 beyond the library's maximum length
+    with retrievers.use() as retriever:
+        return retriever.search(query, k=k, filters=filters_from(source, kind, type) or None,
+                                method=method or None)

@@ -1,0 +1,135 @@
+"""``POST /triage``: a dossier (uploaded file or JSON body) → triage results, each one stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import EngineDep, SessionDep, SettingsDep
+from assistant.settings import Settings
+from corpora.errors import InputError, InputTooLarge
+from corpora.intake import IntakeItem
+
+router = APIRouter(tags=["triage"])
+
+# Multipart framing (boundaries, part headers, small form fields) on top of the file itself.
+_MULTIPART_SLACK = 64 * 1024
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "Un fichier (multipart, champ « file ») ou directement le contenu : dossier JSON, "
+        "JSON Lines, texte libre, ou ICSR ICH E2B(R3) en XML.",
+        "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "type": {"type": "string", "enum": ["pv", "amm", "aec"]},
+            }}},
+            "application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}},
+            "text/plain": {"schema": {"type": "string"}},
+            "application/xml": {"schema": {"type": "string"}},
+        },
+    },
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it exceeds the upload limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
+        raise InputTooLarge(_too_large(int(declared), limit))
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit + _MULTIPART_SLACK:
+            raise InputTooLarge(_too_large(size, limit, at_least=True))
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # lets request.form() parse what was already read
+    return body
+
+
+def _too_large(size: int, limit: int, at_least: bool = False) -> str:
+    more = "plus de " if at_least else ""
+    return f"Fichier trop volumineux : {more}{size:,} octets (maximum {limit:,}).".replace(",", " ")
+
+
+async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | None, str | None, dict[str, str]]:
+    """(bytes, file name, media type, form fields) of the upload, whatever way it was sent."""
+    media = request.headers.get("content-type", "")
+    body = await _read_body(request, settings.api.max_upload_bytes)
+    if not media.lower().startswith("multipart/form-data"):
+        return body, None, media or None, {}
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception as exc:  # python-multipart / starlette parse errors (English) become one French line
+        raise InputError("Envoi multipart mal formé : joignez le fichier dans le champ « file ».") from exc
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InputError("Champ « file » absent du formulaire : joignez-y le dossier à trier.")
+    data = await upload.read()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return data, upload.filename, upload.content_type, fields
+
+
+def _triage_and_store(settings: Settings, session: Session, items: list[IntakeItem],
+                      with_precedents: bool) -> list[dict[str, Any]]:
+    from assistant.services.assessments import store_assessment
+    from assistant.services.triage import triage_dossiers
+
+    rows = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=with_precedents))
+    if len(rows) != len(items):  # the service yields exactly one result per dossier
+        raise InputError("Triage incomplet : relancez la demande.")
+    with session.begin():
+        for item, row in zip(items, rows, strict=True):
+            warnings = list(row.get("warnings") or [])
+            row["warnings"] = [*item.warnings, *(w for w in warnings if w not in item.warnings)]
+            if item.declared_seriousness:
+                row.setdefault("intake", {})["declared_seriousness"] = item.declared_seriousness
+            row["assessment_id"] = store_assessment(
+                session=session, result=row, dossier=item.dossier.model_dump(mode="json"))
+    return rows
+
+
+@router.post(
+    "/triage",
+    summary="Trier un dossier : niveau de risque, mode de traitement, critères, précédents",
+    description=(
+        "Envoyez un fichier (multipart, champ « file ») ou son contenu brut : dossier JSON ou JSON Lines "
+        "(format de « gdr corpora convert », l'issue « outcome » est ignorée), texte libre (.txt, .md) ou "
+        "ICSR ICH E2B(R3) en XML. Chaque résultat est enregistré (voir « GET /assessments/{id} », clé "
+        "« assessment_id »). Limites : taille maximale configurée (413 au-delà), 1000 dossiers par fichier ; "
+        "XML avec DTD ou entités refusé (422). Les instructions adressées à un assistant dans un dossier "
+        "sont traitées comme des données et signalées par un avertissement."
+    ),
+    openapi_extra=_BODY_DOC,
+    response_description="Un résultat de triage par dossier (contrat de « gdr triage --json »)",
+)
+async def triage(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    session: SessionDep,
+    precedents: bool = Query(True, description="chercher précédents et référentiel dans l'index"),
+    type: str | None = Query(None, description="type du dossier : pv, amm ou aec (texte libre)"),
+    format: str | None = Query(None, description="json, jsonl, text ou xml (sinon deviné)"),
+    filename: str | None = Query(None, description="nom du fichier envoyé en corps brut"),
+) -> JSONResponse:
+    from assistant.db.engine import check_schema
+    from assistant.services.intake import read_upload
+
+    data, name, media, fields = await _upload(request, settings)
+    declared_type = type or fields.get("type") or None
+    if "precedents" in fields:
+        precedents = fields["precedents"].strip().lower() in ("1", "true", "on", "oui", "yes")
+    await run_in_threadpool(check_schema, engine)
+    items = await run_in_threadpool(
+        read_upload, settings, data, filename=name or filename, declared_type=declared_type,
+        declared_format=format or fields.get("format"), media_type=media)
+    rows = await run_in_threadpool(_triage_and_store, settings, session, items, precedents)
+    return JSONResponse(rows)

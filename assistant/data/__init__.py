@@ -1,0 +1,1 @@
+"""Data files of the application layer (YAML)."""

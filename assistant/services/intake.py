@@ -1,0 +1,46 @@
+"""Intake service: an uploaded file (bytes + name + optional declared type) → dossiers to triage.
+
+The parsing is pure and lives in :mod:`corpora.intake` (formats, encodings, E2B(R3) mapping, XML
+defences); this module adds the application's limits (``settings.api.max_upload_bytes``) and the
+prompt-injection patterns of ``assistant/data/injection_patterns.yaml``. Framework-free: the
+API translates the :class:`~corpora.errors.GdrError` raised here into HTTP 4xx.
+
+Limits: at most ``settings.api.max_upload_bytes`` bytes (default 10 MiB, 413 beyond) and
+:data:`corpora.intake.MAX_DOSSIERS` dossiers per file (413 beyond).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.settings import Settings
+from corpora.errors import InputError
+from corpora.intake import MAX_DOSSIERS, IntakeItem, compile_patterns, parse_upload
+
+PATTERNS_FILE = Path(__file__).resolve().parent.parent / "data" / "injection_patterns.yaml"
+
+__all__ = ["MAX_DOSSIERS", "PATTERNS_FILE", "IntakeItem", "injection_patterns", "read_upload"]
+
+
+@lru_cache(maxsize=4)
+def injection_patterns(path: Path = PATTERNS_FILE) -> tuple[re.Pattern[str], ...]:
+    """The compiled prompt-injection patterns of the data file."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return tuple(compile_patterns(str(p) for p in data.get("patterns", [])))
+    except (OSError, yaml.YAMLError, re.error) as exc:
+        raise InputError(f"Fichier de motifs d'injection illisible ({path.name}) : {exc}") from exc
+
+
+def read_upload(settings: Settings, data: bytes, *, filename: str | None = None,
+                declared_type: str | None = None, declared_format: str | None = None,
+                media_type: str | None = None) -> list[IntakeItem]:
+    """Dossiers of an uploaded file, each with its French warnings; outcomes never read."""
+    return parse_upload(
+        data, filename=filename, declared_type=declared_type or None, declared_format=declared_format or None,
+        media_type=media_type, max_bytes=settings.api.max_upload_bytes, injection_patterns=injection_patterns(),
+    )
