@@ -226,11 +226,29 @@ def structured_tokens(dossier: Dossier) -> list[str]:
         if value:
             toks.append(f"{name}={fold(value)}")
     toks.append(f"manufacturer_report={'1' if f.report_type else '0'}")
+    kept = 0
     for term in f.symptoms or []:
         folded = fold(term).strip()
         if folded and folded not in OUTCOME_SYMPTOM_TERMS:
             toks.append("sym=" + folded.replace(" ", "_"))
+            kept += 1
+    toks.append(f"nsym={_band(kept, (0, 1, 3, 6, 10, 15))}")
+    toks.append(f"textlen={_band(len(_WORD_RE.findall(dossier.text or '')), (0, 10, 25, 50, 100, 200, 400))}")
+    # words of the history / current illness / other medications free texts (intake data)
+    for name in ("medical_history", "current_illness", "other_medications"):
+        value = getattr(f, name)
+        if value:
+            words = {w for w in _WORD_RE.findall(normalise_text(value, dossier.language)) if len(w) > 2}
+            toks += [f"{name[:4]}:{w}" for w in sorted(words)]
     return toks
+
+
+def _band(value: int, edges: tuple[int, ...]) -> str:
+    """Label of the band ``value`` falls in, e.g. ``"10-24"`` or ``"400+"``."""
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        if lo <= value < hi:
+            return f"{lo}-{hi - 1}" if hi - 1 > lo else str(lo)
+    return f"{edges[-1]}+"
 
 
 def finding_tokens(findings: Iterable[Any]) -> list[str]:

@@ -132,9 +132,9 @@ class PvSplit:
     test_years: list[int]
 
 
-def pv_split(years: Iterable[int], train_until: int) -> PvSplit:
+def pv_split(years: Iterable[int], train_until: int, first_year: int | None = None) -> PvSplit:
     ys = sorted(set(years))
-    train = [y for y in ys if y <= train_until]
+    train = [y for y in ys if y <= train_until and (first_year is None or y >= first_year)]
     later = [y for y in ys if y > train_until]
     if not train or not later:
         raise InputError(
@@ -220,14 +220,15 @@ def _now_version(prefix: str) -> str:
 
 def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit: int | None = None,
              workers: int = 2, progress: Callable[[str, int, int], None] | None = None,
-             model_params: dict[str, Any] | None = None) -> TrainResult:
-    """Train, calibrate, test and save the PV model; ``limit`` caps records per year."""
+             model_params: dict[str, Any] | None = None, first_year: int | None = None) -> TrainResult:
+    """Train, calibrate, test and save the PV model; ``limit`` caps records per year, ``first_year``
+    drops older training years (quick runs)."""
     from classifier.evaluation import pv_metrics
     from classifier.models import PvRiskModel
 
     started = time.perf_counter()
     paths = vaers_year_paths(corpora_dir)
-    split = pv_split(paths, train_until)
+    split = pv_split(paths, train_until, first_year)
 
     def rows_of(years: list[int], stage: str,
                 masked: bool = False) -> tuple[list[FeatureRow], np.ndarray, list[Record]]:

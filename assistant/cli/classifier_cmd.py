@@ -23,8 +23,7 @@ def _bar() -> tuple[object, object]:
         if bar is None:
             bar = bars[stage] = tqdm(total=total, desc=stage, unit="dossier", leave=True, file=None)
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
         if done >= total:
             bar.close()
 
@@ -42,6 +41,8 @@ def train_cmd(
     train_until: int | None = typer.Option(None, "--train-until", help="dernière année VAERS d'entraînement "
                                            "(validation = année suivante, test = années ultérieures ; défaut 2001)"),
     limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (développement)"),
+    first_year: int | None = typer.Option(None, "--first-year", help="première année VAERS d'entraînement "
+                                          "(défaut : toutes)"),
     workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
 ) -> None:
     """Entraîne le modèle de risque sur les issues réelles ; écrit l'artefact et sa fiche (dossier de données)."""
@@ -50,7 +51,7 @@ def train_cmd(
     progress, close = _bar()
     try:
         result = service.train(settings(), type_, train_until=train_until, limit=limit, workers=workers,
-                               progress=progress)  # type: ignore[arg-type]
+                               progress=progress, first_year=first_year)  # type: ignore[arg-type]
     finally:
         close()  # type: ignore[operator]
     test = result.metrics.get("test", {})

@@ -32,7 +32,7 @@ def require_real_corpora(settings: Settings) -> Path:
 
 
 def train(settings: Settings, dtype: str = "pv", train_until: int | None = None, limit: int | None = None,
-          workers: int = 2, progress: Progress | None = None) -> Any:
+          workers: int = 2, progress: Progress | None = None, first_year: int | None = None) -> Any:
     """Train the model of ``dtype`` and save it under ``<data_dir>/models/<dtype>/<version>/``."""
     from classifier import training
 
@@ -47,7 +47,7 @@ def train(settings: Settings, dtype: str = "pv", train_until: int | None = None,
     if dtype == "pv":
         until = train_until or settings.classifier.train_until or 2001
         return training.train_pv(corpora_dir, settings.models_dir, train_until=until, limit=limit,
-                                 workers=workers, progress=progress)
+                                 workers=workers, progress=progress, first_year=first_year)
     return training.train_amm(corpora_dir, settings.models_dir, limit=limit, progress=progress)
 
 

@@ -1,0 +1,150 @@
+"""``gdr triage`` and the triage service: JSON contract, outcomes never read, bad input, small real model."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli.main import build_app
+from assistant.services.triage import NO_INDEX_WARNING, triage_dossiers
+from assistant.settings import Settings, get_settings
+from corpora.model import dossier_from_json
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = REPO_ROOT / "corpora" / "sample" / "dossiers.jsonl"
+KEYS = {"id", "type", "risk_level", "risk_score", "needs_review", "processing_mode", "criteria", "context",
+        "explanation", "precedents", "guidelines", "warnings", "model_version", "referentiel_version"}
+LEVELS = {"faible", "modéré", "élevé", "critique"}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Criteria only: an empty data dir, the bundled sample as corpora."""
+    monkeypatch.setenv("GDR_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("GDR_CORPORA_DIR", raising=False)
+    monkeypatch.setenv("GDR_CLASSIFIER__MODEL", "auto")
+    return tmp_path
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _sample_lines() -> list[dict]:
+    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _check_row(row: dict, text: str) -> None:
+    assert set(row) == KEYS
+    assert row["risk_level"] in LEVELS and unicodedata.is_normalized("NFC", row["risk_level"])
+    assert 0.0 <= row["risk_score"] <= 1.0
+    assert isinstance(row["needs_review"], bool)
+    assert set(row["processing_mode"]) == {"code", "label", "expertises", "deadline_days", "reference"}
+    for c in row["criteria"]:
+        assert set(c) == {"code", "label", "evidence", "reference"}
+        for ev in c["evidence"]:
+            if "start" in ev:
+                assert text[ev["start"]:ev["end"]] == ev["text"]
+            else:
+                assert set(ev) == {"field", "value"}
+    for item in row["context"]:
+        assert set(item) == {"fact", "source_hit"}
+
+
+def test_sample_contract_criteria_only(env: Path) -> None:
+    lines = _sample_lines()
+    dossiers = [dossier_from_json(o) for o in lines]
+    rows = list(triage_dossiers(_settings(), dossiers, with_precedents=True))
+    assert len(rows) == len(dossiers)
+    for row, d in zip(rows, dossiers, strict=True):
+        assert row["id"] == d.id and row["type"] == d.type
+        _check_row(row, d.text)
+        assert row["model_version"].startswith("criteria-only")
+        assert NO_INDEX_WARNING in row["warnings"]
+    # the sample's recorded decisions are not read, but its deaths must reach critique
+    died = [r for r, o in zip(rows, lines, strict=True) if (o.get("outcome") or {}).get("died")]
+    assert died and all(r["risk_level"] == "critique" for r in died)
+
+
+def test_outcome_is_never_read(env: Path, tmp_path: Path) -> None:
+    lines = _sample_lines()[:8]
+    clean = tmp_path / "a.jsonl"
+    poisoned = tmp_path / "b.jsonl"
+    clean.write_text("\n".join(json.dumps({k: v for k, v in o.items() if k != "outcome"}) for o in lines),
+                     encoding="utf-8")
+    poisoned.write_text("\n".join(json.dumps(dict(o, outcome={"died": True, "risk_level": "critique",
+                                                                 "life_threatening": True})) for o in lines),
+                        encoding="utf-8")
+    runner = CliRunner()
+    app = build_app()
+    a = runner.invoke(app, ["triage", str(clean), "--json", "--no-precedents"])
+    b = runner.invoke(app, ["triage", str(poisoned), "--json", "--no-precedents"])
+    assert a.exit_code == 0 and b.exit_code == 0
+    assert a.stdout == b.stdout and len(a.stdout.splitlines()) == 8
+
+
+def test_bad_lines_are_reported_and_skipped(env: Path, tmp_path: Path) -> None:
+    good = _sample_lines()[0]
+    foreign = dict(good, id="sample:de", text="Der Patient ist nach der Impfung gestorben und wurde nicht behandelt.")
+    unknown = dict(good, id="sample:zz", type="zz")
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join([json.dumps(good), "{pas du json", json.dumps(unknown), json.dumps(foreign),
+                               json.dumps(dict(good, id="sample:vide", text=""))]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["triage", str(path), "--json", "--no-precedents"])
+    assert result.exit_code == 3
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in out] == [good["id"], "sample:vide"]
+    assert any("texte vide" in w for w in out[1]["warnings"])
+    for n, word in ((2, "JSON"), (3, "type"), (4, "ni en français ni en anglais")):
+        assert f"ligne {n}" in result.stderr and word in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_text_file_and_french_summary(env: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cas.txt"
+    path.write_text("Le patient est décédé deux jours après la vaccination.", encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["triage", str(path), "--no-precedents"])
+    assert result.exit_code == 0, result.stderr
+    assert "niveau de risque : critique" in result.stdout
+    en = tmp_path / "case.txt"
+    en.write_text("The patient died two days after the vaccination.", encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["triage", str(en), "--json", "--no-precedents"])
+    assert json.loads(result.stdout)["risk_level"] == "critique"
+
+
+def test_missing_file_is_one_french_line(env: Path) -> None:
+    result = CliRunner().invoke(build_app(), ["triage", "absent.jsonl", "--json"])
+    assert result.exit_code == 2 and "Fichier introuvable" in result.stderr
+
+
+def test_train_refuses_the_sample(env: Path) -> None:
+    result = CliRunner().invoke(build_app(), ["train", "--type", "pv"])
+    assert result.exit_code == 2 and "échantillon" in result.stderr
+
+
+@pytest.mark.corpora
+def test_train_then_triage_later_years(corpora_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small PV model trained on 1999–2001 (200 reports a year), then triage of 2004 reports it never saw."""
+    monkeypatch.setenv("GDR_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GDR_CORPORA_DIR", str(corpora_dir))
+    runner = CliRunner()
+    app = build_app()
+    trained = runner.invoke(app, ["train", "--type", "pv", "--limit", "200", "--first-year", "1999", "--workers", "1"])
+    assert trained.exit_code == 0, trained.stderr
+    converted = tmp_path / "v2004.jsonl"
+    conv = runner.invoke(app, ["corpora", "convert", "vaers", str(corpora_dir / "vaers" / "2004VAERSData.zip"),
+                               "--out", str(converted), "--limit", "60"])
+    assert conv.exit_code == 0, conv.stderr
+    lines = [json.loads(x) for x in converted.read_text(encoding="utf-8").splitlines()]
+    result = runner.invoke(app, ["triage", str(converted), "--json", "--no-precedents", "--workers", "2"])
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == [o["id"] for o in lines]
+    for row, o in zip(rows, lines, strict=True):
+        _check_row(row, o["text"])
+        assert row["model_version"].startswith("pv-tfidf-lr-train2001")
+        assert row["explanation"]["contributions_modele"]

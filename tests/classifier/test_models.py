@@ -1,0 +1,112 @@
+"""Risk models: estimator contract, registry, calibration and thresholds; a small real PV model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.features import FeatureRow
+from classifier.models import (
+    CriteriaOnlyModel,
+    PvRiskModel,
+    create_model,
+    register,
+    registered_models,
+    threshold_for_recall,
+)
+from corpora.errors import InputError
+
+_WORDS = {0: "sore arm redness", 1: "fever rash emergency visit", 2: "admitted seizure hospital", 3: "died arrest"}
+
+
+def _synthetic(n: int, seed: int) -> tuple[list[FeatureRow], list[int]]:
+    rng = np.random.default_rng(seed)
+    rows, ys = [], []
+    for _ in range(n):
+        y = int(rng.choice(4, p=[0.5, 0.3, 0.15, 0.05]))
+        noise = _WORDS[int(rng.integers(4))] if rng.random() < 0.2 else ""
+        rows.append(FeatureRow(f"{_WORDS[y]} {noise} patient vaccine", (f"age={int(rng.integers(3))}",)))
+        ys.append(y)
+    return rows, ys
+
+
+@pytest.fixture(scope="module")
+def synthetic_model() -> tuple[PvRiskModel, list[FeatureRow], list[int]]:
+    X, y = _synthetic(600, 0)
+    Xv, yv = _synthetic(300, 1)
+    model = PvRiskModel(C=1.0, min_df=1)
+    assert model.fit(X, y) is model
+    model.calibrate(Xv, yv, recalls={"grave": 0.97, "critique": 0.9})
+    return model, Xv, yv
+
+
+def test_init_only_stores_params() -> None:
+    m = PvRiskModel(C=2.0)
+    assert m.C == 2.0 and not hasattr(m, "heads_")
+
+
+def test_registry() -> None:
+    assert {"criteria", "pv-tfidf-lr", "amm-lr"} <= set(registered_models())
+    assert isinstance(create_model("criteria"), CriteriaOnlyModel)
+    with pytest.raises(ValueError, match="already registered"):
+        register("pv-tfidf-lr")(type("Other", (), {}))
+    with pytest.raises(InputError):
+        create_model("nope")
+
+
+def test_predict_proba_is_calibrated_probability(synthetic_model: tuple) -> None:
+    model, Xv, yv = synthetic_model
+    p = model.predict_proba(Xv)
+    assert p.shape == (len(Xv), 2)
+    assert np.all((p >= 0) & (p <= 1)) and np.allclose(p.sum(axis=1), 1)
+    grave = np.asarray(yv) >= 2
+    assert p[grave, 1].mean() > p[~grave, 1].mean() + 0.5
+
+
+def test_operating_threshold_meets_recall_on_validation(synthetic_model: tuple) -> None:
+    model, Xv, yv = synthetic_model
+    levels = model.predict(Xv)
+    grave = np.asarray(yv) >= 2
+    assert ((levels >= 2) & grave).sum() / grave.sum() >= 0.97
+    assert set(np.unique(levels)) <= {0, 1, 2, 3}
+
+
+def test_threshold_for_recall() -> None:
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 0.9, 0.8])
+    target = np.array([0, 1, 0, 1, 1, 1])
+    t = threshold_for_recall(scores, target, 0.75)
+    assert ((scores >= t) & (target == 1)).sum() / target.sum() >= 0.75
+    assert t == pytest.approx(0.4)
+
+
+def test_score_rows_explains_and_flags_review(synthetic_model: tuple) -> None:
+    model, _, _ = synthetic_model
+    out = model.score_rows([FeatureRow("died arrest patient", ()), FeatureRow("zzz qqq www", ())], ["en", "en"])
+    assert out[0].level == 3 and 0 <= out[0].risk_score <= 1
+    assert out[0].contributions and "feature" in out[0].contributions[0]
+    assert out[1].needs_review  # words unknown to the model
+    fr = model.score_rows([FeatureRow("died arrest patient", ())], ["fr"])[0]
+    assert any("français" in r for r in fr.reasons)
+
+
+@pytest.mark.corpora
+def test_small_real_pv_model(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Train on a limited VAERS subset (1999–2001, 200 a year), split by year; artefact verified by sha256."""
+    from classifier.training import load_artefact, train_pv
+
+    models_dir = tmp_path_factory.mktemp("models")
+    result = train_pv(corpora_dir, models_dir, train_until=2001, limit=200, workers=1, first_year=1999)
+    card = result.card
+    assert card["data"]["train_years"][-1] == 2001 and card["data"]["validation_year"] == 2002
+    assert card["data"]["test_years"] == [2003, 2004]
+    assert card["metrics"]["test"]["roc_auc"] > 0.85
+    assert "LAB_DATA" in " ".join(card["excluded_inputs"])
+    model, loaded_card = load_artefact(models_dir, "pv")
+    assert loaded_card["artefact"]["sha256"] and model.version == result.version
+    (result.directory / "model.joblib").write_bytes(b"tampered")
+    from corpora.errors import StoreError
+
+    with pytest.raises(StoreError):
+        load_artefact(models_dir, "pv")
