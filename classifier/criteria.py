@@ -181,6 +181,8 @@ def _detect(det: Detection, inp: _Inputs, lists: dict[str, tuple[tuple[str, ...]
         if all(parts):
             for p in parts:
                 evidence.extend(p)
+    if evidence and det.unless is not None and _detect(det.unless, inp, lists):
+        return []
     return _dedupe(evidence)
 
 

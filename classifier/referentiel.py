@@ -63,6 +63,7 @@ class Detection(_Strict):
     context: list[str] = Field(default_factory=list)
     substance_lists: list[str] = Field(default_factory=list)
     all_of: list[Detection] = Field(default_factory=list)
+    unless: Detection | None = None  # the criterion does not fire when this fires
 
     @field_validator("patterns")
     @classmethod
@@ -189,7 +190,7 @@ def _check_lists(det: Detection, meta: Meta, code: str) -> None:
     for name in det.substance_lists:
         if name not in meta.substance_lists:
             raise ValueError(f"{code}: unknown substance list {name!r}")
-    for sub in det.all_of:
+    for sub in [*det.all_of, *([det.unless] if det.unless else [])]:
         _check_lists(sub, meta, code)
 
 

@@ -87,3 +87,14 @@ def test_levels_helpers() -> None:
     assert level_rank("critique") == 3 and max_level("faible", None, "élevé") == "élevé"
     assert is_serious("élevé") and not is_serious("modéré")
     assert floor_level([]) == "faible" and floor_level([{"floor": "modéré"}, {"floor": None}]) == "modéré"
+
+
+def test_unless_lowers_specific_situations() -> None:
+    bio = dossier("Anticorps monoclonal.", "amm")
+    assert "AMM-BIOLOGIQUE" in codes(bio)
+    biosim = dossier("Biosimilaire d'un anticorps monoclonal.", "amm", biosimilar=True)
+    fired = codes(biosim)
+    assert "AMM-BIOLOGIQUE" not in fired and "AMM-BIOSIMILAIRE" in fired
+    low = dossier("Essai chez l'enfant, à faible niveau d'intervention.", "aec", low_intervention=True)
+    fired = codes(low)
+    assert "AEC-PEDIATRIE" not in fired and "AEC-PEDIATRIE-FAIBLE-INTERVENTION" in fired
