@@ -24,7 +24,7 @@ def extract(text: str, language: str | None = None, lexicon: Lexicon | None = No
     bundled substance lexicon; pass an enlarged one (see ``classifier.context``) to
     recognise every substance of the real corpora.
     """
-    from classifier.extraction.engine import _is_mostly_upper, _make, extract_rules
+    from classifier.extraction.engine import _is_mostly_upper, _make, _Text, extract_rules
 
     if not text:
         return []
@@ -32,9 +32,10 @@ def extract(text: str, language: str | None = None, lexicon: Lexicon | None = No
     upper = _is_mostly_upper(text)
     findings = extract_rules(text, cp, upper)
     lex = lexicon if lexicon is not None else bundled_lexicon()
+    t = _Text.of(text)
     for drug in lex.find(text, upper_text=upper):
         findings.append(
-            _make(cp, text, drug.code, drug.label, drug.category, drug.start, drug.end,
+            _make(cp, t, drug.code, drug.label, drug.category, drug.start, drug.end,
                   substance=drug.substance, atc=drug.atc)
         )
     findings.sort(key=lambda f: (f.start, f.end, f.code))
