@@ -6,6 +6,7 @@ with the error's ``http_status``; services never import FastAPI.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -55,6 +56,12 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
                         status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    # Logged for the operator (with its traceback); the user gets one French line, never a stack trace.
+    logging.getLogger("assistant.api").error("Erreur interne", exc_info=exc)
+    return JSONResponse({"detail": "Erreur interne du serveur : l'incident a été journalisé."}, status_code=500)
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     parts = []
@@ -92,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(GdrError, _gdr_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
     app.state.retrievers = retrievers
     app.include_router(home.router)
     app.include_router(health.router)
