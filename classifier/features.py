@@ -356,4 +356,5 @@ def amm_tokens(dossier: Dossier, first_seen: dict[str, int] | None = None) -> li
         toks.append(f"declared_new_substance={int(bool(f.new_active_substance))}")
     if year is not None:
         toks += [f"year>={y}" for y in range(1995, min(year, 2035) + 1)]
+        toks.append(f"yearnum={year}")
     return toks

@@ -151,11 +151,16 @@ class _SparseLinear:
             )
             blocks.append(self.char_vec_.fit_transform(texts))
         blocks.append(self.tok_vec_.fit_transform([r.tokens for r in rows]) * self.token_weight)
+        extra = self._extra(rows)
+        if extra is not None:
+            blocks.append(extra)
         self.vocabulary_words_ = frozenset(w for w in self.word_vec_.vocabulary_ if " " not in w)
         names = list(self.word_vec_.get_feature_names_out())
         if self.char_ngrams:
             names += [f"char:{n}" for n in self.char_vec_.get_feature_names_out()]
         names += list(self.tok_vec_.get_feature_names_out())
+        if extra is not None:
+            names += list(self.extra_names_)
         self.feature_names_ = np.asarray(names, dtype=object)
         return sparse.hstack(blocks, format="csr")
 
@@ -167,7 +172,16 @@ class _SparseLinear:
         if self.char_ngrams:
             blocks.append(self.char_vec_.transform(texts))
         blocks.append(self.tok_vec_.transform([r.tokens for r in rows]) * self.token_weight)
+        extra = self._extra(rows)
+        if extra is not None:
+            blocks.append(extra)
         return sparse.hstack(blocks, format="csr")
+
+    extra_names_: tuple[str, ...] = ()
+
+    def _extra(self, rows: Sequence[FeatureRow]) -> Any:
+        """Dense extra columns (none by default)."""
+        return None
 
     # --- heads -------------------------------------------------------------------------------
     def _targets(self, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -333,6 +347,19 @@ class AmmRiskModel(_SparseLinear):
         super().__init__(C=C, word_ngrams=word_ngrams, min_df=min_df, max_features=max_features,
                          char_ngrams=char_ngrams, token_weight=token_weight, class_weight=class_weight,
                          review_margin=review_margin, max_oov=max_oov)
+
+    extra_names_ = ("annee_numerique",)
+
+    def _extra(self, rows: Sequence[FeatureRow]) -> Any:
+        """Year of receipt as one numeric column, (year - 2010) / 10, so later years extrapolate."""
+        from scipy import sparse
+
+        col = np.zeros((len(rows), 1), dtype=np.float32)
+        for i, r in enumerate(rows):
+            for t in r.tokens:
+                if t.startswith("yearnum="):
+                    col[i, 0] = (float(t[8:]) - 2010.0) / 10.0
+        return sparse.csr_matrix(col)
 
     def _targets(self, y: np.ndarray) -> dict[str, np.ndarray]:
         return {"surveillance": (y >= 1).astype(int)}

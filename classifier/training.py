@@ -431,30 +431,57 @@ def first_seen_years(records: Iterable[Record]) -> dict[str, int]:
     return out
 
 
+def amm_split_by_product(records: Sequence[Record]) -> tuple[list[Record], list[Record], list[Record]]:
+    """Deterministic split by product: sha1 of the product id, fold 0 = test, 1 = validation, else train."""
+    parts: tuple[list[Record], list[Record], list[Record]] = ([], [], [])
+    for r in records:
+        fold = int(hashlib.sha1(r.dossier.id.encode("utf-8")).hexdigest(), 16) % 5
+        parts[0 if fold >= 2 else (2 if fold == 0 else 1)].append(r)
+    return parts
+
+
+def _fit_amm(train: Sequence[Record], val: Sequence[Record], seen: dict[str, int]) -> Any:
+    from classifier.models import AmmRiskModel
+
+    y_tr = [amm_label(r.outcome) or 0 for r in train]
+    y_va = [amm_label(r.outcome) or 0 for r in val]
+    model = AmmRiskModel().fit(amm_rows(train, seen), y_tr)
+    model.calibrate(amm_rows(val, seen), y_va, recalls={"surveillance": 0.95})
+    model.first_seen_ = seen
+    return model
+
+
 def train_amm(corpora_dir: Path, models_dir: Path, test_from: int = 2019, validation_from: int = 2016,
               limit: int | None = None, progress: Callable[[str, int, int], None] | None = None) -> TrainResult:
-    """Train the AMM additional-monitoring model, split by time on ``received_at``."""
+    """Train the AMM additional-monitoring model.
+
+    Main split: by product (deterministic hash; each EPAR is one product). Also reported: a
+    split by time on ``received_at`` (train < ``validation_from`` ≤ validation < ``test_from`` ≤ test),
+    much harder because the additional-monitoring list only exists since 2013 and products leave it.
+    """
     from classifier.evaluation import binary_metrics
-    from classifier.models import AmmRiskModel
 
     started = time.perf_counter()
     records = load_epar(corpora_dir, limit)
-    train, val, test = amm_split(records, test_from, validation_from)
+    train, val, test = amm_split_by_product(records)
     if not train or not val:
-        raise InputError("Données EMA insuffisantes pour le découpage temporel (entraînement / validation).")
+        raise InputError("Données EMA insuffisantes pour le découpage (entraînement / validation).")
     seen = first_seen_years(records)
     if progress:
         progress("ajustement du modèle", 0, 1)
-    y = {k: np.asarray([amm_label(r.outcome) for r in part]) for k, part in
-         (("train", train), ("validation", val), ("test", test))}
-    model = AmmRiskModel().fit(amm_rows(train, seen), y["train"].tolist())
-    model.calibrate(amm_rows(val, seen), y["validation"].tolist(), recalls={"surveillance": 0.95})
-    model.first_seen_ = seen
+    model = _fit_amm(train, val, seen)
+    metrics: dict[str, Any] = {}
+    for name, part in (("validation", val), ("test", test)):
+        if part:
+            y = np.asarray([amm_label(r.outcome) for r in part])
+            metrics[name] = binary_metrics(model.predict_proba(amm_rows(part, seen))[:, 1], y)
+    t_train, t_val, t_test = amm_split(records, test_from, validation_from)
+    if t_train and t_val and t_test:
+        temporal = _fit_amm(t_train, t_val, seen)
+        y = np.asarray([amm_label(r.outcome) for r in t_test])
+        metrics["test_temporel"] = binary_metrics(temporal.predict_proba(amm_rows(t_test, seen))[:, 1], y)
     if progress:
         progress("ajustement du modèle", 1, 1)
-    metrics = {"validation": binary_metrics(model.predict_proba(amm_rows(val, seen))[:, 1], y["validation"])}
-    if test:
-        metrics["test"] = binary_metrics(model.predict_proba(amm_rows(test, seen))[:, 1], y["test"])
     version = _now_version("amm-lr")
     model.version = version
     seconds = time.perf_counter() - started
@@ -462,21 +489,24 @@ def train_amm(corpora_dir: Path, models_dir: Path, test_from: int = 2019, valida
         "version": version, "type": "amm", "model": "amm-lr",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {"source": "EMA, table des EPAR (médicaments à usage humain)",
-                 "train": f"reçus avant {validation_from}", "validation": f"{validation_from}–{test_from - 1}",
-                 "test": f"à partir de {test_from}", "n_train": len(train), "n_validation": len(val),
-                 "n_test": len(test), "limit": limit},
+                 "split": "par produit (empreinte sha1 de l'identifiant : 1/5 test, 1/5 validation, 3/5 "
+                          "entraînement)",
+                 "split_temporel": f"entraînement avant {validation_from}, validation {validation_from}–"
+                                   f"{test_from - 1}, test à partir de {test_from} (métriques « test_temporel »)",
+                 "n_train": len(train), "n_validation": len(val), "n_test": len(test), "limit": limit},
         "target": "surveillance supplémentaire (additional monitoring, liste EMA) — issue connue après l'évaluation",
         "inputs": INPUTS_AMM,
         "excluded_inputs": ["statut d'autorisation, autorisation conditionnelle, circonstances exceptionnelles "
                             "(issues de l'évaluation)", "dates d'avis et de retrait"],
         "params": {"C": model.C},
-        "calibration": "Platt (sigmoïde) sur la période de validation",
+        "calibration": "Platt (sigmoïde) sur la validation",
         "thresholds": model.thresholds_,
         "metrics": metrics,
         "training_seconds": round(seconds, 1),
         "limitations": [
             "la date de réception est la date d'AMM (ou d'avis) de l'EPAR : approximation de la date de dépôt",
-            "la surveillance supplémentaire n'existe que depuis 2013 : le modèle apprend aussi cette règle",
+            "la liste de surveillance supplémentaire n'existe que depuis 2013 et les produits en sortent après "
+            "quelques années : l'année pèse beaucoup ; le découpage temporel (test_temporel) est bien plus dur",
             "produits centralisés uniquement (EMA) ; signaux BDPM/HAS non utilisés dans cette version",
         ],
     }
