@@ -184,8 +184,8 @@ def _span(text: str, needles: Iterable[str]) -> tuple[int, int]:
         ends = [x for x in (nl, dot + 1 if dot >= 0 else -1) if x >= 0]
         end = min(ends) if ends else len(text)
         return start, end
-    nl = text.find("\n")
-    return 0, nl if nl > 0 else len(text)
+    ends = [x for x in (text.find("\n"), text.find(". ") + 1 if text.find(". ") >= 0 else -1) if x > 0]
+    return 0, min([*ends, len(text), 300])
 
 
 def _hit(doc: Any, needles: Iterable[str]) -> dict[str, Any]:

@@ -42,8 +42,10 @@ class _Inputs:
     findings: dict[str, list[Finding]]
     context: dict[str, list[Any]]
     substances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key -> evidence
+    tokens: dict[str, frozenset[str]] = field(default_factory=dict)  # key -> its words
 
 
+@lru_cache(maxsize=65536)
 def _norm_sub(name: str) -> str:
     from corpora.normalise import normalise_substance
 
@@ -51,10 +53,10 @@ def _norm_sub(name: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _substance_lists(directory: str | None) -> dict[str, tuple[tuple[str, ...], ...]]:
+def _substance_lists(directory: str | None) -> dict[str, tuple[frozenset[str], ...]]:
     ref = load_referentiel(directory)
     return {
-        name: tuple(tuple(_norm_sub(s).split()) for s in items if _norm_sub(s))
+        name: tuple(frozenset(_norm_sub(s).split()) for s in items if _norm_sub(s))
         for name, items in ref.meta.substance_lists.items()
     }
 
@@ -148,7 +150,7 @@ def _check(cond: FieldCondition, value: Any) -> bool:
     return False
 
 
-def _detect(det: Detection, inp: _Inputs, lists: dict[str, tuple[tuple[str, ...], ...]]) -> list[dict[str, Any]]:
+def _detect(det: Detection, inp: _Inputs, lists: dict[str, tuple[frozenset[str], ...]]) -> list[dict[str, Any]]:
     """Evidence items when ``det`` fires, else an empty list."""
     evidence: list[dict[str, Any]] = []
     for code in det.findings:
@@ -170,12 +172,11 @@ def _detect(det: Detection, inp: _Inputs, lists: dict[str, tuple[tuple[str, ...]
     for code in det.context:
         for fact in inp.context.get(code, ()):
             evidence.append(_fact_evidence(fact))
-    for name in det.substance_lists:
-        for entry in lists.get(name, ()):
-            for key, evs in inp.substances.items():
-                tokens = key.split()
-                if all(t in tokens for t in entry):
-                    evidence.extend(evs[:1])
+    if det.substance_lists and inp.substances:
+        for key, evs in inp.substances.items():
+            tokens = inp.tokens[key]
+            if any(entry <= tokens for name in det.substance_lists for entry in lists.get(name, ())):
+                evidence.extend(evs[:1])
     if det.all_of:
         parts = [_detect(sub, inp, lists) for sub in det.all_of]
         if all(parts):
@@ -233,6 +234,7 @@ def evaluate_criteria(
         context=ctx,
         substances=dossier_substances(dossier, findings),
     )
+    inp.tokens = {key: frozenset(key.split()) for key in inp.substances}
     lists = _substance_lists(None)
     fired: list[FiredCriterion] = []
     for crit in criteria if criteria is not None else criteria_for(dossier.type):

@@ -142,3 +142,11 @@ def test_empty_and_codes() -> None:
     assert extract("") == []
     codes = finding_codes()
     assert codes["SER_DEATH"][0] == "Décès" and "DRUG" in codes
+
+
+def test_negation_scope_stops_at_a_new_statement() -> None:
+    assert only("Patient with no known allergies was hospitalized.", "SER_HOSPITALISATION").affirmed
+    assert only("Pt was not hospitalized.", "SER_HOSPITALISATION").negated
+    assert only("Il n'y a pas eu de décès.", "SER_DEATH").negated
+    assert only("Parents declined admission.", "SER_HOSPITALISATION").negated
+    assert only("No fever, but admitted overnight.", "SER_HOSPITALISATION").affirmed
