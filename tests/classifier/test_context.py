@@ -82,6 +82,17 @@ def test_context_fires_criteria(small_kb: KnowledgeBase) -> None:
     assert "PV-ARBITRAGE-DHPC" in fired
 
 
+def test_past_pv_reports_counted_before_reception() -> None:
+    text = "Fever and seizure after DTP."
+    example = {"id": "vaers:1#0", "document_id": "vaers:1", "source": "vaers", "kind": "case", "title": "VAERS 1",
+               "score": 1.0, "similarity": 1.0, "start": 0, "end": 10, "excerpt": text[:10], "outcome": None}
+    kb = KnowledgeBase(vaers={"DTP": {"1990": [10, 2], "1991": [5, 1], "1995": [7, 0]}},
+                       vaers_examples={"DTP": {"1990": example, "1991": example, "1995": example}})
+    facts = gather_context(pv(text, date(1992, 3, 1), vaccine_types=["DTP"]), kb)
+    assert [f.code for f in facts] == ["CTX_PV_HISTORY"]
+    assert "15 signalement(s)" in facts[0].fact and "dont 3 grave(s)" in facts[0].fact
+
+
 def test_empty_kb_warns(tmp_path: Path) -> None:
     kb = build_knowledge_base(tmp_path / "nothing", tmp_path / "cache")
     assert kb.empty

@@ -150,3 +150,14 @@ def test_negation_scope_stops_at_a_new_statement() -> None:
     assert only("Il n'y a pas eu de décès.", "SER_DEATH").negated
     assert only("Parents declined admission.", "SER_HOSPITALISATION").negated
     assert only("No fever, but admitted overnight.", "SER_HOSPITALISATION").affirmed
+
+
+def test_french_phrasings() -> None:
+    assert only("Décès de son père à 60 ans.", "SER_DEATH").family
+    assert only("Le patient a succombé à J3.", "SER_DEATH").affirmed
+    assert only("N'a pas nécessité d'hospitalisation.", "SER_HOSPITALISATION").negated
+    assert only("Hospitalisation non nécessaire.", "SER_HOSPITALISATION").negated
+    assert only("Antécédents : HTA, diabète, AVC en 2015.", "IME_STROKE").history
+    scar = only("Suspicion de syndrome de Stevens-Johnson.", "IME_SCAR")
+    assert scar.affirmed and scar.certainty == "suspected"  # a suspicion is still a finding
+    assert only("Pourrait évoluer vers une hépatite fulminante.", "IME_HEPATIC").hypothetical
