@@ -244,25 +244,27 @@ def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None
 def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retriever) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     queries = eval_set.queries[split]
-    tasks: list[tuple[str, str, Callable[[EvalQuery], list[str]]]] = []
-    for method in METHODS:
-        tasks.append(("recherche", method, lambda q, m=method: [
-            h.document_id for h in retriever.search(q.text[:10_000], k=10, filters=eval_set.filters, method=m)]))
+    tasks = [("recherche", m) for m in METHODS]
     if eval_set.precedents:
-        tasks.append(("recherche + filtre vaccin", "lexical", lambda q: [
-            h.document_id for h in retriever.search(
-                q.text[:10_000], k=10, method="lexical",
-                filters={"type": "pv", "vaccine_type": list(q.dossier.fields.vaccine_types or [])}
-                if q.dossier else None)]))
-        for method in METHODS:
-            tasks.append(("précédents", method, lambda q, m=method: [
-                h.document_id for h in retriever.find_precedents(q.dossier, k=10, method=m)] if q.dossier else []))
-    for task, method, fn in tasks:
+        tasks += [("recherche + filtre vaccin", "lexical")] + [("précédents", m) for m in METHODS]
+
+    def run(task: str, method: str, q: EvalQuery) -> list[str]:
+        if task == "précédents":
+            hits = retriever.find_precedents(q.dossier, k=10, method=method) if q.dossier else []
+        elif task == "recherche + filtre vaccin":
+            vaccines = list(q.dossier.fields.vaccine_types or []) if q.dossier else []
+            hits = retriever.search(q.text[:10_000], k=10, method=method,
+                                    filters={"type": "pv", "vaccine_type": vaccines} if vaccines else None)
+        else:
+            hits = retriever.search(q.text[:10_000], k=10, filters=eval_set.filters, method=method)
+        return [h.document_id for h in hits]
+
+    for task, method in tasks:
         p5, nd, mr, sp5, snd = [], [], [], [], []
         latencies = []
         for q in queries:
             t0 = time.perf_counter()
-            ranked = fn(q)
+            ranked = run(task, method, q)
             latencies.append(time.perf_counter() - t0)
             p5.append(precision_at(ranked, q.relevant))
             nd.append(ndcg_at(ranked, q.relevant))

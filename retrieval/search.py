@@ -42,10 +42,11 @@ PRECEDENT_KINDS = ("case", "trial", "opinion")
 class PrecedentWeights:
     """Weights of the rankings fused for precedents (tuned on the dev half of the evaluation)."""
 
-    codes: float = 2.0
+    codes: float = 3.0
     text: float = 1.0
     dense: float = 1.0
     restrict_vaccine: bool = True
+    restrict_symptom: bool = True
     restrict_substance: bool = False
 
 
@@ -381,11 +382,14 @@ class Retriever:
         self_row = lex.doc_row.get(dossier.id)
         if self_row is not None:
             mask[self_row] = False
-        for key, enabled in (("vaccine_type", w.restrict_vaccine), ("substance", w.restrict_substance)):
+        # Narrow to documents sharing a vaccine type, then a coded reaction (or a substance), as long
+        # as enough candidates remain: a precedent of the same product and reaction comes first.
+        for key, enabled in (("vaccine_type", w.restrict_vaccine), ("symptom", w.restrict_symptom),
+                             ("substance", w.restrict_substance)):
             values = facets.get(key) or []
             if enabled and values:
                 restricted = mask & doc_mask(lex, {key: values})  # type: ignore[operator]
-                if restricted.any():
+                if int(restricted.sum()) >= k:
                     mask = restricted
         query_text = f"{dossier.title}\n{dossier.text}"[:MAX_QUERY_CHARS]
         codes = code_tokens(facets)
