@@ -150,23 +150,46 @@ def build(settings: Settings, sources: Sequence[str] | None = None, limit: int |
 
 
 def open_retriever(settings: Settings) -> Retriever:
+    """A new retriever on the index of ``settings`` (the caller closes it)."""
     return Retriever.open(retrieval_config(settings))
+
+
+_SHARED: dict[tuple[str, str, int], Retriever] = {}
+
+
+def shared_retriever(settings: Settings) -> Retriever:
+    """A read-only retriever shared within the process (API, chat), reopened when the index is rebuilt."""
+    config = retrieval_config(settings)
+    info = config.lexical_dir / "info.json"
+    stamp = info.stat().st_mtime_ns if info.exists() else 0
+    key = (str(config.data_dir.resolve()), config.embedder, stamp)
+    retriever = _SHARED.get(key)
+    if retriever is None:
+        for old_key in [k for k in _SHARED if k[:2] == key[:2]]:
+            _SHARED.pop(old_key).close()
+        retriever = _SHARED[key] = Retriever.open(config)
+    return retriever
 
 
 def search(settings: Settings, query: str, k: int = 10, filters: dict[str, Any] | None = None,
            method: str | None = None) -> list[Hit]:
-    with open_retriever(settings) as retriever:
-        return retriever.search(query, k=k, filters=filters, method=method)
+    """Hybrid search (see :meth:`Retriever.search`)."""
+    return shared_retriever(settings).search(query, k=k, filters=filters, method=method)
 
 
 def find_precedents(settings: Settings, dossier: Dossier, k: int = 5) -> list[Hit]:
-    with open_retriever(settings) as retriever:
-        return retriever.find_precedents(dossier, k=k)
+    """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome."""
+    return shared_retriever(settings).find_precedents(dossier, k=k)
 
 
 def find_guidelines(settings: Settings, text: str, dossier_type: str | None = None, k: int = 3) -> list[Hit]:
-    with open_retriever(settings) as retriever:
-        return retriever.find_guidelines(text, dossier_type=dossier_type, k=k)
+    """Référentiel passages (kind ``guideline``) closest to ``text``."""
+    return shared_retriever(settings).find_guidelines(text, dossier_type=dossier_type, k=k)
+
+
+def get_document(settings: Settings, document_id: str) -> Document:
+    """The stored document of an id (NotFound otherwise)."""
+    return shared_retriever(settings).get_document(document_id)
 
 
 def summary_fr(report: BuildReport, config_dense: Iterable[str] = DEFAULT_DENSE_SOURCES) -> str:
