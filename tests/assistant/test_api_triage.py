@@ -102,6 +102,15 @@ def test_triage_e2b_xml_and_jsonl_batches(client: TestClient) -> None:
     [row] = response.json()
     assert row["id"] == "intake:FR-ANSM-2026-000123" and row["risk_level"] in ("élevé", "critique")
     assert row["intake"]["declared_seriousness"] == ["hospitalisation ou prolongation d'hospitalisation"]
+    # A reporter-declared death (E.i.3.2a = true) is known at intake: the ICSR is critique.
+    death = xml.replace(b'code="34" codeSystem="2.16.840.1.113883.3.989.2.1.1.19"/>\n'
+                        b'                        <value xsi:type="BL" value="false"/>',
+                        b'code="34" codeSystem="2.16.840.1.113883.3.989.2.1.1.19"/>\n'
+                        b'                        <value xsi:type="BL" value="true"/>')
+    assert death != xml
+    [fatal] = client.post("/triage", params={"precedents": "false"}, content=death,
+                          headers={"content-type": "text/xml"}).json()
+    assert fatal["risk_level"] == "critique" and "décès" in fatal["intake"]["declared_seriousness"]
     lines = "\n".join(json.dumps({"type": "pv", "title": f"Cas {i}", "text": t}) for i, t in
                       enumerate(["Douleur au point d'injection, guérison.", "The patient died."]))
     rows = client.post("/triage", params={"precedents": "false"},
@@ -228,3 +237,45 @@ def test_home_page_and_openapi(client: TestClient) -> None:
     assert {"/triage", "/assessments", "/assessments/{assessment_id}", "/search",
             "/dossiers/{dossier_id}/precedents"} <= set(paths)
     assert "multipart/form-data" in paths["/triage"]["post"]["requestBody"]["content"]
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+@pytest.fixture()
+def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
+    """A throw-away schema on ``GDR_TEST_POSTGRES_URL`` (same pattern as ``test_db.py``)."""
+    import os
+    import uuid
+
+    import sqlalchemy as sa
+
+    from assistant.db.engine import normalise_url
+
+    base = os.environ.get("GDR_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("GDR_TEST_POSTGRES_URL non défini : test PostgreSQL ignoré")
+    schema = f"gdr_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(normalise_url(base))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield get_settings(data_dir=tmp_path / "var", database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_triage_stores_assessments_on_postgresql(postgres_settings: Settings) -> None:
+    from assistant.db.engine import upgrade
+
+    assert upgrade(postgres_settings) == "0002"
+    with TestClient(create_app(postgres_settings)) as c:
+        [row] = c.post("/triage", content=DEATH_FR.encode(), params={"type": "pv"},
+                       headers={"content-type": "text/plain"}).json()
+        stored = c.get(f"/assessments/{row['assessment_id']}").json()
+        assert stored["risk_level"] == "critique" and stored["dossier"]["text"] == DEATH_FR
+        assert stored["result"]["warnings"] == row["warnings"] and stored["created_at"].endswith("Z")
+        assert c.get("/assessments", params={"dossier_id": row["id"]}).json()[0]["id"] == row["assessment_id"]
