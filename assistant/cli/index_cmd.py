@@ -26,7 +26,8 @@ def build_cmd(
         "--dense-sources", help="Sources qui reçoivent des vecteurs denses (défaut : toutes sauf ctgov ; "
         "VAERS seulement à partir de 2004).", show_default=False)] = None,
     dense_max: Annotated[int | None, typer.Option(
-        "--dense-max", help="Au plus N documents vectorisés par source (défaut : 3000).",
+        "--dense-max", help="Au plus N documents vectorisés par source (défaut : 3000 ; avec --limit N : N/20, "
+        "au moins 20).",
         show_default=False)] = None,
     years: Annotated[str | None, typer.Option(
         "--years", help="Années VAERS à indexer, ex. 2003-2004 ou 2001,2004.", show_default=False)] = None,

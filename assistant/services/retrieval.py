@@ -143,10 +143,19 @@ def build(settings: Settings, sources: Sequence[str] | None = None, limit: int |
         if dense_max < 0:
             raise InputError("--dense-max doit être positif ou nul.")
         overrides["dense_max_per_source"] = dense_max
+    elif limit is not None:
+        # A --limit build is a quick subset: vectors for about 5 % of each source's documents.
+        overrides["dense_max_per_source"] = default_dense_max(limit)
     config = retrieval_config(settings, **overrides)
     docs = iter_index_documents(settings, sources, limit, vaers_years)
     return build_index(config, docs, reset=reset, progress=progress,
                        expected_total=expected_total(settings, sources, limit), log=log)
+
+
+def default_dense_max(limit: int | None) -> int:
+    """Documents per source that get vectors: 3,000 for a full build, ~5 % of a ``--limit`` subset."""
+    full = RetrievalConfig().dense_max_per_source
+    return full if limit is None else min(full, max(20, limit // 20))
 
 
 def open_retriever(settings: Settings) -> Retriever:
