@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -15,6 +15,11 @@ from corpora.errors import InputError, InputTooLarge
 from corpora.intake import IntakeItem
 
 router = APIRouter(tags=["triage"])
+
+MULTIPART_MISSING = (
+    "Envoi multipart non pris en charge par cette installation (paquet python-multipart absent) : "
+    "envoyez le contenu brut (Content-Type text/plain, application/json ou application/xml)."
+)
 
 # Multipart framing (boundaries, part headers, small form fields) on top of the file itself.
 _MULTIPART_SLACK = 64 * 1024
@@ -65,6 +70,10 @@ async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | No
     body = await _read_body(request, settings.api.max_upload_bytes)
     if not media.lower().startswith("multipart/form-data"):
         return body, None, media or None, {}
+    try:
+        import python_multipart  # noqa: F401  (starlette's form parser)
+    except ImportError:
+        raise HTTPException(status_code=415, detail=MULTIPART_MISSING) from None
     try:
         form = await request.form(max_files=1, max_fields=10)
     except Exception as exc:  # python-multipart / starlette parse errors (English) become one French line
