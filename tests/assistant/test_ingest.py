@@ -95,7 +95,7 @@ def test_cli_ingest_status_and_errors(tmp_path: Path, monkeypatch: pytest.Monkey
     cli = build_app()
     result = runner.invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "révision 0001" in result.output
+    assert "révision 0002" in result.output  # head: 0002_assessment
     result = runner.invoke(cli, ["ingest", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
