@@ -45,6 +45,7 @@ SOURCES: dict[str, str] = {
     "ansm-interaction": "stable hash (sha1, 16 hex) of the normalised substance pair",
     "ctgov": "NCT id (e.g. ctgov:NCT05075902)",
     "sample": "identifier of a bundled fictitious dossier (e.g. sample:pv-001)",
+    "intake": "a dossier uploaded for triage: its declared id, else a hash of its content",
     "referentiel": "criterion code of the project's référentiel (e.g. referentiel:PV-DECES)",
 }
 
@@ -64,6 +65,7 @@ SOURCE_KINDS: dict[str, str] = {
     "ansm-interaction": "interaction",
     "ctgov": "trial",
     "sample": "case",
+    "intake": "case",
     "referentiel": "guideline",
 }
 
