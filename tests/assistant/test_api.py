@@ -21,7 +21,7 @@ EPAR_ID = "ema-epar:EMEA/H/C/003870"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = get_settings(data_dir=tmp_path_factory.mktemp("api") / "var", database_url=None)
+    settings = get_settings(data_dir=tmp_path_factory.mktemp("api") / "var", database_url=None, corpora_dir=None)
     ingest_sample(settings)
     engine = make_engine(settings)
     with Session(engine) as session, session.begin():
@@ -40,7 +40,7 @@ def test_health(client: TestClient) -> None:
 
 
 def test_health_on_empty_database_is_degraded(tmp_path: Path) -> None:
-    settings = get_settings(data_dir=tmp_path / "var", database_url=None)
+    settings = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None)
     with TestClient(create_app(settings)) as fresh:
         response = fresh.get("/health")
         assert response.status_code == 503 and response.json()["status"] == "dégradé"

@@ -34,7 +34,7 @@ MAX_UPLOAD = 64 * 1024
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from assistant.services.retrieval import build
 
-    s = get_settings(data_dir=tmp_path_factory.mktemp("api-triage") / "var", database_url=None,
+    s = get_settings(data_dir=tmp_path_factory.mktemp("api-triage") / "var", database_url=None, corpora_dir=None,
                      retrieval={"embedder": "fake"}, api={"max_upload_bytes": MAX_UPLOAD})
     ingest_sample(s)
     engine = make_engine(s)
@@ -157,7 +157,7 @@ def test_bad_requests_are_french(client: TestClient) -> None:
 
 
 def test_triage_on_database_not_upgraded_is_409(tmp_path: Path) -> None:
-    fresh = get_settings(data_dir=tmp_path / "var", database_url=None)
+    fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None)
     with TestClient(create_app(fresh)) as c:
         response = c.post("/triage", content=DEATH_FR.encode(), headers={"content-type": "text/plain"})
         assert response.status_code == 409 and "gdr db upgrade" in response.json()["detail"]
@@ -260,7 +260,9 @@ def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
     try:
-        yield get_settings(data_dir=tmp_path / "var", database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
+        yield get_settings(
+            data_dir=tmp_path / "var", corpora_dir=None,
+            database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
     finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

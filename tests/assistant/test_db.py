@@ -40,7 +40,7 @@ def _record(native: str = "t-1", title: str = "Essai", outcome: dict | None = No
 
 @pytest.fixture()
 def sqlite_settings(tmp_path: Path) -> Settings:
-    return get_settings(data_dir=tmp_path / "var", database_url=None)
+    return get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None)
 
 
 def test_normalise_url() -> None:
@@ -155,7 +155,7 @@ def postgres_settings() -> Iterator[Settings]:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
     try:
-        yield get_settings(database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
+        yield get_settings(corpora_dir=None, database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
     finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

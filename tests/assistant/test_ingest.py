@@ -21,7 +21,7 @@ from corpora.model import Record
 
 @pytest.fixture()
 def settings(tmp_path: Path) -> Settings:
-    return get_settings(data_dir=tmp_path / "var", database_url=None)
+    return get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None)
 
 
 def _counts(settings: Settings) -> tuple[int, int, list[tuple[str, int, int]]]:

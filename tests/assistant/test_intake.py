@@ -49,7 +49,7 @@ XML_DENIED = "XML refusé : entités/DTD interdites."
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return get_settings(data_dir=tmp_path_factory.mktemp("intake") / "var", database_url=None,
+    return get_settings(data_dir=tmp_path_factory.mktemp("intake") / "var", database_url=None, corpora_dir=None,
                         api={"max_upload_bytes": 8192})
 
 

@@ -53,7 +53,7 @@ def make_mini_corpora(root: Path) -> Path:
 
 
 def test_registry_matches_the_model() -> None:
-    assert set(REGISTRY) == set(SOURCES) - {"referentiel"}
+    assert set(REGISTRY) == set(SOURCES) - {"referentiel", "intake"}
     for name, spec in REGISTRY.items():
         assert spec.kind == SOURCE_KINDS[name]
 
