@@ -203,7 +203,10 @@ class _SparseLinear:
         return self
 
     def raw_heads(self, X: Sequence[FeatureRow] | Any) -> dict[str, np.ndarray]:
-        matrix = X if not isinstance(X, list | tuple) else self.transform(X)
+        rows = list(X)
+        return self._head_probs(self.transform(rows), rows)
+
+    def _head_probs(self, matrix: Any, rows: Sequence[FeatureRow]) -> dict[str, np.ndarray]:
         return {h: clf.predict_proba(matrix)[:, 1] for h, clf in self.heads_.items()}
 
     def _apply_calibration(self, raw: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -285,7 +288,7 @@ class _SparseLinear:
         if not rows:
             return []
         matrix = self.transform(rows)
-        probs = self._apply_calibration({h: clf.predict_proba(matrix)[:, 1] for h, clf in self.heads_.items()})
+        probs = self._apply_calibration(self._head_probs(matrix, rows))
         levels = self.levels_from(probs)
         main = self.HEADS[0]
         langs = list(languages) or [None] * len(rows)
@@ -371,3 +374,103 @@ class AmmRiskModel(_SparseLinear):
         level[p >= self.thresholds_["surveillance"]] = 1
         level[p >= max(0.8, self.thresholds_["surveillance"])] = 2
         return level
+
+
+_DENSE_SKIP = ("sym=", "medi:", "curr:", "othe:")
+
+
+@register("pv-stack")
+class PvStackedModel(PvRiskModel):
+    """PV model in two stages: the linear heads' out-of-fold log-odds, stacked with the structured,
+    extraction and criteria tokens as binary columns, feed one gradient-boosted tree model per head
+    (scikit-learn ``HistGradientBoostingClassifier``), which can learn interactions (age × event,
+    negated × affirmed findings, floors). Calibration and thresholds as for ``pv-tfidf-lr``.
+    Explanations stay the linear heads' contributions."""
+
+    def __init__(self, C: float = 4.0, word_ngrams: tuple[int, int] = (1, 2), min_df: int = 3,
+                 max_features: int | None = 300_000, char_ngrams: tuple[int, int] | None = None,
+                 token_weight: float = 1.0, class_weight: str | None = None, review_margin: float = 0.15,
+                 max_oov: float = 0.5, folds: int = 3, dense_min_df: int = 30, hgb_iter: int = 300,
+                 hgb_lr: float = 0.08, hgb_leaves: int = 31) -> None:
+        super().__init__(C=C, word_ngrams=word_ngrams, min_df=min_df, max_features=max_features,
+                         char_ngrams=char_ngrams, token_weight=token_weight, class_weight=class_weight,
+                         review_margin=review_margin, max_oov=max_oov)
+        self.folds = folds
+        self.dense_min_df = dense_min_df
+        self.hgb_iter = hgb_iter
+        self.hgb_lr = hgb_lr
+        self.hgb_leaves = hgb_leaves
+
+    def _dense(self, rows: Sequence[FeatureRow], lr_logits: dict[str, np.ndarray]) -> np.ndarray:
+        index = self.dense_index_
+        cols = np.zeros((len(rows), len(index) + len(self.HEADS)), dtype=np.float32)
+        for j, h in enumerate(self.HEADS):
+            cols[:, j] = lr_logits[h]
+        base = len(self.HEADS)
+        for i, r in enumerate(rows):
+            for t in r.tokens:
+                k = index.get(t)
+                if k is not None:
+                    cols[i, base + k] += 1.0
+        return cols
+
+    def fit(self, X: Sequence[FeatureRow], y: Sequence[int]) -> PvStackedModel:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.linear_model import LogisticRegression
+
+        rows = list(X)
+        matrix = self._fit_vectorisers(rows)
+        y_arr = np.asarray(y)
+        targets = self._targets(y_arr)
+        counts: dict[str, int] = {}
+        for r in rows:
+            for t in set(r.tokens):
+                if not t.startswith(_DENSE_SKIP):
+                    counts[t] = counts.get(t, 0) + 1
+        kept = sorted(t for t, c in counts.items() if c >= self.dense_min_df)
+        self.dense_index_ = {t: i for i, t in enumerate(kept)}
+        n = len(rows)
+        bounds = np.linspace(0, n, self.folds + 1).astype(int)
+
+        def lr(fit_idx: np.ndarray, head: str) -> Any:
+            clf = LogisticRegression(C=self.C, solver="liblinear", class_weight=self.class_weight, max_iter=200)
+            return clf.fit(matrix[fit_idx], targets[head][fit_idx])
+
+        jobs = []
+        for f in range(self.folds):
+            hold = np.arange(bounds[f], bounds[f + 1])
+            fit_idx = np.setdiff1d(np.arange(n), hold)
+            for h in self.HEADS:
+                jobs.append((f, h, hold, fit_idx))
+        oof = {h: np.zeros(n) for h in self.HEADS}
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            fitted = list(pool.map(lambda j: (j, lr(j[3], j[1])), jobs))
+            full = dict(zip(self.HEADS, pool.map(lambda h: lr(np.arange(n), h), self.HEADS), strict=True))
+        for (_f, h, hold, _fit), clf in fitted:
+            oof[h][hold] = clf.decision_function(matrix[hold])
+        self.heads_ = full
+        dense = self._dense(rows, oof)
+        self.boosters_ = {}
+        for h in self.HEADS:
+            gb = HistGradientBoostingClassifier(max_iter=self.hgb_iter, learning_rate=self.hgb_lr,
+                                                max_leaf_nodes=self.hgb_leaves, early_stopping=False,
+                                                l2_regularization=1.0, random_state=0)
+            self.boosters_[h] = gb.fit(dense, targets[h])
+        self.calibrators_ = {h: (1.0, 0.0) for h in self.HEADS}
+        self.thresholds_ = {h: 0.5 for h in self.HEADS}
+        self.n_train_ = n
+        return self
+
+    def _stacked(self, matrix: Any, rows: Sequence[FeatureRow]) -> dict[str, np.ndarray]:
+        logits = {h: clf.decision_function(matrix) for h, clf in self.heads_.items()}
+        dense = self._dense(rows, logits)
+        return {h: gb.predict_proba(dense)[:, 1] for h, gb in self.boosters_.items()}
+
+    def raw_heads(self, X: Sequence[FeatureRow] | Any) -> dict[str, np.ndarray]:
+        rows = list(X)
+        return self._stacked(self.transform(rows), rows)
+
+    def _head_probs(self, matrix: Any, rows: Sequence[FeatureRow]) -> dict[str, np.ndarray]:
+        return self._stacked(matrix, rows)

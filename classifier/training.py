@@ -32,6 +32,8 @@ from corpora.errors import InputError, ModelMissing, StoreError
 from corpora.io import atomic_writer
 from corpora.model import Dossier, Record
 
+DEFAULT_PV_MODEL = "pv-tfidf-lr"
+
 PV_SERIOUS_KEYS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
                    "congenital_anomaly")
 
@@ -220,11 +222,12 @@ def _now_version(prefix: str) -> str:
 
 def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit: int | None = None,
              workers: int = 2, progress: Callable[[str, int, int], None] | None = None,
-             model_params: dict[str, Any] | None = None, first_year: int | None = None) -> TrainResult:
+             model_params: dict[str, Any] | None = None, first_year: int | None = None,
+             model_name: str = DEFAULT_PV_MODEL) -> TrainResult:
     """Train, calibrate, test and save the PV model; ``limit`` caps records per year, ``first_year``
     drops older training years (quick runs)."""
     from classifier.evaluation import pv_metrics
-    from classifier.models import PvRiskModel
+    from classifier.models import create_model
 
     started = time.perf_counter()
     paths = vaers_year_paths(corpora_dir)
@@ -250,7 +253,9 @@ def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit
         raise InputError("Données d'entraînement sans cas graves : augmentez --limit.")
     X_va, y_va, _ = rows_of([split.validation_year], "validation")
     params = dict(model_params or {})
-    model = PvRiskModel(**params)
+    model = create_model(model_name, **params)
+    if getattr(model, "dossier_type", None) != "pv":
+        raise InputError(f"Le modèle « {model_name} » n'est pas un modèle PV.")
     if progress:
         progress("ajustement du modèle", 0, 1)
     model.fit(X_tr, y_tr.tolist())
@@ -266,10 +271,11 @@ def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit
     fr = french_sample_metrics(model)
     if fr:
         metrics["french_sample"] = fr
-    version = _now_version(f"pv-tfidf-lr-train{train_until}")
+    version = _now_version(f"{model_name}-train{train_until}")
     model.version = version
     seconds = time.perf_counter() - started
     card = pv_card(version, split, len(y_tr), len(y_va), metrics, model, limit, seconds, params)
+    card["model"] = model_name
     directory = save_artefact(models_dir, "pv", version, model, card, card_markdown(card))
     return TrainResult(version, directory, card, seconds, metrics)
 

@@ -44,6 +44,8 @@ def train_cmd(
     first_year: int | None = typer.Option(None, "--first-year", help="première année VAERS d'entraînement "
                                           "(défaut : toutes)"),
     workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
+    model: str | None = typer.Option(None, "--model", help="modèle PV enregistré (pv-tfidf-lr, pv-stack ; "
+                                     "défaut : réglage classifier.model ou pv-tfidf-lr)"),
 ) -> None:
     """Entraîne le modèle de risque sur les issues réelles ; écrit l'artefact et sa fiche (dossier de données)."""
     from assistant.services import classifier as service
@@ -51,7 +53,7 @@ def train_cmd(
     progress, close = _bar()
     try:
         result = service.train(settings(), type_, train_until=train_until, limit=limit, workers=workers,
-                               progress=progress, first_year=first_year)  # type: ignore[arg-type]
+                               progress=progress, first_year=first_year, model_name=model)  # type: ignore[arg-type]
     finally:
         close()  # type: ignore[operator]
     test = result.metrics.get("test", {})
@@ -106,6 +108,7 @@ def eval_classifier_cmd(
     type_: str = typer.Option("pv", "--type", help="pv ou amm"),
     limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (années de test)"),
     workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
+    json_: bool = typer.Option(False, "--json", help="métriques principales en une ligne JSON"),
 ) -> None:
     """Évalue le classifieur sur des données jamais vues et écrit un rapport Markdown + HTML avec graphiques."""
     from assistant.services import classifier as service
@@ -119,5 +122,14 @@ def eval_classifier_cmd(
     err(f"Rapport écrit : {path} (et {path.with_suffix('.html').name}).")
     main = metrics.get("tel_quel", metrics.get("test", {}))
     masked = metrics.get("mots_issue_masques", {})
-    out_json({"report": str(path), "metrics": {k: v for k, v in main.items() if not isinstance(v, dict | list)},
-              "masked": {k: v for k, v in masked.items() if not isinstance(v, dict | list)}})
+    flat = {k: v for k, v in main.items() if not isinstance(v, dict | list)}
+    flat_masked = {k: v for k, v in masked.items() if not isinstance(v, dict | list)}
+    if json_:
+        out_json({"report": str(path), "metrics": flat, "masked": flat_masked})
+        return
+    typer.echo(f"Rapport : {path}")
+    for key, value in flat.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        extra = flat_masked.get(key)
+        extra_s = f" (mots d'issue masqués : {extra:.3f})" if isinstance(extra, float) else ""
+        typer.echo(f"  {key} : {shown}{extra_s}")

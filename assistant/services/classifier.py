@@ -32,7 +32,8 @@ def require_real_corpora(settings: Settings) -> Path:
 
 
 def train(settings: Settings, dtype: str = "pv", train_until: int | None = None, limit: int | None = None,
-          workers: int = 2, progress: Progress | None = None, first_year: int | None = None) -> Any:
+          workers: int = 2, progress: Progress | None = None, first_year: int | None = None,
+          model_name: str | None = None) -> Any:
     """Train the model of ``dtype`` and save it under ``<data_dir>/models/<dtype>/<version>/``."""
     from classifier import training
 
@@ -46,8 +47,10 @@ def train(settings: Settings, dtype: str = "pv", train_until: int | None = None,
         raise InputError("--limit doit être un entier positif.")
     if dtype == "pv":
         until = train_until or settings.classifier.train_until or 2001
+        name = model_name or (settings.classifier.model if settings.classifier.model.startswith("pv-")
+                              else training.DEFAULT_PV_MODEL)
         return training.train_pv(corpora_dir, settings.models_dir, train_until=until, limit=limit,
-                                 workers=workers, progress=progress, first_year=first_year)
+                                 workers=workers, progress=progress, first_year=first_year, model_name=name)
     return training.train_amm(corpora_dir, settings.models_dir, limit=limit, progress=progress)
 
 
