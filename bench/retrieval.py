@@ -40,6 +40,10 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000.0, q))
 
 
+def fr(n: int) -> str:
+    return f"{n:,}".replace(",", "\u202f")
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -85,20 +89,21 @@ def bench_throughput(embedder_name: str, n: int, workdir: Path) -> None:
           f"({again.unchanged} documents inchangés, {again.encoded} textes réencodés)")
 
 
-def zipf_corpus(n_docs: int, rng: np.random.Generator, vocab: int = 30_000, length: int = 60) -> list[list[str]]:
-    ranks = rng.zipf(1.3, size=(n_docs, length)) % vocab
-    return [[f"w{t}" for t in row] for row in ranks]
+def bench_lexical(size: int, rng: np.random.Generator, n_queries: int = 50, length: int = 24,
+                  vocab: int = 50_000) -> tuple[float, float]:
+    """bm25s over ``size`` synthetic documents of ``length`` Zipf-distributed token ids."""
+    import bm25s
+    from bm25s.tokenization import Tokenized
 
-
-def bench_lexical(size: int, rng: np.random.Generator, n_queries: int = 50) -> tuple[float, float]:
-    from retrieval.stores.lexical import _bm25
-
-    model = _bm25(zipf_corpus(size, rng))
+    ids = (rng.zipf(1.3, size=(size, length)) % vocab).astype(np.int64)
+    model = bm25s.BM25(k1=1.2, b=0.75)
+    model.index(Tokenized(ids=ids.tolist(), vocab={f"w{i}": i for i in range(vocab)}), show_progress=False)
+    del ids
     lat = []
     for _ in range(n_queries):
-        q = [f"w{t}" for t in rng.integers(10, 3000, size=4)]
+        q = [int(t) for t in rng.integers(10, 3000, size=4)]
         t0 = time.perf_counter()
-        scores = model.get_scores([t for t in q if t in model.vocab_dict] or ["w1"])
+        scores = model.get_scores(q)
         top = np.argpartition(-scores, 200)[:200]
         _ = top[np.argsort(-scores[top])]
         lat.append(time.perf_counter() - t0)
@@ -194,20 +199,20 @@ def main() -> None:
         print("[latence] requête top-200 (ms) : p50 / p95")
         for size in sizes:
             p50, p95 = bench_lexical(size, rng)
-            print(f"  lexical bm25s      {size:>9,} passages : {p50:7.1f} / {p95:7.1f}".replace(",", " "))
+            print(f"  lexical bm25s      {fr(size):>9} passages : {p50:7.1f} / {p95:7.1f}")
         for size in sizes:
             if size <= 100_000:
                 p50, p95, add = bench_chroma(size, rng, workdir)
-                print(f"  dense Chroma HNSW  {size:>9,} vecteurs : {p50:7.1f} / {p95:7.1f}  "
-                      f"(ajout {add:,.0f} vecteurs/s)".replace(",", " "))
+                print(f"  dense Chroma HNSW  {fr(size):>9} vecteurs : {p50:7.1f} / {p95:7.1f}  "
+                      f"(ajout {fr(round(add))} vecteurs/s)")
             else:
                 p50, p95 = bench_numpy_exact(size, rng)
-                print(f"  dense exact numpy  {size:>9,} vecteurs : {p50:7.1f} / {p95:7.1f}  "
-                      "(Chroma non construit à cette taille)".replace(",", " "))
+                print(f"  dense exact numpy  {fr(size):>9} vecteurs : {p50:7.1f} / {p95:7.1f}  "
+                      "(Chroma non construit à cette taille)")
         if args.full_n > 0:
             p50, p95, build_s = bench_full_search(args.full_n, workdir)
-            print(f"  recherche hybride complète (Retriever, filtres, regroupement) {args.full_n:,} documents : "
-                  f"{p50:.1f} / {p95:.1f} (index construit en {build_s:.0f} s, encodeur factice)".replace(",", " "))
+            print(f"  recherche hybride complète (Retriever, filtres, regroupement) {fr(args.full_n)} documents : "
+                  f"{p50:.1f} / {p95:.1f} (index construit en {build_s:.0f} s, encodeur factice)")
         print(f"[mémoire] pic RSS : {peak_mb():.0f} Mo")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
