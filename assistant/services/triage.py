@@ -127,11 +127,17 @@ _STATE: dict[str, Any] = {}
 
 
 def _init_state(settings_json: str, with_context: bool) -> None:
+    """Load models (and the knowledge base) once per process; reloaded when settings or models change."""
     settings = Settings.model_validate_json(settings_json)
     from assistant.services.classifier import load_models
+    from classifier.training import latest_version
 
+    key = (settings_json, with_context, tuple(latest_version(settings.models_dir, t) for t in ("pv", "amm")))
+    if _STATE.get("key") == key:
+        return
     _STATE["models"] = load_models(settings)
     _STATE["kb"] = _knowledge_base(settings) if with_context else None
+    _STATE["key"] = key
 
 
 def _knowledge_base(settings: Settings) -> Any:
