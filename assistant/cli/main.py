@@ -24,6 +24,9 @@ def build_app():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    from assistant.cli.i18n import install_french
+
+    install_french()
     build_app()(prog_name="gdr")
 
 
