@@ -33,6 +33,9 @@ from retrieval.stores.lexical import LexicalIndex
 from retrieval.stores.vector import VectorStore, check_compatible, open_vector_store
 
 INDEX_FORMAT = "1"
+# Small sources whose every document gets a vector (when listed in the dense sources), whatever the cap:
+# the référentiel (guidelines are found by meaning) and the bundled sample.
+ALWAYS_DENSE = frozenset({"referentiel", "sample"})
 
 
 @dataclass
@@ -83,6 +86,8 @@ class DensePolicy:
             return False
         if doc.source == "vaers" and (doc.received_at is None or doc.received_at.year < self.vaers_since_year):
             return False
+        if doc.source in ALWAYS_DENSE:
+            return True
         self.counts[doc.source] += 1
         return self.counts[doc.source] <= self.max_per_source
 

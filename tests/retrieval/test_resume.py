@@ -124,3 +124,17 @@ def test_kill_9_then_rerun(make_config, tmp_path) -> None:  # type: ignore[no-un
     got, expected = counts(config), counts(reference)
     assert got == expected
     assert got["distinct_chunks"] == got["chunks"]
+
+
+def test_dense_policy_caps_sources_but_not_the_referentiel() -> None:
+    from corpora.model import Document
+    from retrieval.indexing import DensePolicy
+
+    policy = DensePolicy(["vaers", "referentiel"], max_per_source=2, vaers_since_year=2003)
+    vaers = [policy.wants(d) for d in many_docs(6)]
+    assert vaers == [True, True, False, False, False, False]
+    old = case("1", "old report", "2001-01-01")
+    assert not DensePolicy(["vaers"], 10, 2003).wants(old)
+    guideline = Document(id="referentiel:X", source="referentiel", kind="guideline", title="X", text="x")
+    assert all(policy.wants(guideline) for _ in range(5))
+    assert not DensePolicy(["vaers"], 10, 2003).wants(guideline)
