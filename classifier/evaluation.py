@@ -202,8 +202,9 @@ def markdown_report(data: EvalData, metrics: dict[str, Any], command: str) -> st
             lines.append(f"| {gname} | {m['n']} | {m['positifs']} | {_f(m['roc_auc'])} | "
                          f"{_f(m['operating_recall_grave'])} | {_f(m['operating_precision_grave'])} |")
         lines.append("")
-    lines += ["## Graphiques", "", "![Matrice de confusion](confusion.png)", "",
-              "![Courbe de calibration](calibration.png)", "", "![Précision–rappel](precision_recall.png)", ""]
+    lines += ["## Graphiques", "", f"![Matrice de confusion]({data.name}-confusion.png)", "",
+              f"![Courbe de calibration]({data.name}-calibration.png)", "",
+              f"![Précision–rappel]({data.name}-precision_recall.png)", ""]
     return "\n".join(lines)
 
 
@@ -226,7 +227,7 @@ def write_report(out_dir: Path, name: str, data: EvalData, command: str) -> dict
     images = plots(data)
     out_dir.mkdir(parents=True, exist_ok=True)
     for key, png in images.items():
-        with atomic_writer(out_dir / f"{key}.png", "wb") as fh:
+        with atomic_writer(out_dir / f"{name}-{key}.png", "wb") as fh:
             fh.write(png)
     md = markdown_report(data, metrics, command)
     with atomic_writer(out_dir / f"{name}.md") as fh:

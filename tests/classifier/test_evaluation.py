@@ -42,11 +42,13 @@ def test_floors_read_back_from_tokens() -> None:
 
 def test_report_files(tmp_path: Path) -> None:
     metrics = write_report(tmp_path, "essai", _data(), "gdr eval classifier --input x.jsonl")
-    for name in ("essai.md", "essai.html", "essai.json", "confusion.png", "calibration.png", "precision_recall.png"):
+    for name in ("essai.md", "essai.html", "essai.json", "essai-confusion.png", "essai-calibration.png",
+                 "essai-precision_recall.png"):
         assert (tmp_path / name).stat().st_size > 0
     md = (tmp_path / "essai.md").read_text(encoding="utf-8")
     assert "mots d'issue masqués" in md and "Par tranche d'âge" in md and "Par sexe" in md
-    assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "essai-confusion.png").read_bytes()[:4] == b"\x89PNG"
+    assert "(essai-confusion.png)" in md
     assert set(metrics["par_sexe"]) == {"F", "M"}
     assert 0.5 < metrics["tel_quel"]["roc_auc"] <= 1.0
     assert "data:image/png;base64," in (tmp_path / "essai.html").read_text(encoding="utf-8")
