@@ -158,13 +158,15 @@ def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     gather = _optional("classifier.context", "gather_context")
     policy = _optional("classifier.policy", "processing_mode")
+    expertises_of = _optional("classifier.policy", "expertises_of")
     dossiers = [Dossier.model_validate(r) for r in raw]
     kb = _STATE.get("kb")
     contexts = [list(gather(d, kb)) if (gather and kb is not None) else [] for d in dossiers]
     results = assess_batch(dossiers, _STATE["models"], contexts)
     out = []
     for d, ctx, a in zip(dossiers, contexts, results, strict=True):
-        mode = policy(d.type, a.level) if policy else None
+        extra = expertises_of(a.fired) if expertises_of else []
+        mode = policy(d.type, a.level, extra) if policy else None
         out.append({
             "id": d.id,
             "type": d.type,
