@@ -191,8 +191,13 @@ def _evaluate_amm(settings: Settings) -> tuple[Path, dict[str, Any]]:
     lines = [f"# Évaluation AMM : {card['version']}", ""]
     for split, m in card["metrics"].items():
         lines += [f"## {split}", ""] + [f"- {k} : {v}" for k, v in m.items()] + [""]
+    from classifier.evaluation import html_report
+
+    md = "\n".join(lines)
     with atomic_writer(out) as fh:
-        fh.write("\n".join(lines))
+        fh.write(md)
+    with atomic_writer(out.with_suffix(".html")) as fh:
+        fh.write(html_report(md, {}))
     return out, card["metrics"]
 
 
