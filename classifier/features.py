@@ -23,6 +23,7 @@ structured tokens) that the models in :mod:`classifier.models` vectorise.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -245,7 +246,7 @@ def structured_tokens(dossier: Dossier) -> list[str]:
 
 def _band(value: int, edges: tuple[int, ...]) -> str:
     """Label of the band ``value`` falls in, e.g. ``"10-24"`` or ``"400+"``."""
-    for lo, hi in zip(edges, edges[1:], strict=False):
+    for lo, hi in itertools.pairwise(edges):
         if lo <= value < hi:
             return f"{lo}-{hi - 1}" if hi - 1 > lo else str(lo)
     return f"{edges[-1]}+"
