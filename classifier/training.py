@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -369,7 +368,9 @@ def card_markdown(card: dict[str, Any]) -> str:
         lines += [f"- {k} : {_fmt(v)}" for k, v in m.items() if not isinstance(v, dict | list)]
         lines.append("")
     lines += ["## Limites", ""] + [f"- {x}" for x in card["limitations"]]
-    lines += ["", f"Durée d'entraînement : {card['training_seconds']} s", ""]
+    lines += ["", f"Durée d'entraînement : {card['training_seconds']} s", "",
+              "Reproduire : `GDR_CORPORA_DIR=../shared/corpora gdr train --type "
+              f"{card['type']}` puis `gdr eval classifier --type {card['type']}`.", ""]
     return "\n".join(lines)
 
 
@@ -527,8 +528,15 @@ AEC_CARD = (
 )
 
 
-def env_workers(default: int = 2) -> int:
-    try:
-        return max(1, int(os.environ.get("GDR_WORKERS", default)))
-    except ValueError:
-        return default
+def write_aec_card(models_dir: Path) -> Path:
+    """Write ``<models_dir>/aec/model_card.md`` (and ``.json``): why AEC has no learned model."""
+    directory = Path(models_dir) / "aec"
+    directory.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(directory / "model_card.md") as fh:
+        fh.write(AEC_CARD)
+    card = {"type": "aec", "model": "criteria", "version": "criteria-only (aucun modèle entraîné)",
+            "reason": "aucune étiquette d'issue honnête ; la colonne « prediction » de ClinicalTrials.gov "
+                      "(corpus ctgov_stopped) est la sortie d'un modèle, jamais une vérité de terrain"}
+    with atomic_writer(directory / "model_card.json") as fh:
+        json.dump(card, fh, ensure_ascii=False, indent=2)
+    return directory / "model_card.md"

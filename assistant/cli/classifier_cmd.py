@@ -37,7 +37,8 @@ def _bar() -> tuple[object, object]:
 @app.command("train")
 @user_errors
 def train_cmd(
-    type_: str = typer.Option("pv", "--type", help="type de dossier : pv ou amm (les AEC n'ont pas de modèle appris)"),
+    type_: str = typer.Option("pv", "--type",
+                              help="type de dossier : pv, amm ou aec (aec : fiche seule, aucun modèle appris)"),
     train_until: int | None = typer.Option(None, "--train-until", help="dernière année VAERS d'entraînement "
                                            "(validation = année suivante, test = années ultérieures ; défaut 2001)"),
     limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (développement)"),
@@ -56,6 +57,10 @@ def train_cmd(
                                progress=progress, first_year=first_year, model_name=model)  # type: ignore[arg-type]
     finally:
         close()  # type: ignore[operator]
+    if isinstance(result, Path):
+        err("Pas de modèle appris pour les AEC (aucune étiquette d'issue honnête) : tri sur les seuls critères ; "
+            f"fiche écrite : {result}.")
+        return
     test = result.metrics.get("test", {})
     err(f"Modèle {result.version} écrit dans {result.directory} ({result.seconds:.0f} s).")
     if test:

@@ -39,8 +39,7 @@ def train(settings: Settings, dtype: str = "pv", train_until: int | None = None,
 
     if dtype not in TRAINABLE:
         if dtype == "aec":
-            raise InputError("Pas de modèle appris pour les AEC : aucune étiquette d'issue honnête ; "
-                             "le tri AEC repose sur les seuls critères du référentiel.")
+            return training.write_aec_card(settings.models_dir)
         raise InputError(f"Type de dossier inconnu : « {dtype} » (attendu : pv ou amm).")
     corpora_dir = require_real_corpora(settings)
     if limit is not None and limit < 1:

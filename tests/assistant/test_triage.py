@@ -148,3 +148,10 @@ def test_train_then_triage_later_years(corpora_dir: Path, tmp_path: Path, monkey
         _check_row(row, o["text"])
         assert row["model_version"].startswith("pv-tfidf-lr-train2001")
         assert row["explanation"]["contributions_modele"]
+
+
+def test_train_aec_writes_a_card_only(env: Path) -> None:
+    result = CliRunner().invoke(build_app(), ["train", "--type", "aec"])
+    assert result.exit_code == 0, result.stderr
+    card = (env / "var" / "models" / "aec" / "model_card.md").read_text(encoding="utf-8")
+    assert "prediction" in card and "jamais une vérité de terrain" in card
