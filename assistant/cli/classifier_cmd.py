@@ -79,7 +79,11 @@ def triage_cmd(
     workers: int = typer.Option(1, "--workers", help="processus de calcul (2 pour les gros lots)"),
     type_: str = typer.Option("pv", "--type", help="type des dossiers .txt/.md : pv, amm ou aec"),
 ) -> None:
-    """Évalue le niveau de risque de chaque dossier et propose un mode de traitement, avec critères et précédents."""
+    """Évalue le niveau de risque de chaque dossier et propose un mode de traitement, avec critères et précédents.
+
+    Une ligne invalide (JSON mal formé, type inconnu, texte ni français ni anglais) est signalée sur la
+    sortie d'erreur avec son numéro puis ignorée ; le lot continue et le code de sortie vaut alors 3.
+    """
     from assistant.services.triage import EXIT_SKIPPED, Skipped, read_inputs, summary_fr, triage_dossiers
 
     s = settings()
