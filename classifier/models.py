@@ -104,7 +104,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 class _SparseLinear:
-    """Shared machinery: text TF-IDF + token TF-IDF, stacked, logistic heads, Platt calibration."""
+    """Shared machinery: text TF-IDF + token TF-IDF, stacked, logistic heads, Platt calibration.
+
+    PV defaults (C = 2, word 1–3-grams) were chosen on the validation year 2002 among
+    {C 4 / 1–2-grams: ROC-AUC 0.9597, C 2 / 1–2: 0.9614, C 2 / 1–3: 0.9618}; test years untouched.
+    """
 
     HEADS: tuple[str, ...] = ()
     dossier_type = ""
@@ -112,8 +116,8 @@ class _SparseLinear:
 
     def __init__(
         self,
-        C: float = 4.0,
-        word_ngrams: tuple[int, int] = (1, 2),
+        C: float = 2.0,
+        word_ngrams: tuple[int, int] = (1, 3),
         min_df: int = 3,
         max_features: int | None = 300_000,
         char_ngrams: tuple[int, int] | None = None,
@@ -387,7 +391,7 @@ class PvStackedModel(PvRiskModel):
     negated × affirmed findings, floors). Calibration and thresholds as for ``pv-tfidf-lr``.
     Explanations stay the linear heads' contributions."""
 
-    def __init__(self, C: float = 4.0, word_ngrams: tuple[int, int] = (1, 2), min_df: int = 3,
+    def __init__(self, C: float = 2.0, word_ngrams: tuple[int, int] = (1, 3), min_df: int = 3,
                  max_features: int | None = 300_000, char_ngrams: tuple[int, int] | None = None,
                  token_weight: float = 1.0, class_weight: str | None = None, review_margin: float = 0.15,
                  max_oov: float = 0.5, folds: int = 3, dense_min_df: int = 30, hgb_iter: int = 300,

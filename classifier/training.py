@@ -298,7 +298,7 @@ def french_sample_metrics(model: Any) -> dict[str, Any] | None:
 
 
 INPUTS_PV = [
-    "texte du signalement (TF-IDF mots 1–2, minuscules, accents retirés, lexique FR→EN)",
+    "texte du signalement (TF-IDF mots 1–3, minuscules, accents retirés, lexique FR→EN)",
     "âge (tranche), sexe, types de vaccins, nombre de produits, délai d'apparition (tranche)",
     "présence d'antécédents, de maladie en cours, d'autres médicaments, de vaccinations antérieures",
     "administré par / financé par, rapport fabricant (présence)",
