@@ -28,7 +28,7 @@ def run_cmd(
     port: int = typer.Option(None, "--port", help="Port de l'API (défaut : réglages, 8000)."),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Servir l'API au premier plan à la fin."),
     ingest_limit: int = typer.Option(20_000, "--ingest-limit", help="Dossiers réels chargés au plus par source."),
-    index_limit: int = typer.Option(2_000, "--index-limit", help="Documents réels indexés au plus par source."),
+    index_limit: int = typer.Option(1_000, "--index-limit", help="Documents réels indexés au plus par source."),
     train: bool = typer.Option(True, "--train/--no-train", help="Entraîner les modèles manquants (corpus réels)."),
 ) -> None:
     """Tâche principale : base, dossiers, index, modèles manquants, puis l'API au premier plan.

@@ -21,7 +21,7 @@ class RunPlan:
     """How much of the real corpora the main job takes (the full builds are separate commands)."""
 
     ingest_limit: int | None = 20_000
-    index_limit: int | None = 2_000
+    index_limit: int | None = 1_000
     train: bool = True
     train_limit: int | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
