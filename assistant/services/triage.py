@@ -161,7 +161,7 @@ def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     expertises_of = _optional("classifier.policy", "expertises_of")
     dossiers = [Dossier.model_validate(r) for r in raw]
     kb = _STATE.get("kb")
-    contexts = [list(gather(d, kb)) if (gather and kb is not None) else [] for d in dossiers]
+    contexts = [gather(d, kb) if (gather and kb is not None) else [] for d in dossiers]
     results = assess_batch(dossiers, _STATE["models"], contexts)
     out = []
     for d, ctx, a in zip(dossiers, contexts, results, strict=True):
@@ -180,11 +180,18 @@ def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "explanation": a.explanation,
             "precedents": [],
             "guidelines": [],
-            "warnings": a.warnings + a.reasons,
+            "warnings": a.warnings + a.reasons + _context_warnings(ctx, kb is not None),
             "model_version": a.model_version,
             "referentiel_version": None,
         })
     return out
+
+
+def _context_warnings(ctx: Any, has_kb: bool) -> list[str]:
+    """What the database crossing could not do, said to the user (never guessed silently)."""
+    if not has_kb:
+        return ["Contexte des bases publiques (BDPM, HAS, EMA, ANSM) non calculé pour ce tri."]
+    return list(getattr(ctx, "warnings", []) or [])
 
 
 def _mode_json(mode: Any) -> dict[str, Any]:

@@ -155,3 +155,13 @@ def test_train_aec_writes_a_card_only(env: Path) -> None:
     assert result.exit_code == 0, result.stderr
     card = (env / "var" / "models" / "aec" / "model_card.md").read_text(encoding="utf-8")
     assert "prediction" in card and "jamais une vérité de terrain" in card
+
+
+def test_context_warnings_reach_the_output(env: Path) -> None:
+    """Without real corpora the database crossing says so in each result, not silently."""
+    from assistant.services.triage import triage_dossiers
+    from corpora.model import dossier_from_json
+
+    dossier = dossier_from_json(_sample_lines()[0])
+    (row,) = list(triage_dossiers(_settings(), [dossier], with_precedents=False))
+    assert any("Contexte indisponible" in w for w in row["warnings"])
