@@ -90,6 +90,22 @@ def status_cmd(
         err(f"  {source:<17} {n:>7} documents, {d:>6} vectorisés")
 
 
+@index_app.command("show", help="Affiche un document indexé (texte stocké, métadonnées, issue) par identifiant.")
+@user_errors
+def show_cmd(
+    document_id: Annotated[str, typer.Argument(help="Identifiant du document, ex. vaers:214577 ou bdpm:61266250.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Le document en une ligne JSON.")] = False,
+) -> None:
+    from assistant.services.retrieval import get_document
+
+    document = get_document(settings(), document_id)
+    if json_out:
+        out_json(document.model_dump(mode="json"))
+        return
+    typer.echo(f"{document.id} — {document.title} ({document.source}, {document.kind})")
+    typer.echo(document.text)
+
+
 @app.command(
     "search",
     help="Recherche hybride dans l'index (français ou anglais). "

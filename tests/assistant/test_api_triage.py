@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -194,6 +195,10 @@ def test_search_returns_hits_with_exact_excerpts(client: TestClient, settings: S
             assert doc is not None and doc.text[hit.start:hit.end] == hit.excerpt
     finally:
         store.close()
+    for hit in hits:
+        doc = client.get(f"/documents/{quote(hit.document_id, safe='')}")
+        assert doc.status_code == 200 and doc.json()["text"][hit.start:hit.end] == hit.excerpt
+    assert client.get("/documents/vaers%3A0").status_code == 404
     only_sample = client.get("/search", params={"q": "vaccin", "source": "sample", "kind": "case"}).json()
     assert only_sample and all(h["source"] == "sample" and h["kind"] == "case" for h in only_sample)
 

@@ -43,6 +43,11 @@ def test_build_then_search_json(app, env: Path) -> None:  # type: ignore[no-unty
     assert readable.exit_code == 0 and "1. " in readable.stdout and "similarité" in readable.stdout
     status = runner.invoke(app, ["index", "status"])
     assert status.exit_code == 0 and "documents" in status.stderr
+    shown = runner.invoke(app, ["index", "show", hits[0].document_id, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["text"][hits[0].start : hits[0].end] == hits[0].excerpt
+    missing = runner.invoke(app, ["index", "show", "vaers:0"])
+    assert missing.exit_code == 2 and "introuvable" in missing.stderr
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from assistant.api.deps import RetrieversDep
 from corpora.errors import InputError
-from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Hit
+from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Hit
 
 router = APIRouter(tags=["recherche"])
 
@@ -63,3 +63,11 @@ def search(
     with retrievers.use() as retriever:
         return retriever.search(query, k=k, filters=filters_from(source, kind, type) or None,
                                 method=method or None)
+
+
+@router.get("/documents/{document_id:path}", response_model=Document,
+            summary="Document indexé (texte stocké auquel renvoient les décalages des passages cités)")
+def get_document(document_id: str, retrievers: RetrieversDep) -> Document:
+    """The stored document a ``Hit`` points to: ``excerpt == text[start:end]``. Ids percent-encoded."""
+    with retrievers.use() as retriever:
+        return retriever.get_document(document_id)
