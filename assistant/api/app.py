@@ -107,4 +107,37 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(assessments.router)
     app.include_router(search.router)
     app.include_router(dossiers.router)
+    mount_chat(app)
     return app
+
+
+CHAT_PATH = "/chat"
+
+
+def mount_chat(app: FastAPI, path: str = CHAT_PATH) -> bool:
+    """Mount the Chainlit chat (``ui/app.py``) under ``path``; the API keeps working without it."""
+    import os
+    from pathlib import Path
+
+    log = logging.getLogger("assistant.api")
+    try:
+        import ui
+    except ImportError:
+        log.warning("Interface de discussion absente (paquet ui introuvable) : %s non disponible.", path)
+        return False
+    target = Path(ui.__file__).resolve().parent / "app.py"
+    root = target.parent.parent
+    if (root / ".chainlit" / "config.toml").is_file():
+        # Chainlit reads its configuration (French, uploads) from this folder, whatever the working directory.
+        os.environ.setdefault("CHAINLIT_APP_ROOT", str(root))
+    try:
+        from chainlit.utils import mount_chainlit
+
+        mount_chainlit(app=app, target=str(target), path=path)
+    except ImportError:
+        log.warning("Chainlit n'est pas installé : l'interface de discussion %s n'est pas disponible.", path)
+        return False
+    except Exception as exc:  # a broken chat must never take the API down
+        log.warning("Interface de discussion %s non montée : %s", path, exc)
+        return False
+    return True

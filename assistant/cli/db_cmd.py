@@ -164,6 +164,7 @@ def serve(*, host: str | None = None, port: int | None = None) -> None:
     upgrade(s)
     api = create_app(s)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    err(f"GDR Santé disponible sur http://{shown}:{port} (accueil : /, schéma OpenAPI : /openapi.json)")
+    err(f"GDR Santé disponible sur http://{shown}:{port} "
+        "(accueil : /, discussion : /chat, schéma OpenAPI : /openapi.json)")
     sys.stderr.flush()
     uvicorn.run(api, host=host, port=port, log_level="warning")

@@ -24,6 +24,9 @@ HOME_HTML = """<!doctype html>
 <p>Cette API estime le niveau de risque d'un dossier (AMM, AEC, pharmacovigilance), propose un mode
 de traitement et le justifie par des critères, des précédents et le référentiel cités. Elle aide
 l'évaluateur : elle ne décide pas à sa place.</p>
+<p><strong><a href="/chat/">Ouvrir la discussion</a></strong> (<code>/chat</code>) — collez un dossier ou
+joignez un fichier pour obtenir le niveau de risque, le mode de traitement et les précédents cités ;
+<code>/recherche …</code> pour chercher dans les corpus et le référentiel.</p>
 <h2>Points d'accès</h2>
 <ul>
  <li><a href="/health"><code>GET /health</code></a> — état du service et de la base de données</li>

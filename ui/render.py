@@ -1,0 +1,248 @@
+"""Pure rendering for the chat UI: user text → request, service results → French Markdown.
+
+Nothing here imports Chainlit or touches the services: :mod:`ui.app` does the I/O. The texts come
+from ``ui/messages.fr.yaml`` (loaded once, on first use).
+
+>>> parse_request("/recherche myocardite").kind
+'search'
+>>> parse_request("/amm Nouveau médicament").dossier_type
+'amm'
+>>> number(0.5)
+'0,50'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+MESSAGES_FILE = Path(__file__).resolve().parent / "messages.fr.yaml"
+
+SEARCH_COMMANDS = ("/recherche", "/rechercher", "/search")
+HELP_COMMANDS = ("/aide", "/help", "/?")
+TYPE_COMMANDS = {"/pv": "pv", "/amm": "amm", "/aec": "aec"}
+
+EXCERPT_CHARS = 320
+SEARCH_K = 5
+
+Kind = Literal["search", "triage", "help", "empty", "unknown"]
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """What the user asked: a search, a triage (with an optional declared type), help, or nothing."""
+
+    kind: Kind
+    text: str = ""
+    dossier_type: str | None = None
+
+
+@lru_cache(maxsize=1)
+def messages(path: Path = MESSAGES_FILE) -> dict[str, Any]:
+    """The French texts of the UI (read once)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} : dictionnaire de textes attendu.")
+    return data
+
+
+def text(key: str, **values: Any) -> str:
+    """The French text at a dotted ``key`` of the messages file, formatted with ``values``."""
+    node: Any = messages()
+    for part in key.split("."):
+        node = node[part]
+    return str(node).format(**values) if values else str(node)
+
+
+def parse_request(message: str, has_files: bool = False) -> ChatRequest:
+    """Read the user's message: ``/recherche …``, ``/pv|/amm|/aec …``, ``/aide``, or a dossier text."""
+    body = (message or "").strip()
+    if not body:
+        return ChatRequest("triage" if has_files else "empty")
+    if not body.startswith("/"):
+        return ChatRequest("triage", body)
+    head, _, rest = body.partition(" ")
+    if "\n" in head:  # "/amm\nTexte…"
+        head, _, more = head.partition("\n")
+        rest = f"{more} {rest}".strip()
+    command, rest = head.lower(), rest.strip()
+    if command in SEARCH_COMMANDS:
+        return ChatRequest("search", rest)
+    if command in HELP_COMMANDS:
+        return ChatRequest("help")
+    if command in TYPE_COMMANDS:
+        return ChatRequest("triage", rest, TYPE_COMMANDS[command])
+    return ChatRequest("unknown", head)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def number(value: Any, digits: int = 2) -> str:
+    """A French decimal (comma), or « – » when absent."""
+    if value is None:
+        return text("triage.unknown")
+    try:
+        return f"{float(value):.{digits}f}".replace(".", ",")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _as_dict(hit: Any) -> dict[str, Any]:
+    if isinstance(hit, Mapping):
+        return dict(hit)
+    if hasattr(hit, "model_dump"):
+        return dict(hit.model_dump(mode="json"))
+    return dict(vars(hit))
+
+
+def excerpt(value: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """One quoted Markdown line: whitespace collapsed, cut at a word boundary."""
+    flat = " ".join((value or "").split())
+    if len(flat) > limit:
+        flat = flat[:limit].rsplit(" ", 1)[0] + " …"
+    return f"> {flat}" if flat else ""
+
+
+def _bullets(lines: Iterable[str]) -> list[str]:
+    return [f"- {line}" for line in lines if line]
+
+
+# --------------------------------------------------------------------------- search
+
+def render_hits(query: str, hits: Sequence[Any]) -> str:
+    """Search results with their citation: title, source, document id, similarity and excerpt."""
+    if not hits:
+        return text("search.none", query=query)
+    parts = [text("search.title", query=query)]
+    for rank, raw in enumerate(hits, 1):
+        hit = _as_dict(raw)
+        parts.append(text("search.hit", rank=rank, title=hit.get("title") or hit.get("document_id"),
+                          source=hit.get("source"), document_id=hit.get("document_id"),
+                          similarity=number(hit.get("similarity"))))
+        quoted = excerpt(hit.get("excerpt"))
+        if quoted:
+            parts.append(quoted)
+    return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- triage
+
+def outcome_fr(outcome: Mapping[str, Any] | None) -> str:
+    """A short French summary of a precedent's recorded outcome (PV, AMM, AEC or sample)."""
+    if not outcome:
+        return text("outcome.unknown")
+    parts: list[str] = []
+    for key in ("decision", "risk_level", "processing_mode", "authorisation_status", "status", "why_stopped"):
+        value = outcome.get(key)
+        if value:
+            parts.append(text(f"outcome.{key}", value=str(value).strip().rstrip(".")))
+    flags = messages()["outcome"]["flags"]
+    if not parts:  # the decision already says it for sample dossiers
+        parts.extend(label for key, label in flags.items() if outcome.get(key) is True)
+        if outcome.get("hospital_days"):
+            parts.append(text("outcome.hospital_days", days=number(outcome["hospital_days"], 0)))
+    if not parts:
+        has_flags = any(key in outcome for key in flags)
+        return text("outcome.none_serious") if has_flags else text("outcome.unknown")
+    return " ; ".join(parts)
+
+
+def _evidence_fr(evidence: Sequence[Mapping[str, Any]], limit: int = 3) -> str:
+    items = []
+    for ev in list(evidence)[:limit]:
+        if ev.get("text"):
+            items.append(f"« {' '.join(str(ev['text']).split())} »")
+        elif ev.get("field"):
+            items.append(f"{ev['field']} = {ev.get('value')}")
+    return " ; ".join(items)
+
+
+def _level_fr(level: Any) -> str:
+    levels: dict[str, str] = messages()["levels"]
+    return levels.get(str(level), str(level))
+
+
+def render_triage(row: Mapping[str, Any], intake_warnings: Sequence[str] = ()) -> str:
+    """One triage result (the ``gdr triage --json`` contract) as French Markdown."""
+    unknown = text("triage.unknown")
+    dtype = str(row.get("type") or "")
+    types: dict[str, str] = messages()["triage"]["types"]
+    parts = [text("triage.title", id=row.get("id"), type=types.get(dtype, dtype)),
+             text("triage.risk", level=_level_fr(row.get("risk_level")), score=number(row.get("risk_score")))]
+    if row.get("needs_review"):
+        parts.append(text("triage.needs_review"))
+
+    mode = row.get("processing_mode") or {}
+    parts.append(text("triage.mode_title"))
+    mode_lines = [text("triage.mode", label=mode.get("label") or unknown)]
+    if mode.get("expertises"):
+        mode_lines.append(text("triage.expertises", expertises=", ".join(mode["expertises"])))
+    if mode.get("deadline_days"):
+        mode_lines.append(text("triage.deadline", days=mode["deadline_days"]))
+    if mode.get("reference"):
+        mode_lines.append(text("triage.reference", reference=mode["reference"]))
+    parts.append("\n".join(_bullets(mode_lines)))
+
+    parts.append(text("triage.criteria_title"))
+    criteria = row.get("criteria") or []
+    if not criteria:
+        parts.append(text("triage.criteria_none"))
+    for c in criteria:
+        lines = [text("triage.criterion", code=c.get("code"), label=c.get("label"))]
+        ev = _evidence_fr(c.get("evidence") or [])
+        if ev:
+            lines.append("  - " + text("triage.evidence", evidence=ev))
+        if c.get("reference"):
+            lines.append("  - " + text("triage.criterion_reference", reference=c["reference"]))
+        parts.append("- " + "\n".join(lines))
+
+    context = [c for c in row.get("context") or [] if c.get("fact")]
+    if context:
+        parts.append(text("triage.context_title"))
+        lines = []
+        for c in context:
+            line = str(c["fact"])
+            src = c.get("source_hit")
+            if src:
+                s = _as_dict(src)
+                line += " — " + text("triage.source", title=s.get("title") or s.get("document_id"),
+                                      document_id=s.get("document_id"))
+            lines.append(line)
+        parts.append("\n".join(_bullets(lines)))
+
+    parts.append(text("triage.precedents_title"))
+    precedents = [_as_dict(p) for p in row.get("precedents") or []]
+    if not precedents:
+        parts.append(text("triage.precedents_none"))
+    for p in precedents:
+        parts.append("- " + text("triage.precedent", title=p.get("title") or p.get("document_id"),
+                                 document_id=p.get("document_id"), similarity=number(p.get("similarity")),
+                                 outcome=outcome_fr(p.get("outcome"))))
+
+    guidelines = [_as_dict(g) for g in row.get("guidelines") or []]
+    if guidelines:
+        parts.append(text("triage.guidelines_title"))
+        for g in guidelines:
+            parts.append("- " + text("triage.guideline", title=g.get("title") or g.get("document_id"),
+                                     document_id=g.get("document_id"), similarity=number(g.get("similarity"))))
+            quoted = excerpt(g.get("excerpt"), 240)
+            if quoted:
+                parts.append("  " + quoted)
+
+    warnings = list(dict.fromkeys([*intake_warnings, *(row.get("warnings") or [])]))
+    if warnings:
+        parts.append(text("triage.warnings_title"))
+        parts.append("\n".join(_bullets(str(w) for w in warnings)))
+    parts.append("_" + text("triage.versions", model=row.get("model_version") or unknown,
+                            referentiel=row.get("referentiel_version") or unknown) + "_")
+    return "\n\n".join(parts)
+
+
+def render_error(message: str) -> str:
+    """A domain error (French ``GdrError.message``) for the chat."""
+    return text("error", message=message)
