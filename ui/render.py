@@ -142,7 +142,7 @@ def outcome_fr(outcome: Mapping[str, Any] | None) -> str:
         if value:
             parts.append(text(f"outcome.{key}", value=str(value).strip().rstrip(".")))
     flags = messages()["outcome"]["flags"]
-    if not parts:  # the decision already says it for sample dossiers
+    if not outcome.get("decision"):  # a sample dossier's decision already says it all
         parts.extend(label for key, label in flags.items() if outcome.get(key) is True)
         if outcome.get("hospital_days"):
             parts.append(text("outcome.hospital_days", days=number(outcome["hospital_days"], 0)))

@@ -1,0 +1,242 @@
+"""Chat UI: French rendering (pure), answers through the real services, and a headless Chromium run.
+
+The index is built once per session on the bundled sample with the fake embedder (a few seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ui import handlers, render
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GDR = Path(sys.executable).with_name("gdr")
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+DEATH = "Le patient est décédé deux jours après la vaccination."
+
+ROW: dict[str, Any] = {
+    "id": "intake:abc", "type": "pv", "risk_level": "critique", "risk_score": 0.952, "needs_review": True,
+    "processing_mode": {"code": "PV-PRIO", "label": "Traitement prioritaire",
+                        "expertises": ["pharmacovigilance", "CRPV"], "deadline_days": 15,
+                        "reference": "EU GVP Module VI"},
+    "criteria": [{"code": "PV-DECES", "label": "Décès du patient",
+                  "evidence": [{"start": 15, "end": 21, "text": "décédé"}], "reference": "ICH E2A"},
+                 {"code": "PV-AGE", "label": "Âge", "evidence": [{"field": "age", "value": 81}], "reference": None}],
+    "context": [{"fact": "Produit autorisé en France (BDPM)",
+                 "source_hit": {"document_id": "bdpm:123", "title": "COMIRNATY"}}],
+    "explanation": {},
+    "precedents": [{"document_id": "vaers:42", "title": "Cas VAERS 42", "similarity": 0.5, "source": "vaers",
+                    "outcome": {"died": True, "hospitalised": True, "hospital_days": 3, "recovered": False}},
+                   {"document_id": "ctgov:NCT1", "title": "Essai arrêté", "similarity": 0.25, "source": "ctgov",
+                    "outcome": {"status": "TERMINATED", "why_stopped": "safety"}}],
+    "guidelines": [{"document_id": "referentiel:PV-DECES", "title": "Référentiel – Décès", "similarity": 0.7,
+                    "excerpt": "Le décès est un critère de gravité."}],
+    "warnings": ["Contexte indisponible."],
+    "model_version": "criteria-only", "referentiel_version": "2026.11-2",
+}
+
+
+# --------------------------------------------------------------------------- pure rendering
+
+@pytest.mark.parametrize(("message", "kind", "text", "dtype"), [
+    ("/recherche myocardite après vaccination", "search", "myocardite après vaccination", None),
+    ("/RECHERCHE  fièvre", "search", "fièvre", None),
+    ("/amm\nNouveau médicament", "triage", "Nouveau médicament", "amm"),
+    ("/aec Essai de phase I", "triage", "Essai de phase I", "aec"),
+    (DEATH, "triage", DEATH, None),
+    ("/aide", "help", "", None),
+    ("   ", "empty", "", None),
+    ("/inconnue x", "unknown", "/inconnue", None),
+])
+def test_parse_request(message: str, kind: str, text: str, dtype: str | None) -> None:
+    request = render.parse_request(message)
+    assert (request.kind, request.text, request.dossier_type) == (kind, text, dtype)
+
+
+def test_render_triage_in_french() -> None:
+    md = render.render_triage(ROW, ["Type de dossier non précisé : pharmacovigilance (pv) supposée."])
+    assert "### Dossier `intake:abc` (pharmacovigilance)" in md
+    assert "**Niveau de risque : critique** (score 0,95)" in md
+    assert "À revoir par un évaluateur" in md
+    assert "Expertises : pharmacovigilance, CRPV" in md and "Délai : 15 jours" in md
+    assert "Référence : EU GVP Module VI" in md
+    assert "**PV-DECES** — Décès du patient" in md and "preuve : « décédé »" in md and "preuve : age = 81" in md
+    assert "Produit autorisé en France (BDPM) — source : COMIRNATY (`bdpm:123`)" in md
+    assert "Cas VAERS 42** (`vaers:42`, similarité 0,50) — issue : décès ; hospitalisation ; 3 jours" in md
+    assert "issue : statut de l'essai : TERMINATED ; motif d'arrêt : safety" in md
+    assert "#### Lignes directrices" in md and "> Le décès est un critère de gravité." in md
+    assert md.index("Type de dossier non précisé") < md.index("Contexte indisponible.")
+    assert "Modèle : criteria-only ; référentiel : 2026.11-2" in md
+
+
+def test_render_hits_cite_sources() -> None:
+    hits = [{"document_id": "sample:pv-001", "title": "Hémorragie digestive", "source": "sample",
+             "similarity": 0.289, "excerpt": "Patient   de 81 ans\ntraité par apixaban. " + "mot " * 200}]
+    md = render.render_hits("hémorragie", hits)
+    assert "### Résultats pour « hémorragie »" in md
+    assert "**1. Hémorragie digestive** — source `sample`, document `sample:pv-001`, similarité 0,29" in md
+    assert "> Patient de 81 ans traité par apixaban." in md and md.endswith(" …")
+    assert render.render_hits("rien", []) == "Aucun passage trouvé pour « rien »."
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [
+    (None, "non renseignée"),
+    ({"died": False, "hospitalised": False}, "aucun critère de gravité enregistré"),
+    ({"authorisation_status": "Authorised", "conditional_approval": True, "additional_monitoring": False},
+     "statut : Authorised ; autorisation conditionnelle"),
+    ({"decision": "Cas grave transmis.", "risk_level": "élevé", "died": True},
+     "décision : Cas grave transmis ; niveau retenu : élevé"),
+])
+def test_outcome_fr(outcome: dict[str, Any] | None, expected: str) -> None:
+    assert render.outcome_fr(outcome) == expected
+
+
+# --------------------------------------------------------------------------- through the services
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GDR_")}
+    env.update(GDR_DATA_DIR=str(data_dir), GDR_RETRIEVAL__EMBEDDER="fake", HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    return env
+
+
+@pytest.fixture(scope="session")
+def chat_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the sample ingested and indexed (fake embedder), built by the real CLI."""
+    data_dir = tmp_path_factory.mktemp("ui") / "var"
+    for args in (["ingest"], ["index", "build"]):
+        done = subprocess.run([str(GDR), *args], env=_env(data_dir), capture_output=True, text=True, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stderr
+    return data_dir
+
+
+@pytest.fixture
+def chat_settings(chat_data: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for key in [k for k in os.environ if k.startswith("GDR_")]:
+        monkeypatch.delenv(key)
+    for key, value in _env(chat_data).items():
+        monkeypatch.setenv(key, value)
+    from assistant.settings import get_settings
+
+    return get_settings()
+
+
+def test_answer_triage_and_search(chat_settings: Any, tmp_path: Path) -> None:
+    md = handlers.answer(chat_settings, DEATH)
+    assert "**Niveau de risque : critique**" in md
+    assert "**PV-DECES**" in md and "#### Précédents" in md and "`sample:pv-" in md
+    assert "Type de dossier non précisé" in md
+
+    upload = tmp_path / "dossier.txt"
+    upload.write_text("Essai de phase I chez le volontaire sain.", encoding="utf-8")
+    md = handlers.answer(chat_settings, "/aec", [handlers.Upload("dossier.txt", upload, "text/plain")])
+    assert "(autorisation d'essai clinique)" in md and "Niveau de risque : " in md
+
+    md = handlers.answer(chat_settings, "/recherche myocardite après vaccination")
+    assert md.startswith("### Résultats pour « myocardite après vaccination »") and "similarité" in md
+
+
+def test_answer_errors_are_french(chat_settings: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ pas du json", encoding="utf-8")
+    md = handlers.answer(chat_settings, "", [handlers.Upload("bad.json", bad, "application/json")])
+    assert md.startswith("**Impossible de traiter la demande** : ") and "Traceback" not in md
+    assert handlers.answer(chat_settings, "/inconnue").startswith("Commande inconnue : « /inconnue »")
+    assert handlers.answer(chat_settings, "/recherche").startswith("Indiquez ce que vous cherchez")
+    assert "Bienvenue dans GDR Santé" in handlers.answer(chat_settings, "/aide")
+
+
+# --------------------------------------------------------------------------- headless Chromium
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _serve(data_dir: Path, cwd: Path) -> Iterator[str]:
+    port = _free_port()
+    log = (cwd / "serve.log").open("w", encoding="utf-8")
+    proc = subprocess.Popen([str(GDR), "serve", "--host", "127.0.0.1", "--port", str(port)], env=_env(data_dir),
+                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail("gdr serve s'est arrêté : " + (cwd / "serve.log").read_text(encoding="utf-8"))
+            try:
+                with urllib.request.urlopen(f"{base}/chat/", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("gdr serve n'a pas répondu en 60 s : " + (cwd / "serve.log").read_text(encoding="utf-8"))
+            time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
+
+
+@pytest.mark.slow
+def test_chat_in_headless_chromium(chat_data: Path, tmp_path: Path) -> None:
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip("Chromium absent (/usr/bin/chromium ou /usr/bin/chromedriver) : test navigateur ignoré ; "
+                    "installez les paquets Debian chromium et chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium non installé : test navigateur ignoré")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,1400", "--lang=fr-FR", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(arg)
+    with _serve(chat_data, tmp_path) as base:
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        try:
+            driver.set_page_load_timeout(30)
+            driver.get(f"{base}/chat/")
+            wait = WebDriverWait(driver, 40)
+
+            def body() -> str:
+                return str(driver.find_element(By.TAG_NAME, "body").text)
+
+            wait.until(lambda _d: "Bienvenue dans GDR Santé" in body())
+            box = wait.until(lambda d: d.find_element(By.ID, "chat-input"))
+            box.click()
+            box.send_keys(DEATH)
+            box.send_keys(Keys.ENTER)
+            wait.until(lambda _d: "Niveau de risque :" in body())
+            text = body()
+            assert "Niveau de risque : critique" in text
+            assert "Mode de traitement" in text and "PV-DECES" in text and "Précédents" in text
+            assert "Traceback" not in text
+            shot = os.environ.get("GDR_UI_SCREENSHOT")
+            if shot:  # for a human look; never committed
+                driver.save_screenshot(shot)
+        finally:
+            driver.quit()
