@@ -35,9 +35,10 @@ Outcome (recorded later, kept apart in ``Record.outcome``; keys of ``VaersOutcom
     ``died`` (DIED), ``life_threatening`` (L_THREAT), ``hospitalised`` (HOSPITAL),
     ``prolonged_hospitalisation`` (X_STAY), ``disability`` (DISABLE), ``er_visit`` (ER_VISIT, or
     ER_ED_VISIT in later layouts), ``congenital_anomaly`` (BIRTH_DEFECT where the layout has it, else
-    null): the source ticks ``Y`` or leaves the box blank, so ``Y`` → true, ``N`` → false, blank → null
-    ("not recorded"). ``recovered`` (RECOVD): ``Y``/``N``/``U`` → true/false/null. ``date_died``
-    (DATEDIED), ``hospital_days`` (HOSPDAYS).
+    null): these are tick boxes of the form, so when the year's layout has the column ``Y`` → true and
+    ``N`` or a blank (box left unticked) → false; when the layout lacks the column the flag was not
+    recorded → null. ``recovered`` (RECOVD) is a three-way answer: ``Y``/``N``/``U`` → true/false/null
+    (blank → null). ``date_died`` (DATEDIED), ``hospital_days`` (HOSPDAYS): null when blank.
 
 LAB_DATA
     Kept in ``fields.lab_data`` because it is part of the report as received, but it may hold autopsy
@@ -153,6 +154,18 @@ def yes_no(value: str | None) -> bool | None:
     if value in {"Y", "YES"}:
         return True
     if value in {"N", "NO"}:
+        return False
+    return None
+
+
+def tick_box(value: str | None) -> bool | None:
+    """A seriousness tick box: ``Y`` → True; ``N`` or blank (unticked) → False; column absent → None."""
+    if value is None:  # the year's layout (or a short row) has no such column: not recorded
+        return None
+    value = value.strip().upper()
+    if value in {"Y", "YES"}:
+        return True
+    if value in {"", "N", "NO"}:
         return False
     return None
 
@@ -437,20 +450,20 @@ def _record(
         source=SOURCE,
         fields=fields,
     )
-    er = yes_no(get("ER_VISIT"))
-    if er is None:
-        er = yes_no(get("ER_ED_VISIT"))
+    # Later layouts split the emergency visit in ER_VISIT and ER_ED_VISIT: ticked in either counts.
+    er_boxes = [tick_box(get("ER_VISIT")), tick_box(get("ER_ED_VISIT"))]
+    er = True if True in er_boxes else (False if False in er_boxes else None)
     outcome = VaersOutcome(
-        died=yes_no(get("DIED")),
+        died=tick_box(get("DIED")),
         date_died=parse_us_date(get("DATEDIED")),
-        life_threatening=yes_no(get("L_THREAT")),
-        hospitalised=yes_no(get("HOSPITAL")),
+        life_threatening=tick_box(get("L_THREAT")),
+        hospitalised=tick_box(get("HOSPITAL")),
         hospital_days=_number(get("HOSPDAYS")),
-        prolonged_hospitalisation=yes_no(get("X_STAY")),
-        disability=yes_no(get("DISABLE")),
+        prolonged_hospitalisation=tick_box(get("X_STAY")),
+        disability=tick_box(get("DISABLE")),
         er_visit=er,
         recovered=yes_no(get("RECOVD")),
-        congenital_anomaly=yes_no(get("BIRTH_DEFECT")),
+        congenital_anomaly=tick_box(get("BIRTH_DEFECT")),
     )
     return Record(dossier, outcome.model_dump(mode="json"))
 

@@ -57,7 +57,8 @@ def test_convert_vaers_writes_json_lines(runner: CliRunner, app, tmp_path: Path)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["vaers:1001", "vaers:1002"]
     assert all(list(r) == KEYS for r in rows)
-    assert rows[1]["outcome"]["died"] is True and rows[0]["outcome"]["died"] is None
+    assert rows[1]["outcome"]["died"] is True and rows[0]["outcome"]["died"] is False  # unticked box
+    assert rows[0]["outcome"]["recovered"] is True and rows[1]["outcome"]["recovered"] is False
     assert "2 écrit(s)" in result.stderr and "Conversion vaers" in result.stderr
     assert result.stdout == ""
 
@@ -136,8 +137,12 @@ def test_real_entry_point_prints_no_traceback(tmp_path: Path) -> None:
     assert proc.stdout == "" and not out.exists()
 
 
-def _yn(value: str) -> bool | None:
-    return {"Y": True, "N": False}.get(value.strip().upper())
+def _yn(value: str, tick_box: bool = True) -> bool | None:
+    """Independent reading of the CSV: a tick box is Y or not; RECOVD is Y/N/U (U or blank → None)."""
+    value = value.strip().upper()
+    if tick_box:
+        return value == "Y"
+    return {"Y": True, "N": False}.get(value)
 
 
 @pytest.mark.corpora
@@ -179,7 +184,7 @@ def test_acceptance_vaers_2004(runner: CliRunner, app, corpora_dir: Path, tmp_pa
         row = source[native]
         seen.add(native)
         for key, column in FLAGS.items():
-            assert obj["outcome"][key] is _yn(row[column]), (obj["id"], key)
+            assert obj["outcome"][key] is _yn(row[column], tick_box=key != "recovered"), (obj["id"], key)
         assert obj["outcome"]["congenital_anomaly"] is None  # no BIRTH_DEFECT column in 2004
         assert obj["text"] == row["SYMPTOM_TEXT"].strip()
         assert not set(FLAGS) & {k for k, v in obj["fields"].items() if v is not None}

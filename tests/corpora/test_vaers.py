@@ -128,8 +128,9 @@ def test_2004_layout_maps_fields_and_outcome(zip2004: Path) -> None:
     assert (f.administered_by, f.funded_by, f.region, f.country) == ("PVT", "OTH", "MA", "US")
     assert "VARICELLA (VARIVAX)" in d.title and "Cellulitis" in d.title
     assert first.outcome == {
-        "died": None, "date_died": None, "life_threatening": None, "hospitalised": True, "hospital_days": 3.0,
-        "prolonged_hospitalisation": None, "disability": None, "er_visit": None, "recovered": None,
+        # tick boxes left blank are false; RECOVD "U" is unknown; no BIRTH_DEFECT column in 2004 → null
+        "died": False, "date_died": None, "life_threatening": False, "hospitalised": True, "hospital_days": 3.0,
+        "prolonged_hospitalisation": False, "disability": False, "er_visit": False, "recovered": None,
         "congenital_anomaly": None,
     }
 
