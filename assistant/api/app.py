@@ -120,13 +120,12 @@ def mount_chat(app: FastAPI, path: str = CHAT_PATH) -> bool:
     from pathlib import Path
 
     log = logging.getLogger("assistant.api")
-    try:
-        import ui
-    except ImportError:
-        log.warning("Interface de discussion absente (paquet ui introuvable) : %s non disponible.", path)
+    # The ui package sits beside assistant (source tree and installed alike); Chainlit loads it by path.
+    root = Path(__file__).resolve().parents[2]
+    target = root / "ui" / "app.py"
+    if not target.is_file():
+        log.warning("Interface de discussion absente (%s introuvable) : %s non disponible.", target, path)
         return False
-    target = Path(ui.__file__).resolve().parent / "app.py"
-    root = target.parent.parent
     if (root / ".chainlit" / "config.toml").is_file():
         # Chainlit reads its configuration (French, uploads) from this folder, whatever the working directory.
         os.environ.setdefault("CHAINLIT_APP_ROOT", str(root))
