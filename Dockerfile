@@ -21,9 +21,12 @@ COPY classifier ./classifier
 COPY corpora ./corpora
 COPY ui ./ui
 COPY schemas ./schemas
+# The chat (Chainlit) reads its config and welcome pages from the app root and writes uploads to .files.
+COPY .chainlit ./.chainlit
+COPY chainlit.md chainlit_fr-FR.md ./
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -c requirements.lock . \
     && useradd --create-home --uid 1000 gdr \
-    && mkdir -p /data && chown gdr:gdr /data
+    && mkdir -p /data /app/.files && chown gdr:gdr /data /app/.files && chown -R gdr:gdr /app/.chainlit
 
 USER gdr
 VOLUME ["/data"]
