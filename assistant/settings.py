@@ -36,6 +36,9 @@ class RetrievalSettings(BaseModel):
 class ClassifierSettings(BaseModel):
     model: str = Field("auto", description="registered risk model name; auto = trained if present, else criteria")
     train_until: int | None = Field(None, description="last VAERS year used for training")
+    # Chosen on the 2002 validation year (never on the test years): training on 1996–2001 gave ROC-AUC
+    # 0.963 and precision 0.26 at recall 0.97, against 0.960 and 0.24 with 1990–2001, in 40% less time.
+    first_year: int | None = Field(1996, description="first VAERS year used for training (0 = all years)")
     review_threshold: float = 0.15
 
 

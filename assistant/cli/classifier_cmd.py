@@ -43,7 +43,7 @@ def train_cmd(
                                            "(validation = année suivante, test = années ultérieures ; défaut 2001)"),
     limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (développement)"),
     first_year: int | None = typer.Option(None, "--first-year", help="première année VAERS d'entraînement "
-                                          "(défaut : toutes)"),
+                                          "(défaut : réglage classifier.first_year, 1996 ; 0 = toutes)"),
     workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
     model: str | None = typer.Option(None, "--model", help="modèle PV enregistré (pv-tfidf-lr, pv-stack ; "
                                      "défaut : réglage classifier.model ou pv-tfidf-lr)"),

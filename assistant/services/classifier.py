@@ -46,6 +46,8 @@ def train(settings: Settings, dtype: str = "pv", train_until: int | None = None,
         raise InputError("--limit doit être un entier positif.")
     if dtype == "pv":
         until = train_until or settings.classifier.train_until or 2001
+        first_year = settings.classifier.first_year if first_year is None else first_year
+        first_year = first_year or None  # 0 means every year
         name = model_name or (settings.classifier.model if settings.classifier.model.startswith("pv-")
                               else training.DEFAULT_PV_MODEL)
         return training.train_pv(corpora_dir, settings.models_dir, train_until=until, limit=limit,
