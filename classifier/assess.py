@@ -8,7 +8,6 @@ says so.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,29 +43,16 @@ class Assessment:
     findings: list[Any] = field(default_factory=list)
 
 
-def _optional(module: str, name: str) -> Any:
-    """The criteria layer's function, or None while that module is absent from the tree."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-    return getattr(mod, name, None)
-
-
 def analyse(dossier: Dossier, context: Sequence[Any] | None = None) -> Analysis:
     """Run extraction and the référentiel's criteria on a dossier (no model)."""
-    extract = _optional("classifier.extraction", "extract")
-    evaluate = _optional("classifier.criteria", "evaluate_criteria")
+    from classifier.criteria import evaluate_criteria
+    from classifier.extraction import extract
+
     lang = detect_language(dossier.text) if dossier.text.strip() else "und"
     text_lang = lang if lang in ("fr", "en") else dossier.language
-    findings = list(extract(dossier.text, text_lang)) if extract and dossier.text.strip() else []
-    fired = list(evaluate(dossier, findings=findings, context=list(context or []))) if evaluate else []
-    warnings = []
-    if extract is None or evaluate is None:
-        warnings.append("référentiel des critères indisponible : niveau calculé sans critères")
-    return Analysis(findings=findings, fired=fired, language=lang, warnings=warnings)
+    findings = list(extract(dossier.text, text_lang)) if dossier.text.strip() else []
+    fired = list(evaluate_criteria(dossier, findings=findings, context=list(context or [])))
+    return Analysis(findings=findings, fired=fired, language=lang, warnings=[])
 
 
 def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False) -> FeatureRow:

@@ -13,7 +13,6 @@ guidelines are looked up in the main process.
 
 from __future__ import annotations
 
-import importlib
 import json
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -30,22 +29,10 @@ NO_INDEX_WARNING = "index de recherche absent : précédents non disponibles"
 EXIT_SKIPPED = 3
 
 
-def _optional(module: str, name: str) -> Any:
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-    return getattr(mod, name, None)
+def referentiel_version() -> str:
+    from classifier.referentiel import referentiel_version as version
 
-
-def referentiel_version() -> str | None:
-    fn = _optional("classifier.referentiel", "referentiel_version")
-    try:
-        return str(fn()) if fn else None
-    except Exception:  # a broken référentiel must not stop the triage; the criteria layer reports it
-        return None
+    return str(version())
 
 
 # --------------------------------------------------------------------------- input
@@ -141,10 +128,9 @@ def _init_state(settings_json: str, with_context: bool) -> None:
 
 
 def _knowledge_base(settings: Settings) -> Any:
-    build = _optional("classifier.context", "build_knowledge_base")
-    if build is None:
-        return None
-    return build(settings.effective_corpora_dir, settings.cache_dir)
+    from classifier.context import build_knowledge_base
+
+    return build_knowledge_base(settings.effective_corpora_dir, settings.cache_dir)
 
 
 def _hit_json(hit: Any) -> Any:
@@ -155,18 +141,16 @@ def _hit_json(hit: Any) -> Any:
 
 def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from classifier.assess import assess_batch, criteria_json
-
-    gather = _optional("classifier.context", "gather_context")
-    policy = _optional("classifier.policy", "processing_mode")
-    expertises_of = _optional("classifier.policy", "expertises_of")
+    from classifier.context import gather_context as gather
+    from classifier.policy import expertises_of
+    from classifier.policy import processing_mode as policy
     dossiers = [Dossier.model_validate(r) for r in raw]
     kb = _STATE.get("kb")
-    contexts = [gather(d, kb) if (gather and kb is not None) else [] for d in dossiers]
+    contexts = [gather(d, kb) if kb is not None else [] for d in dossiers]
     results = assess_batch(dossiers, _STATE["models"], contexts)
     out = []
     for d, ctx, a in zip(dossiers, contexts, results, strict=True):
-        extra = expertises_of(a.fired) if expertises_of else []
-        mode = policy(d.type, a.level, extra) if policy else None
+        mode = policy(d.type, a.level, expertises_of(a.fired))
         out.append({
             "id": d.id,
             "type": d.type,
