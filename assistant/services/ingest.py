@@ -16,14 +16,14 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from corpora.errors import GdrError, InputError
-from corpora.io import iter_jsonl
 from corpora.loaders.base import LoadReport
-from corpora.model import Record, record_from_json
+from corpora.loaders.jsonl import iter_record_file
+from corpora.model import Record
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -60,21 +60,9 @@ def iter_converted_records(
         p = Path(path)
         if p.is_dir():
             raise InputError(f"{p} est un dossier : indiquez un fichier JSONL.")
-        report.add_file(p)
-        for _line, obj, error in iter_jsonl(p):
-            if limit is not None and report.written >= limit:
-                return
-            if obj is None:
-                report.skip(f"ligne illisible ({error})")
-                continue
-            try:
-                record = record_from_json(obj)
-            except ValidationError as exc:
-                loc = ".".join(str(x) for x in exc.errors()[0].get("loc", ())) or "ligne"
-                report.skip(f"dossier invalide (champ {loc})")
-                continue
-            report.ok()
-            yield record
+        yield from iter_record_file(p, report, limit)
+        if limit is not None and report.written >= limit:
+            return
 
 
 def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

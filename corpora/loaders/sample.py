@@ -12,11 +12,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from corpora.io import iter_jsonl
 from corpora.loaders.base import LoadReport
-from corpora.model import Document, Record, record_from_json
+from corpora.loaders.jsonl import iter_record_file
+from corpora.model import Document, Record
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample" / "dossiers.jsonl"
 
@@ -51,20 +49,7 @@ def iter_sample_records(path: Path | None = None, report: LoadReport | None = No
     """Stream the sample's records (default: the bundled file); bad lines are counted and skipped."""
     source = Path(path) if path is not None else SAMPLE_PATH
     report = report if report is not None else LoadReport(source="sample")
-    report.add_file(source)
-    for _line, obj, error in iter_jsonl(source):
-        if obj is None:
-            report.skip(f"ligne illisible ({error})")
-            continue
-        try:
-            record = record_from_json(obj)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "ligne"
-            report.skip(f"dossier invalide ({where})")
-            continue
-        report.ok()
-        yield record
+    yield from iter_record_file(source, report)
     report.finish()
 
 
