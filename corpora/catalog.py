@@ -65,6 +65,24 @@ class SourceSpec:
 # --------------------------------------------------------------------------- VAERS
 
 
+def parse_years(value: str | None) -> list[int] | None:
+    """VAERS years from ``"2003-2004"`` or ``"2001,2004"`` (ranges and lists mix); None when empty."""
+    if not value:
+        return None
+    message = f"Années VAERS invalides : « {value} » (ex. 2003-2004 ou 2001,2004)."
+    years: list[int] = []
+    try:
+        for part in value.split(","):
+            lo, sep, hi = part.strip().partition("-")
+            if lo or sep:
+                years.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+    except ValueError:
+        raise InputError(message) from None
+    if not years or any(y < 1990 or y > 2100 for y in years):
+        raise InputError(message)
+    return sorted(set(years))
+
+
 def vaers_zip_paths(corpora_dir: Path, years: Sequence[int] | None = None) -> list[Path]:
     """The ``YYYYVAERSData.zip`` files of ``<corpora_dir>/vaers`` (or of a ``vaers`` folder given
     directly), sorted by year, restricted to ``years`` when given."""

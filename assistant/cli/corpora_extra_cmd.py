@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from assistant.cli.common import corpora_app, err, out_json, settings, user_errors
-from corpora.errors import GdrError, InputError
+from corpora.catalog import parse_years
+from corpora.errors import GdrError
 
 
 def _stats_table(rows: list[Any], corpora_dir: Path, seconds: float) -> None:
@@ -69,7 +70,7 @@ def stats_cmd(
     from assistant.services.corpora_admin import corpora_stats, default_corpora_dir
 
     corpora_dir = dir if dir is not None else default_corpora_dir(settings())
-    vaers_years = _parse_years(years)
+    vaers_years = parse_years(years)
     started = time.perf_counter()
     if json_out:
         rows = corpora_stats(corpora_dir, sources=source or None, vaers_years=vaers_years,
@@ -85,23 +86,6 @@ def stats_cmd(
             f"{len(failed)} source(s) illisible(s) : "
             + " ; ".join(f"{s.source} ({s.error})" for s in failed)
         )
-
-
-def _parse_years(value: str | None) -> list[int] | None:
-    if not value:
-        return None
-    years: list[int] = []
-    try:
-        for part in value.split(","):
-            part = part.strip()
-            if "-" in part:
-                a, b = (int(x) for x in part.split("-", 1))
-                years.extend(range(a, b + 1))
-            elif part:
-                years.append(int(part))
-    except ValueError:
-        raise InputError(f"Années VAERS illisibles : « {value} » (ex. 1990-1995 ou 2003,2004).") from None
-    return years
 
 
 @corpora_app.command(

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from assistant.cli.common import app, err, eval_app, index_app, out_json, settings, user_errors
+from corpora.catalog import parse_years
 
 
 @index_app.command(
@@ -42,27 +43,10 @@ def build_cmd(
 
         raise InputError("--limit doit être un entier positif.")
     report = build(settings(), sources=sources, limit=limit, dense_sources=dense_sources, dense_max=dense_max,
-                   reset=reset, progress=True, log=err, vaers_years=_parse_years(years))
+                   reset=reset, progress=True, log=err, vaers_years=parse_years(years))
     if json_out:
         out_json(report.as_dict())
     err(summary_fr(report))
-
-
-def _parse_years(value: str | None) -> list[int] | None:
-    from corpora.errors import InputError
-
-    if not value:
-        return None
-    years: list[int] = []
-    try:
-        for part in value.split(","):
-            lo, sep, hi = part.strip().partition("-")
-            years.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
-    except ValueError:
-        raise InputError(f"Années invalides : « {value} » (ex. 2003-2004 ou 2001,2004).") from None
-    if not years or any(y < 1990 or y > 2100 for y in years):
-        raise InputError(f"Années invalides : « {value} » (ex. 2003-2004 ou 2001,2004).")
-    return sorted(set(years))
 
 
 @index_app.command("status", help="Affiche le contenu de l'index : documents, passages, vecteurs par source.")

@@ -141,3 +141,15 @@ def test_real_records(corpora_dir: Path) -> None:
     assert Counter(r.dossier.type for r in records) == {"pv": 3, "amm": 3}
     amm = list(iter_records(corpora_dir, types=["amm"], limit=2))
     assert [r.dossier.source for r in amm] == ["ema-epar", "ema-epar"]
+
+
+def test_parse_years_mixes_ranges_and_lists() -> None:
+    from corpora.catalog import parse_years
+    from corpora.errors import InputError
+
+    assert parse_years(None) is None and parse_years("") is None
+    assert parse_years("2003-2004") == [2003, 2004]
+    assert parse_years("2004, 1990-1991") == [1990, 1991, 2004]
+    for bad in ("abc", "1800", "2004-"):
+        with pytest.raises(InputError, match="Années VAERS invalides"):
+            parse_years(bad)
