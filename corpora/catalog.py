@@ -69,7 +69,7 @@ def parse_years(value: str | None) -> list[int] | None:
     """VAERS years from ``"2003-2004"`` or ``"2001,2004"`` (ranges and lists mix); None when empty."""
     if not value:
         return None
-    message = f"Années VAERS invalides : « {value} » (ex. 2003-2004 ou 2001,2004)."
+    message = f"Années VAERS illisibles : « {value} » (ex. 2003-2004 ou 2001,2004)."
     years: list[int] = []
     try:
         for part in value.split(","):

@@ -151,5 +151,5 @@ def test_parse_years_mixes_ranges_and_lists() -> None:
     assert parse_years("2003-2004") == [2003, 2004]
     assert parse_years("2004, 1990-1991") == [1990, 1991, 2004]
     for bad in ("abc", "1800", "2004-"):
-        with pytest.raises(InputError, match="Années VAERS invalides"):
+        with pytest.raises(InputError, match="Années VAERS illisibles"):
             parse_years(bad)
