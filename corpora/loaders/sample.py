@@ -13,16 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from corpora.loaders.base import LoadReport
+from corpora.loaders.cases import PV_OUTCOME_FLAGS, case_document, flag_metadata, is_serious, patient_metadata
 from corpora.loaders.jsonl import iter_record_file
 from corpora.model import Document, Record
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample" / "dossiers.jsonl"
 
-# ICH E2A seriousness criteria among the PV outcome keys.
-_SERIOUS_KEYS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
-                 "congenital_anomaly")
-_OUTCOME_FLAGS = (*_SERIOUS_KEYS, "er_visit", "recovered", "additional_monitoring", "conditional_approval",
-                  "exceptional_circumstances")
+_OUTCOME_FLAGS = (*PV_OUTCOME_FLAGS, "additional_monitoring", "conditional_approval", "exceptional_circumstances")
 _FIELD_FLAGS = ("generic", "biosimilar", "orphan", "atmp", "accelerated_assessment", "prime",
                 "new_active_substance", "first_in_human", "dose_escalation", "placebo", "low_intervention",
                 "randomised", "blinded", "pregnant")
@@ -83,15 +80,7 @@ def sample_record_to_document(record: Record) -> Document:
         "vaccine_types": bar_join(f.vaccine_types),
         "population": bar_join(f.population),
     }
-    if d.received_at:
-        meta["year"] = d.received_at.year
-        meta["received_at"] = d.received_at.isoformat()
-    if f.patient_age is not None:
-        meta["age"] = float(f.patient_age)
-    if f.patient_sex:
-        meta["sex"] = f.patient_sex
-    if f.onset_days is not None:
-        meta["onset_days"] = float(f.onset_days)
+    meta.update(patient_metadata(record))
     for key in _FIELD_FLAGS:
         value = getattr(f, key)
         if isinstance(value, bool):
@@ -100,24 +89,11 @@ def sample_record_to_document(record: Record) -> Document:
         value = getattr(f, key)
         if value:
             meta[key] = value
-    for key in _OUTCOME_FLAGS:
-        value = outcome.get(key)
-        if isinstance(value, bool):
-            meta[key] = value
+    meta.update(flag_metadata(outcome, _OUTCOME_FLAGS))
     for key in ("risk_level", "processing_mode", "authorisation_status", "status"):
         value = outcome.get(key)
         if isinstance(value, str) and value:
             meta[key] = value
     if d.type == "pv":
-        meta["serious"] = any(outcome.get(k) is True for k in _SERIOUS_KEYS)
-    return Document(
-        id=d.id,
-        source=d.source,
-        kind="case",
-        title=d.title,
-        text=d.text or d.title,
-        metadata=meta,
-        language=d.language,
-        received_at=d.received_at,
-        outcome=record.outcome,
-    )
+        meta["serious"] = is_serious(outcome)
+    return case_document(record, meta)

@@ -70,6 +70,7 @@ from pydantic import ValidationError
 
 from corpora.errors import CorruptFile, InputError, InputTooLarge
 from corpora.loaders.base import LoadReport
+from corpora.loaders.cases import case_document, flag_metadata, is_serious, patient_metadata
 from corpora.model import Document, Dossier, DossierFields, Product, Record, VaersOutcome
 
 SOURCE = "vaers"
@@ -85,9 +86,6 @@ _KINDS = ("DATA", "VAX", "SYMPTOMS")
 _NAME_RE = re.compile(r"^(?P<prefix>.*?)VAERS(?P<kind>DATA|VAX|SYMPTOMS)\.CSV$", re.IGNORECASE)
 _UNKNOWN_TEXT = frozenset(
     {"unk", "unknown", "unkown", "n/a", "na", "n.a.", "not known", "not available", "unk.", "?", "-"}
-)
-_SERIOUS_KEYS = (
-    "died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability", "congenital_anomaly",
 )
 _FIELD_LIMIT = 16 * 1024 * 1024
 _MAX_MEMBER = 8 * 2**30
@@ -553,34 +551,12 @@ def vaers_record_to_document(record: Record) -> Document:
     }
     if f.manufacturers:
         meta["manufacturer"] = f.manufacturers[0]
-    if f.patient_age is not None:
-        meta["age"] = float(f.patient_age)
-    if f.patient_sex:
-        meta["sex"] = f.patient_sex
-    if d.received_at:
-        meta["year"] = d.received_at.year
-        meta["received_at"] = d.received_at.isoformat()
-    if f.onset_days is not None:
-        meta["onset_days"] = float(f.onset_days)
+    meta.update(patient_metadata(record))
     if f.region:
         meta["region"] = f.region
-    for key in ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
-                "er_visit", "recovered", "congenital_anomaly"):
-        value = outcome.get(key)
-        if isinstance(value, bool):
-            meta[key] = value
-    meta["serious"] = any(outcome.get(k) is True for k in _SERIOUS_KEYS)
-    return Document(
-        id=d.id,
-        source=d.source,
-        kind="case",
-        title=d.title,
-        text=d.text or d.title,
-        metadata=meta,
-        language=d.language,
-        received_at=d.received_at,
-        outcome=record.outcome,
-    )
+    meta.update(flag_metadata(outcome))
+    meta["serious"] = is_serious(outcome)
+    return case_document(record, meta)
 
 
 def vaers_zip_paths(folder: Path) -> list[Path]:
