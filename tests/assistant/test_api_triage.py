@@ -247,31 +247,9 @@ def test_home_page_and_openapi(client: TestClient) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 
 @pytest.fixture()
-def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
-    """A throw-away schema on ``GDR_TEST_POSTGRES_URL`` (same pattern as ``test_db.py``)."""
-    import os
-    import uuid
-
-    import sqlalchemy as sa
-
-    from assistant.db.engine import normalise_url
-
-    base = os.environ.get("GDR_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("GDR_TEST_POSTGRES_URL non défini : test PostgreSQL ignoré")
-    schema = f"gdr_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(normalise_url(base))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield get_settings(
-            data_dir=tmp_path / "var", corpora_dir=None,
-            database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def postgres_settings(tmp_path: Path, postgres_url: str) -> Settings:
+    """Settings on a throw-away PostgreSQL schema (fixture ``postgres_url`` in conftest)."""
+    return get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=postgres_url)
 
 
 @pytest.mark.postgres

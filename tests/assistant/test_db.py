@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -145,21 +142,8 @@ def test_upsert_is_idempotent_on_sqlite(sqlite_settings: Settings) -> None:
 
 
 @pytest.fixture()
-def postgres_settings() -> Iterator[Settings]:
-    base = os.environ.get("GDR_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("GDR_TEST_POSTGRES_URL non défini : test PostgreSQL ignoré")
-    schema = f"gdr_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(normalise_url(base))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield get_settings(corpora_dir=None, database_url=f"{base}{sep}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def postgres_settings(postgres_url: str) -> Settings:
+    return get_settings(corpora_dir=None, database_url=postgres_url)
 
 
 @pytest.mark.postgres
