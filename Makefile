@@ -6,7 +6,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test test-fast lint typecheck bench clean
 
 $(BIN)/gdr: pyproject.toml requirements.lock
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# Unit tests only: no real corpora, no PostgreSQL, no browser, nothing marked slow.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not corpora and not postgres and not browser"
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/mypy

@@ -8,6 +8,7 @@ A few flat aliases are accepted for the most used ones: ``GDR_DATA_DIR``,
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -115,5 +116,10 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build the settings from the environment (and ``.env``), with optional overrides."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build the settings from the environment (and ``.env``), with optional overrides.
+
+    ``GDR_ENV_FILE`` names another dotenv file; set to an empty value, no file is read (the tests
+    do this so that a developer's ``.env`` never changes what they check).
+    """
+    env_file = os.environ.get("GDR_ENV_FILE", ".env") or None
+    return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]

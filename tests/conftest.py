@@ -10,6 +10,21 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # A developer's .env must never change what the tests check (subprocesses inherit this too).
+    os.environ["GDR_ENV_FILE"] = ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests on the real corpora or PostgreSQL are marked by their fixture (``make test-fast`` skips them)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "corpora_dir" in names:
+            item.add_marker(pytest.mark.corpora)
+        if "postgres_url" in names:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def corpora_dir() -> Path:
     """The real public corpora (``GDR_CORPORA_DIR``); tests using it skip when it is unset.

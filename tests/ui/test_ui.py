@@ -200,6 +200,7 @@ def _serve(data_dir: Path, cwd: Path) -> Iterator[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_chat_in_headless_chromium(chat_data: Path, tmp_path: Path) -> None:
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         pytest.skip("Chromium absent (/usr/bin/chromium ou /usr/bin/chromedriver) : test navigateur ignoré ; "
