@@ -38,6 +38,7 @@ FIRST_ADMIN_HOWTO = (
     "(mot de passe demandé, ou lu dans GDR_PASSWORD), ou définissez GDR_ADMIN_PASSWORD avant « gdr run »."
 )
 NO_ACCOUNT_HINT = f"Aucun compte : {FIRST_ADMIN_HOWTO}"
+NO_ACCOUNT_WARNING = f"Attention : aucun compte n'existe et l'API refuse toute requête sans jeton ; {FIRST_ADMIN_HOWTO}"
 
 
 class UserPublic(BaseModel):

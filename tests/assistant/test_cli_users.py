@@ -123,3 +123,21 @@ def test_gdr_run_creates_no_account_silently(gdr, monkeypatch: pytest.MonkeyPatc
     code, _, err = gdr("run", "--no-serve")
     assert code == 0 and "compte « admin » (rôle admin) créé" in err and "Attention" not in err
     assert [(u["login"], u["role"]) for u in _users(gdr)] == [("admin", "admin")]
+
+
+def test_serve_warns_when_there_is_no_account(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from api_auth import add_users
+
+    from assistant.api.app import create_app
+    from assistant.cli.db_cmd import _warn_without_accounts
+    from assistant.db.engine import upgrade
+    from assistant.services.users import NO_ACCOUNT_WARNING
+    from assistant.settings import get_settings
+
+    s = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
+    upgrade(s)
+    _warn_without_accounts(create_app(s))
+    assert NO_ACCOUNT_WARNING in capsys.readouterr().err
+    add_users(s)
+    _warn_without_accounts(create_app(s))
+    assert "Attention" not in capsys.readouterr().err
