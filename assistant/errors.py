@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from corpora.errors import (
+    AuthenticationError,
+    Conflict,
     CorruptFile,
     EncodingProblem,
     GdrError,
@@ -11,11 +13,14 @@ from corpora.errors import (
     ModelMissing,
     NotFound,
     OfflineError,
+    PermissionDenied,
     StoreError,
     UnknownSource,
 )
 
 __all__ = [
+    "AuthenticationError",
+    "Conflict",
     "CorruptFile",
     "EncodingProblem",
     "GdrError",
@@ -24,6 +29,7 @@ __all__ = [
     "ModelMissing",
     "NotFound",
     "OfflineError",
+    "PermissionDenied",
     "StoreError",
     "UnknownSource",
     "http_status_for",

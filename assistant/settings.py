@@ -4,6 +4,10 @@ Every value can be set with an environment variable prefixed ``GDR_`` (nested
 keys use ``__``, e.g. ``GDR_RETRIEVAL__EMBEDDER=minilm``) or in a ``.env`` file.
 A few flat aliases are accepted for the most used ones: ``GDR_DATA_DIR``,
 ``GDR_CORPORA_DIR``, ``GDR_DATABASE_URL``.
+
+``GDR_ENV`` is ``production`` unless set to ``development``: outside development a weak or
+placeholder ``GDR_AUTH__SECRET_KEY`` is refused. There is no default secret anywhere: when the key
+is unset, the API creates a random one once in the data dir (see :mod:`assistant.services.auth`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_SAMPLE_DIR = Path(__file__).resolve().parent.parent / "corpora" / "sample"
@@ -57,6 +61,46 @@ class ApiSettings(BaseModel):
     max_upload_bytes: int = 10 * 1024 * 1024
 
 
+MIN_SECRET_LENGTH = 32
+# Values seen in templates and tutorials; refused outside development whatever their length.
+PLACEHOLDER_SECRETS = frozenset({
+    "changethis", "changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "secretkey",
+    "password", "motdepasse", "mot-de-passe", "dev", "development", "test", "testing", "default", "gdr",
+    "gdr-sante", "gdr_sante", "jwt-secret", "your-secret-key", "supersecret", "please-change-me",
+})
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why ``secret`` is unfit to sign tokens (French), or ``None`` when it is acceptable."""
+    if secret.strip().lower() in PLACEHOLDER_SECRETS:
+        return "valeur d'exemple connue"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"{len(secret)} caractères, au moins {MIN_SECRET_LENGTH} attendus"
+    if len(set(secret)) < 10:
+        return "trop peu de caractères différents"
+    return None
+
+
+class AuthSettings(BaseModel):
+    """Accounts and bearer tokens (OAuth2 password flow)."""
+
+    secret_key: SecretStr | None = Field(
+        None, description="key signing the tokens; unset = random key created once in <data_dir>/auth (0600)")
+    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    token_expire_minutes: int = Field(480, ge=1, le=7 * 24 * 60, description="token lifetime (a working day)")
+    min_password_length: int = Field(12, ge=1)
+    # Argon2id cost (RFC 9106 second recommended option by default); tests lower it to stay fast.
+    hash_time_cost: int = Field(3, ge=1)
+    hash_memory_kib: int = Field(64 * 1024, ge=8)
+    hash_parallelism: int = Field(4, ge=1)
+
+    @model_validator(mode="after")
+    def _argon2_bounds(self) -> AuthSettings:
+        if self.hash_memory_kib < 8 * self.hash_parallelism:
+            raise ValueError("auth.hash_memory_kib doit valoir au moins 8 × auth.hash_parallelism (Argon2).")
+        return self
+
+
 class Settings(BaseSettings):
     """All settings of GDR Santé."""
 
@@ -64,6 +108,8 @@ class Settings(BaseSettings):
         env_prefix="GDR_", env_file=".env", env_nested_delimiter="__", extra="ignore"
     )
 
+    env: Literal["development", "production"] = Field(
+        "production", description="development accepts weak secrets; production refuses them")
     data_dir: Path = Field(Path("var"), description="stores, indexes, models, caches")
     corpora_dir: Path | None = Field(None, description="real corpora; unset = bundled sample")
     database_url: str | None = Field(None, description="shortcut for db.url")
@@ -72,11 +118,27 @@ class Settings(BaseSettings):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    admin_password: SecretStr | None = Field(
+        None, description="GDR_ADMIN_PASSWORD: gdr run creates the account « admin » with it when no account exists")
 
     @model_validator(mode="after")
     def _flat_aliases(self) -> Settings:
         if self.database_url and not self.db.url:
             self.db.url = self.database_url
+        return self
+
+    @model_validator(mode="after")
+    def _no_weak_secret(self) -> Settings:
+        key = self.auth.secret_key
+        if key is not None and self.env != "development":
+            reason = weak_secret_reason(key.get_secret_value())
+            if reason:
+                raise ValueError(
+                    f"GDR_AUTH__SECRET_KEY refusée ({reason}) hors mode développement : choisissez une clé "
+                    "aléatoire (par exemple « python -c 'import secrets; print(secrets.token_urlsafe(48))' ») "
+                    "ou laissez-la vide pour qu'une clé soit créée dans le dossier de données."
+                )
         return self
 
     # Derived locations: everything written lives under data_dir.
@@ -109,6 +171,10 @@ class Settings(BaseSettings):
         return self.data_dir / "reports"
 
     @property
+    def auth_dir(self) -> Path:
+        return self.data_dir / "auth"
+
+    @property
     def database_url_effective(self) -> str:
         if self.db.url:
             return self.db.url
@@ -119,7 +185,20 @@ def get_settings(**overrides: object) -> Settings:
     """Build the settings from the environment (and ``.env``), with optional overrides.
 
     ``GDR_ENV_FILE`` names another dotenv file; set to an empty value, no file is read (the tests
-    do this so that a developer's ``.env`` never changes what they check).
+    do this so that a developer's ``.env`` never changes what they check). Invalid values raise
+    :class:`~corpora.errors.InputError` with one French line per problem.
     """
+    from pydantic import ValidationError
+
+    from corpora.errors import InputError
+
     env_file = os.environ.get("GDR_ENV_FILE", ".env") or None
-    return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[arg-type, call-arg]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = str(error.get("msg", "")).removeprefix("Value error, ")
+            where = ".".join(str(x) for x in error.get("loc", ()))
+            problems.append(f"{where} : {message}" if where else message)
+        raise InputError("Réglages invalides : " + " ; ".join(problems)) from None

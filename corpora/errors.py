@@ -12,10 +12,14 @@ class GdrError(Exception):
 
     http_status = 400
     exit_code = 2
+    #: stable machine-readable code sent beside the French ``detail`` (API) when set
+    code: str | None = None
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if code is not None:
+            self.code = code
 
 
 class InputError(GdrError):
@@ -55,4 +59,24 @@ class OfflineError(GdrError):
 
 
 class ModelMissing(GdrError):
+    http_status = 409
+
+
+class AuthenticationError(GdrError):
+    """No valid credentials: missing, wrong or expired token, wrong password, disabled account (401)."""
+
+    http_status = 401
+    code = "not_authenticated"
+
+
+class PermissionDenied(GdrError):
+    """Authenticated, but the role lacks the permission the action needs (403)."""
+
+    http_status = 403
+    code = "permission_denied"
+
+
+class Conflict(InputError):
+    """The request contradicts what is stored (e.g. a login already taken) (409)."""
+
     http_status = 409

@@ -1,7 +1,9 @@
 """Composition root of the HTTP API: ``create_app(settings)`` builds the engine and the routes.
 
 Domain errors (:class:`~corpora.errors.GdrError`) become ``{"detail": "<message français>"}``
-with the error's ``http_status``; services never import FastAPI.
+(plus ``"code"`` when the error has a stable code) with the error's ``http_status``; services never
+import FastAPI. Every route declares a permission (``assistant.api.security``): the app refuses to
+start otherwise.
 """
 
 from __future__ import annotations
@@ -45,7 +47,11 @@ _VALIDATION_FR = {
 
 async def _gdr_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GdrError)
-    return JSONResponse({"detail": exc.message}, status_code=exc.http_status)
+    body: dict[str, str] = {"detail": exc.message}
+    if exc.code:
+        body["code"] = exc.code
+    headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -75,9 +81,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
     from assistant.api.deps import RetrieverCache
-    from assistant.api.routes import assessments, dossiers, health, home, search, triage
+    from assistant.api.routes import assessments, auth, dossiers, health, home, search, triage, users
+    from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
 
+    auth_state = AuthState.from_settings(settings)  # signing key: settings, else created once in the data dir
     engine = make_engine(settings)
     retrievers = RetrieverCache(settings)
 
@@ -101,12 +109,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.state.retrievers = retrievers
+    app.state.auth = auth_state
     app.include_router(home.router)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(triage.router)
     app.include_router(assessments.router)
     app.include_router(search.router)
     app.include_router(dossiers.router)
+    app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     mount_chat(app)
     return app
 

@@ -150,6 +150,16 @@ def _check_port(host: str, port: int) -> None:
             ) from exc
 
 
+def _warn_without_accounts(api: Any) -> None:
+    from sqlalchemy.orm import Session
+
+    from assistant.services.users import NO_ACCOUNT_WARNING
+
+    with Session(api.state.engine) as session:
+        if api.state.auth.accounts.count(session=session) == 0:
+            err(NO_ACCOUNT_WARNING)
+
+
 def serve(*, host: str | None = None, port: int | None = None) -> None:
     """Upgrade the database, build the app and serve it in the foreground (used by ``gdr run`` too)."""
     import uvicorn
@@ -163,6 +173,7 @@ def serve(*, host: str | None = None, port: int | None = None) -> None:
     _check_port(host, port)
     upgrade(s)
     api = create_app(s)
+    _warn_without_accounts(api)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     err(f"GDR Santé disponible sur http://{shown}:{port} "
         "(accueil : /, discussion : /chat, schéma OpenAPI : /openapi.json)")

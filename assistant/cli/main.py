@@ -14,6 +14,7 @@ _COMMAND_MODULES = (
     "assistant.cli.index_cmd",
     "assistant.cli.classifier_cmd",
     "assistant.cli.run_cmd",
+    "assistant.cli.users_cmd",
 )
 
 

@@ -44,6 +44,10 @@ def run_cmd(
     prepare(s, plan, err)
     total = sum(step["seconds"] for step in plan.steps)
     err(f"Préparation terminée en {total:.0f} s.")
+    from assistant.services.users import NO_ACCOUNT_HINT, NO_ACCOUNT_WARNING
+
+    if not serve and any(step["detail"] == NO_ACCOUNT_HINT for step in plan.steps):
+        err(NO_ACCOUNT_WARNING)  # when serving, serve() says it just before the address
     if serve:
         from assistant.cli.db_cmd import serve as serve_api
 

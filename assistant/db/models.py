@@ -116,3 +116,24 @@ class AssessmentRow(SQLModel, table=True):
     model_version: str | None = Field(default=None, max_length=128)
     referentiel_version: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class UserRow(SQLModel, table=True):
+    """An account: login, Argon2 password hash, role (see ``assistant/data/permissions.yaml``).
+
+    Accounts are disabled, never deleted, so that decisions and audit events keep their author.
+    """
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+    __table_args__ = (sa.UniqueConstraint("login", name="uq_app_user_login"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(index=True, max_length=32)
+    disabled: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    # Tokens issued before this instant are refused (password changed).
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    last_login_at: datetime | None = Field(default=None, sa_column=_ts_column(nullable=True))

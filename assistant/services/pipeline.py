@@ -36,6 +36,27 @@ def _step(plan: RunPlan, name: str, log: Log, func: Callable[[], str]) -> None:
     log(f"  ✓ {name} ({seconds:.1f} s) : {detail}")
 
 
+def first_admin(settings: Settings) -> str:
+    """Create the account « admin » from GDR_ADMIN_PASSWORD when there is no account; never one silently."""
+    from sqlalchemy.orm import Session
+
+    from assistant.db.engine import make_engine
+    from assistant.services.users import Accounts
+    from corpora.errors import InputError
+
+    password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            message = Accounts.from_settings(settings).ensure_first_admin(session=session, password=password)
+            session.commit()
+        return message
+    except InputError as exc:
+        raise InputError(f"GDR_ADMIN_PASSWORD refusé : {exc.message}", code=exc.code) from exc
+    finally:
+        engine.dispose()
+
+
 def prepare(settings: Settings, plan: RunPlan, log: Log) -> RunPlan:
     """Run every step the app needs before serving."""
     from assistant.db.engine import upgrade
@@ -48,6 +69,7 @@ def prepare(settings: Settings, plan: RunPlan, log: Log) -> RunPlan:
     )
 
     _step(plan, "Base de données", log, lambda: f"schéma à la révision {upgrade(settings)}")
+    _step(plan, "Comptes", log, lambda: first_admin(settings))
 
     def _ingest() -> str:
         summary = ingest.ingest_corpora(settings, limit=plan.ingest_limit if real else None)

@@ -1,4 +1,7 @@
-"""HTTP API on a fresh SQLite database: health, pagination, percent-encoded ids, French errors."""
+"""HTTP API on a fresh SQLite database: health, pagination, percent-encoded ids, French errors.
+
+Calls are made as an authenticated evaluateur (permissions themselves: test_route_permissions.py).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_auth import FAST_AUTH, api_clients, bearer, expired_token
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from assistant.api.app import create_app
 from assistant.db import repository as repo
-from assistant.db.engine import make_engine
+from assistant.db.engine import head_revision, make_engine
 from assistant.services.ingest import ingest_sample
 from assistant.settings import get_settings
 from corpora.model import Dossier, Record
@@ -21,7 +25,8 @@ EPAR_ID = "ema-epar:EMEA/H/C/003870"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    settings = get_settings(data_dir=tmp_path_factory.mktemp("api") / "var", database_url=None, corpora_dir=None)
+    settings = get_settings(data_dir=tmp_path_factory.mktemp("api") / "var", database_url=None, corpora_dir=None,
+                            auth=FAST_AUTH)
     ingest_sample(settings)
     engine = make_engine(settings)
     with Session(engine) as session, session.begin():
@@ -29,23 +34,28 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
                           language="fr", source="ema-epar", fields={"orphan": True})
         repo.upsert_dossier(session=session, record=Record(dossier, {"additional_monitoring": True}))
     engine.dispose()
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+    with api_clients(settings) as clients:
+        yield clients["evaluateur"]
 
 
 def test_health(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json()["status"] == "ok" and response.json()["revision"] == "0002"
+    assert response.json()["status"] == "ok" and response.json()["revision"] == head_revision()
 
 
 def test_health_on_empty_database_is_degraded(tmp_path: Path) -> None:
-    settings = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None)
-    with TestClient(create_app(settings)) as fresh:
+    settings = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
+    app = create_app(settings)
+    with TestClient(app) as fresh:
         response = fresh.get("/health")
         assert response.status_code == 503 and response.json()["status"] == "dégradé"
-        listing = fresh.get("/dossiers")
+        assert fresh.get("/dossiers").status_code == 401
+        # A well-signed token cannot be checked against accounts that do not exist yet: French 409, no 500.
+        token = app.state.auth.issuer.issue("admin").access_token
+        listing = fresh.get("/dossiers", headers=bearer(token))
         assert listing.status_code == 409 and "gdr db upgrade" in listing.json()["detail"]
+        assert fresh.get("/dossiers", headers=bearer(expired_token(app, "admin"))).status_code == 401
 
 
 def test_list_dossiers_is_paginated(client: TestClient) -> None:

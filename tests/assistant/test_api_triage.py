@@ -1,7 +1,8 @@
 """API: POST /triage (stored assessments), /assessments, /search, /dossiers/{id}/precedents, home page.
 
 One fresh data dir per module: the bundled sample ingested into SQLite and a tiny index built
-with the deterministic ``fake`` embedder (a few seconds, no model download).
+with the deterministic ``fake`` embedder (a few seconds, no model download). Calls are made as an
+authenticated evaluateur (permissions themselves: test_route_permissions.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from api_auth import FAST_AUTH, add_users, api_clients, bearer
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from assistant.api.app import create_app
 from assistant.api.deps import INDEX_MISSING
 from assistant.db import repository as repo
-from assistant.db.engine import make_engine
+from assistant.db.engine import head_revision, make_engine
 from assistant.services.assessments import list_assessments, store_results
 from assistant.services.ingest import ingest_sample
 from assistant.settings import Settings, get_settings
@@ -36,7 +38,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from assistant.services.retrieval import build
 
     s = get_settings(data_dir=tmp_path_factory.mktemp("api-triage") / "var", database_url=None, corpora_dir=None,
-                     retrieval={"embedder": "fake"}, api={"max_upload_bytes": MAX_UPLOAD})
+                     retrieval={"embedder": "fake"}, api={"max_upload_bytes": MAX_UPLOAD}, auth=FAST_AUTH)
     ingest_sample(s)
     engine = make_engine(s)
     with Session(engine) as session, session.begin():
@@ -50,8 +52,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+    with api_clients(settings) as clients:
+        yield clients["evaluateur"]
 
 
 def _triage_text(client: TestClient, text: str, **params: str) -> list[dict]:
@@ -158,11 +160,21 @@ def test_bad_requests_are_french(client: TestClient) -> None:
 
 
 def test_triage_on_database_not_upgraded_is_409(tmp_path: Path) -> None:
-    fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None)
-    with TestClient(create_app(fresh)) as c:
+    fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
+    app = create_app(fresh)
+    with TestClient(app, headers=bearer(app.state.auth.issuer.issue("evaluateur-test").access_token)) as c:
         response = c.post("/triage", content=DEATH_FR.encode(), headers={"content-type": "text/plain"})
         assert response.status_code == 409 and "gdr db upgrade" in response.json()["detail"]
-        search = c.get("/search", params={"q": "myocardite"})
+
+
+def test_search_without_index_is_409(tmp_path: Path) -> None:
+    from assistant.db.engine import upgrade
+
+    fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
+    upgrade(fresh)
+    add_users(fresh)
+    with api_clients(fresh) as clients:
+        search = clients["evaluateur"].get("/search", params={"q": "myocardite"})
         assert search.status_code == 409 and search.json() == {"detail": INDEX_MISSING}
 
 
@@ -234,11 +246,12 @@ def test_precedents_with_percent_encoded_ids(client: TestClient) -> None:
 # --------------------------------------------------------------------------- home page and OpenAPI
 
 def test_home_page_and_openapi(client: TestClient) -> None:
-    home = client.get("/")
+    home = TestClient(client.app).get("/")  # public: no token needed
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
-    for needle in ('href="/health"', 'href="/openapi.json"', 'action="/triage"', 'name="file"', "Trier un dossier"):
+    for needle in ('href="/health"', 'href="/openapi.json"', "POST /auth/token", "Authorization: Bearer",
+                   "Trier un dossier"):
         assert needle in home.text
-    paths = client.get("/openapi.json").json()["paths"]
+    paths = TestClient(client.app).get("/openapi.json").json()["paths"]
     assert {"/triage", "/assessments", "/assessments/{assessment_id}", "/search",
             "/dossiers/{dossier_id}/precedents"} <= set(paths)
     assert "multipart/form-data" in paths["/triage"]["post"]["requestBody"]["content"]
@@ -249,15 +262,16 @@ def test_home_page_and_openapi(client: TestClient) -> None:
 @pytest.fixture()
 def postgres_settings(tmp_path: Path, postgres_url: str) -> Settings:
     """Settings on a throw-away PostgreSQL schema (fixture ``postgres_url`` in conftest)."""
-    return get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=postgres_url)
+    return get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=postgres_url, auth=FAST_AUTH)
 
 
 @pytest.mark.postgres
 def test_triage_stores_assessments_on_postgresql(postgres_settings: Settings) -> None:
     from assistant.db.engine import upgrade
 
-    assert upgrade(postgres_settings) == "0002"
-    with TestClient(create_app(postgres_settings)) as c:
+    assert upgrade(postgres_settings) == head_revision()
+    with api_clients(postgres_settings) as clients:
+        c = clients["evaluateur"]
         [row] = c.post("/triage", content=DEATH_FR.encode(), params={"type": "pv"},
                        headers={"content-type": "text/plain"}).json()
         stored = c.get(f"/assessments/{row['assessment_id']}").json()

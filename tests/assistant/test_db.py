@@ -22,8 +22,8 @@ from corpora.errors import StoreError
 from corpora.loaders.sample import iter_sample_records
 from corpora.model import Dossier, Record
 
-TABLES = {"dossier", "outcome", "ingest_run", "assessment", "alembic_version"}
-HEAD = "0002"  # latest migration (0002_assessment)
+TABLES = {"dossier", "outcome", "ingest_run", "assessment", "app_user", "alembic_version"}
+HEAD = "0003_accounts"  # latest migration
 
 
 def _record(native: str = "t-1", title: str = "Essai", outcome: dict | None = None) -> Record:

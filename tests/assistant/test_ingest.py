@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from assistant.db import repository as repo
-from assistant.db.engine import make_engine
+from assistant.db.engine import head_revision, make_engine
 from assistant.services.ingest import ingest_files, ingest_records, ingest_sample
 from assistant.settings import Settings, get_settings
 from corpora.loaders.sample import SAMPLE_PATH, iter_sample_records
@@ -95,7 +95,7 @@ def test_cli_ingest_status_and_errors(tmp_path: Path, monkeypatch: pytest.Monkey
     cli = build_app()
     result = runner.invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "révision 0002" in result.output  # head: 0002_assessment
+    assert f"révision {head_revision()}" in result.output
     result = runner.invoke(cli, ["ingest", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])

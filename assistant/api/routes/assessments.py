@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from assistant.api.deps import SessionDep
+from assistant.api.security import require
 from assistant.services import assessments as service
 
 router = APIRouter(prefix="/assessments", tags=["évaluations"])
 
 
-@router.get("", response_model=list[service.AssessmentSummary], summary="Dernières évaluations enregistrées")
+@router.get("", response_model=list[service.AssessmentSummary], summary="Dernières évaluations enregistrées",
+            dependencies=[Depends(require("read_dossier"))])
 def list_assessments(
     session: SessionDep,
     dossier_id: Annotated[str | None, Query(description="seulement ce dossier")] = None,
@@ -22,7 +24,8 @@ def list_assessments(
 
 
 @router.get("/{assessment_id}", response_model=service.AssessmentDetail,
-            summary="Une évaluation : résultat de triage complet et dossier évalué")
+            summary="Une évaluation : résultat de triage complet et dossier évalué",
+            dependencies=[Depends(require("read_dossier"))])
 def get_assessment(
     session: SessionDep,
     assessment_id: Annotated[int, Path(ge=1, description="identifiant renvoyé par POST /triage")],

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from assistant.api.deps import RetrieversDep, SessionDep
+from assistant.api.security import require
 from assistant.services import dossiers as service
 from corpora.model import Dossier, Hit
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
 
 
-@router.get("", response_model=service.DossierPage, summary="Liste paginée des dossiers")
+@router.get("", response_model=service.DossierPage, summary="Liste paginée des dossiers",
+            dependencies=[Depends(require("read_dossier"))])
 def list_dossiers(
     session: SessionDep,
     type: Annotated[str | None, Query(description="pv, amm ou aec")] = None,
@@ -29,6 +31,7 @@ def list_dossiers(
     "/{dossier_id:path}/precedents",
     response_model=list[Hit],
     summary="Précédents d'un dossier : dossiers passés semblables et leur issue enregistrée",
+    dependencies=[Depends(require("read_dossier"))],
 )
 def get_precedents(
     session: SessionDep,
@@ -47,6 +50,7 @@ def get_precedents(
     response_model=service.DossierDetail,
     response_model_exclude_none=False,
     summary="Un dossier (identifiant encodé en pourcentage s'il contient « / »)",
+    dependencies=[Depends(require("read_dossier"))],
 )
 def get_dossier(
     session: SessionDep,

@@ -29,7 +29,8 @@ joignez un fichier pour obtenir le niveau de risque, le mode de traitement et le
 <code>/recherche …</code> pour chercher dans les corpus et le référentiel.</p>
 <h2>Points d'accès</h2>
 <ul>
- <li><a href="/health"><code>GET /health</code></a> — état du service et de la base de données</li>
+ <li><a href="/health"><code>GET /health</code></a> — état du service et de la base de données (public)</li>
+ <li><code>POST /auth/token</code> — obtenir un jeton ; <code>GET /auth/me</code> — mon compte et mes permissions</li>
  <li><code>POST /triage</code> — trier un dossier (fichier JSON, JSON Lines, texte ou ICSR E2B(R3) XML)</li>
  <li><a href="/assessments"><code>GET /assessments</code></a> — évaluations enregistrées ;
      <code>GET /assessments/{id}</code> — une évaluation complète</li>
@@ -42,21 +43,21 @@ joignez un fichier pour obtenir le niveau de risque, le mode de traitement et le
  <li><a href="/openapi.json"><code>GET /openapi.json</code></a> — description OpenAPI complète
      (la page <code>/docs</code> charge Swagger UI depuis Internet : hors ligne, utilisez ce fichier)</li>
 </ul>
+<h2>S'authentifier</h2>
+<p>Toutes les routes sauf cette page, <code>/health</code>, <code>/openapi.json</code> et
+<code>POST /auth/token</code> demandent un jeton. Un administrateur crée les comptes
+(<code>gdr users create LOGIN --role evaluateur|expert|formateur|admin</code>).</p>
+<ol>
+ <li><code>POST /auth/token</code> avec les champs de formulaire <code>username</code> et <code>password</code>
+     → <code>{"access_token": "…", "token_type": "bearer"}</code> ;</li>
+ <li>envoyez ensuite l'en-tête <code>Authorization: Bearer &lt;access_token&gt;</code> ;
+     <code>GET /auth/me</code> indique votre rôle et vos permissions.</li>
+</ol>
 <h2>Trier un dossier</h2>
-<form action="/triage" method="post" enctype="multipart/form-data">
- <label>Fichier du dossier : <input type="file" name="file" required></label>
- <label>Type (pour un texte libre) :
-  <select name="type">
-   <option value="">— deviner / pharmacovigilance —</option>
-   <option value="pv">pv — pharmacovigilance</option>
-   <option value="amm">amm — autorisation de mise sur le marché</option>
-   <option value="aec">aec — autorisation d'essai clinique</option>
-  </select>
- </label>
- <input type="hidden" name="precedents" value="non">
- <label><input type="checkbox" name="precedents" value="oui" checked> chercher les précédents</label>
- <button type="submit">Trier</button>
-</form>
+<pre><code>TOKEN=$(curl -s -X POST http://127.0.0.1:8000/auth/token -d username=LOGIN \\
+  --data-urlencode password=MOT_DE_PASSE \\
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
+curl -H "Authorization: Bearer $TOKEN" -F file=@dossier.json http://127.0.0.1:8000/triage</code></pre>
 <p>Le résultat (JSON) indique le niveau de risque (<code>faible</code>, <code>modéré</code>,
 <code>élevé</code>, <code>critique</code>), le mode de traitement, les critères avec leurs preuves
 et l'identifiant de l'évaluation enregistrée (<code>assessment_id</code>).</p>

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from assistant.api.deps import RetrieversDep
+from assistant.api.security import require
 from corpora.errors import InputError
 from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Hit
 
@@ -45,7 +46,8 @@ def filters_from(source: str | None, kind: str | None, type: str | None) -> dict
 
 
 @router.get("/search", response_model=list[Hit],
-            summary="Rechercher des passages cités (précédents, avis, référentiel)")
+            summary="Rechercher des passages cités (précédents, avis, référentiel)",
+            dependencies=[Depends(require("search"))])
 def search(
     retrievers: RetrieversDep,
     q: Annotated[str | None, Query(description="texte recherché (français ou anglais)")] = None,
@@ -66,7 +68,8 @@ def search(
 
 
 @router.get("/documents/{document_id:path}", response_model=Document,
-            summary="Document indexé (texte stocké auquel renvoient les décalages des passages cités)")
+            summary="Document indexé (texte stocké auquel renvoient les décalages des passages cités)",
+            dependencies=[Depends(require("search"))])
 def get_document(document_id: str, retrievers: RetrieversDep) -> Document:
     """The stored document a ``Hit`` points to: ``excerpt == text[start:end]``. Ids percent-encoded."""
     with retrievers.use() as retriever:

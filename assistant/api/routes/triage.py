@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import EngineDep, SessionDep, SettingsDep
+from assistant.api.security import require
 from assistant.settings import Settings
 from corpora.errors import InputError, InputTooLarge
 from corpora.intake import IntakeItem
@@ -118,6 +119,7 @@ def _triage_and_store(settings: Settings, session: Session, items: list[IntakeIt
     ),
     openapi_extra=_BODY_DOC,
     response_description="Un résultat de triage par dossier (contrat de « gdr triage --json »)",
+    dependencies=[Depends(require("triage"))],
 )
 async def triage(
     request: Request,
