@@ -33,11 +33,15 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
+from corpora.limits import IntakeLimits
 from corpora.model import DOSSIER_TYPES, Dossier
 
 Format = Literal["json", "jsonl", "text", "xml"]
 FORMATS: tuple[str, ...] = ("json", "jsonl", "text", "xml")
+# Read before decoding, by corpora.documents (pdf, docx) and corpora.batch (csv, zip).
+BINARY_FORMATS: tuple[str, ...] = ("pdf", "docx", "csv", "zip")
 
 MAX_DOSSIERS = 1000
 """At most this many dossiers per uploaded file (larger batches: ``gdr triage``)."""
@@ -69,6 +73,10 @@ class IntakeItem:
     dossier: Dossier
     warnings: list[str] = field(default_factory=list)
     declared_seriousness: list[str] = field(default_factory=list)
+    pages: list[dict[str, int]] = field(default_factory=list)
+    """Where the text comes from in a paged document: ``{"page", "start", "end"}`` spans of ``dossier.text``."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What intake read besides the dossier (file format, CIOMS boxes…), shown with the triage."""
 
 
 # --------------------------------------------------------------------------- format and encoding
@@ -82,8 +90,12 @@ def detect_format(data: bytes | str, filename: str | None = None, declared: str 
             value = "jsonl"
         if value in ("txt", "md", "markdown"):
             value = "text"
-        if value not in FORMATS:
-            raise InputError(f"Format inconnu : « {declared} » (attendu : json, jsonl, text ou xml).")
+        if value not in FORMATS and value not in BINARY_FORMATS:
+            raise InputError(
+                f"Format inconnu : « {declared} » (attendu : json, jsonl, text, xml, pdf, docx, csv ou zip)."
+            )
+        if value in BINARY_FORMATS:  # never reaches here for real PDF/DOCX/CSV/zip bytes: read as text
+            return "text"
         return value  # type: ignore[return-value]
     if filename:
         name = filename.strip().lower()
@@ -359,12 +371,12 @@ def parse_text(text: str, *, declared_type: str | None, filename: str | None = N
 _OBS_AGE = "3"
 _OBS_REACTION = "29"
 _SERIOUSNESS: dict[str, str] = {  # E.i.3.2a-f
-    "34": "décès",
-    "21": "mise en jeu du pronostic vital",
-    "33": "hospitalisation ou prolongation d'hospitalisation",
-    "35": "invalidité ou incapacité",
-    "12": "anomalie ou malformation congénitale",
-    "26": "autre situation médicalement importante",
+    "34": seriousness.DEATH,
+    "21": seriousness.LIFE_THREATENING,
+    "33": seriousness.HOSPITALISATION,
+    "35": seriousness.DISABILITY,
+    "12": seriousness.CONGENITAL_ANOMALY,
+    "26": seriousness.OTHER,
 }
 _AGE_UNITS = {"a": 1.0, "mo": 1 / 12, "wk": 1 / 52.18, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960}
 _DRUG_ROLE = {"1": "suspect", "2": "concomitant", "3": "suspect"}  # 3 = interacting
@@ -516,10 +528,7 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
         if i in roles:
             product["role"] = roles[i]
 
-    body = narrative
-    if declared:
-        sentence = "Critères de gravité déclarés par le notifiant : " + ", ".join(declared) + "."
-        body = f"{body}\n\n{sentence}" if body else sentence
+    body = seriousness.with_declared(narrative, declared)
     if not body and reactions:
         body = "Réactions déclarées : " + ", ".join(reactions) + "."
     fields: dict[str, Any] = {
@@ -568,8 +577,14 @@ def _drug_roles(event: Any) -> dict[int, str]:
 def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str | None = None,
                  declared_format: str | None = None, media_type: str | None = None,
                  max_bytes: int | None = None,
-                 injection_patterns: Sequence[re.Pattern[str]] = ()) -> list[IntakeItem]:
-    """Turn an uploaded file into dossiers (see the module docstring); French errors only."""
+                 injection_patterns: Sequence[re.Pattern[str]] = (), limits: IntakeLimits | None = None,
+                 batches: bool = True) -> list[IntakeItem]:
+    """Turn an uploaded file into dossiers (see the module docstring); French errors only.
+
+    PDF and DOCX go to :mod:`corpora.documents`; CSV and zip batches to :mod:`corpora.batch`
+    (``batches=False`` when reading a member of a batch), where the first bad row refuses the
+    whole upload (``POST /triage/batch`` reports rows one by one instead).
+    """
     name = f"« {filename} »" if filename else "le fichier"
     if declared_type is not None and declared_type not in DOSSIER_TYPES:
         raise InputError(f"Type de dossier inconnu : « {declared_type} » (attendu : pv, amm ou aec).")
@@ -577,6 +592,27 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
         raise InputTooLarge(
             f"Fichier trop volumineux : {len(data):,} octets (maximum {max_bytes:,}).".replace(",", " ")
         )
+    limits = limits or IntakeLimits()
+    from corpora.documents import document_format, parse_document
+
+    document = document_format(data, filename, declared_format, media_type)
+    if document is not None:
+        docs = parse_document(document, data, name=name, filename=filename, declared_type=declared_type,
+                              limits=limits)
+        return [_finish_item(item, [], injection_patterns) for item in docs]
+    if batches:
+        from corpora.batch import batch_format, iter_batch
+
+        if batch_format(data, filename, declared_format, media_type) is not None:
+            batch: list[IntakeItem] = []
+            for entry in iter_batch(data, filename=filename, declared_type=declared_type,
+                                    declared_format=declared_format, media_type=media_type, limits=limits,
+                                    injection_patterns=injection_patterns):
+                if entry.item is None:
+                    raise CorruptFile(f"{entry.where} : {entry.error}")
+                batch.append(entry.item)
+                _check_count(len(batch))
+            return batch
     text, file_warnings = decode_bytes(data, name)
     fmt = detect_format(text, filename, declared_format, media_type)
     if fmt == "xml":
@@ -590,10 +626,14 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
         else:
             dossier, warnings = parse_text(text, declared_type=declared_type, filename=filename)
             items = [IntakeItem(dossier, warnings)]
-    for item in items:
-        item.warnings[:0] = file_warnings
-        if not item.dossier.text.strip():
-            item.warnings.append("Texte vide : triage sur les seules données structurées.")
-        if injection_patterns and find_injections(f"{item.dossier.title}\n{item.dossier.text}", injection_patterns):
-            item.warnings.append(INJECTION_WARNING)
-    return items
+    return [_finish_item(item, file_warnings, injection_patterns) for item in items]
+
+
+def _finish_item(item: IntakeItem, file_warnings: list[str],
+                 injection_patterns: Sequence[re.Pattern[str]]) -> IntakeItem:
+    item.warnings[:0] = file_warnings
+    if not item.dossier.text.strip():
+        item.warnings.append("Texte vide : triage sur les seules données structurées.")
+    if injection_patterns and find_injections(f"{item.dossier.title}\n{item.dossier.text}", injection_patterns):
+        item.warnings.append(INJECTION_WARNING)
+    return item
