@@ -178,6 +178,10 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
                         "autres cases.")
     declared = [_SERIOUS_LABELS[k] for k in cioms.SERIOUSNESS_KEYS if k in form.ticks]
     text = seriousness.with_declared(narrative, declared)
+    if declared:  # the sentence stands for the ticks of boxes 8-12: it points to the form's page
+        sentence = seriousness.declared_sentence(declared)
+        start = len(text) - len(sentence)
+        spans.append({"page": form.pages[0] if form.pages else 1, "start": start, "end": len(text)})
 
     drugs = [cioms.parse_drug(item) for item in cioms.split_items(form.get("suspect"))]
     doses = cioms.aligned(form.get("dose"), len(drugs))
