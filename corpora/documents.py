@@ -180,8 +180,8 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
     text = seriousness.with_declared(narrative, declared)
     if declared:  # the sentence stands for the ticks of boxes 8-12: it points to the form's page
         sentence = seriousness.declared_sentence(declared)
-        start = len(text) - len(sentence)
-        spans.append({"page": form.pages[0] if form.pages else 1, "start": start, "end": len(text)})
+        spans.append({"page": form.pages[0] if form.pages else 1, "start": len(text) - len(sentence),
+                      "end": len(text)})
 
     drugs = [cioms.parse_drug(item) for item in cioms.split_items(form.get("suspect"))]
     doses = cioms.aligned(form.get("dose"), len(drugs))
