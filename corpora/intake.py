@@ -36,7 +36,7 @@ from pydantic import ValidationError
 from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
 from corpora.limits import IntakeLimits
-from corpora.model import DOSSIER_TYPES, Dossier
+from corpora.model import DOSSIER_TYPES, Dossier, Product
 
 Format = Literal["json", "jsonl", "text", "xml"]
 FORMATS: tuple[str, ...] = ("json", "jsonl", "text", "xml")
@@ -434,7 +434,8 @@ def parse_xml_root(text: str) -> Any:
         raise CorruptFile(f"XML mal formé à la ligne {line}, colonne {col + 1}.") from None
 
 
-def parse_e2b(text: str, *, declared_type: str | None = None) -> list[IntakeItem]:
+def parse_e2b(text: str, *, declared_type: str | None = None,
+              seriousness_in_text: bool = True) -> list[IntakeItem]:
     """Dossiers from an ICH E2B(R3) ICSR message (HL7 v3), one per ``investigationEvent``.
 
     Mapping (E2B(R3) data element → Dossier):
@@ -455,8 +456,14 @@ def parse_e2b(text: str, *, declared_type: str | None = None) -> list[IntakeItem
       French sentence ("Critères de gravité déclarés par le notifiant : …") so the criteria engine
       can cite them as evidence, and they are reported on the :class:`IntakeItem`.
 
-    Not mapped: reporter, sender, lab tests (F.r), drug dosage and indication, causality
-    assessments, literature references. Type is ``pv`` (``declared_type`` must be pv or absent).
+    - The other elements :mod:`corpora.e2b_export` writes (onset, country, region, history, current
+      illness, prior vaccinations, lab results, lot, dose text, route, holder, report id, onset
+      delay) are read by :func:`corpora.e2b_export.extra_fields`; concomitant drugs (G.k.1 = 2) go to
+      ``fields.other_medications``. ``seriousness_in_text=False`` (corpus reading) keeps the
+      seriousness on the item only.
+
+    Not mapped: reporter, sender, drug indication, causality assessments, literature references.
+    Type is ``pv`` (``declared_type`` must be pv or absent).
     """
     if declared_type not in (None, "pv"):
         raise InputError("Un ICSR E2B(R3) est un dossier de pharmacovigilance : type « pv » attendu.")
@@ -467,11 +474,14 @@ def parse_e2b(text: str, *, declared_type: str | None = None) -> list[IntakeItem
             "XML non reconnu : seul le format ICH E2B(R3) (ICSR HL7 v3, élément investigationEvent) est accepté."
         )
     _check_count(len(events))
-    items = [_e2b_event(event, n) for n, event in enumerate(events, 1)]
+    items = [_e2b_event(event, n, seriousness_in_text) for n, event in enumerate(events, 1)]
     return items
 
 
-def _e2b_event(event: Any, n: int) -> IntakeItem:
+def _e2b_event(event: Any, n: int, seriousness_in_text: bool = True) -> IntakeItem:
+    from corpora.e2b_export import drug_history_elements, extra_fields
+    from corpora.loaders.cases import case_title
+
     ident = None
     for id_el in _children(event, "id"):
         ident = id_el.get("extension") or ident
@@ -492,7 +502,9 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
         value = _first(obs, "value")
         if code == _OBS_AGE and value is not None and age is None:
             try:
-                age = round(float(value.get("value", "")) * _AGE_UNITS.get(value.get("unit", "a"), 1.0), 2)
+                unit = value.get("unit", "a")
+                years = float(value.get("value", ""))
+                age = years if unit == "a" else round(years * _AGE_UNITS.get(unit, 1.0), 2)
             except ValueError:
                 age = None
         elif code == _OBS_REACTION and value is not None:
@@ -511,9 +523,10 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
 
     products: list[dict[str, Any]] = []
     substances: list[str] = []
+    history = drug_history_elements(event)  # D.8.r past drugs are not products of this case
     for admin in _descendants(event, "substanceAdministration"):
         kind = _first(admin, "consumable", "instanceOfKind", "kindOfProduct")
-        if kind is None:
+        if kind is None or any(admin is h for h in history):
             continue
         name = _text(_first(kind, "name"))
         subs = [s for s in (_text(_first(ing, "ingredientSubstance", "name"))
@@ -523,38 +536,56 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
         products.append({"name": name, "substances": subs or None})
         substances += [s for s in subs if s not in substances]
     # G.k.1 characterisation of drug role: causalityAssessment[code=20] → subject2/productUseReference.
-    roles = _drug_roles(event)
+    roles = _drug_roles(event, history)
+    extra, per_product = extra_fields(event, history)
     for i, product in enumerate(products):
         if i in roles:
             product["role"] = roles[i]
+        if i < len(per_product):
+            product.update(per_product[i])
+    concomitant = [p for p in products if p.get("role") == "concomitant"]
+    products = [p for p in products if p.get("role") != "concomitant"]
+    substances = [s for p in products for s in p.get("substances") or []]
+    substances = list(dict.fromkeys(substances))
 
-    body = seriousness.with_declared(narrative, declared)
+    body = seriousness.with_declared(narrative, declared) if seriousness_in_text else narrative
     if not body and reactions:
         body = "Réactions déclarées : " + ", ".join(reactions) + "."
+    vaccine_types = list(dict.fromkeys(p["vaccine_type"] for p in products if p.get("vaccine_type")))
+    manufacturers = list(dict.fromkeys(p["manufacturer"] for p in products if p.get("manufacturer")))
     fields: dict[str, Any] = {
         "patient_age": age, "patient_sex": sex, "symptoms": reactions or None,
-        "products": products or None, "substances": substances or None, "report_type": "E2B(R3)",
+        "products": products or None, "substances": substances or None,
+        "vaccine_types": vaccine_types or None, "manufacturers": manufacturers or None,
+        "other_medications": "; ".join(p["name"] for p in concomitant if p.get("name")) or None,
+        **extra,
     }
     native = ident or hashlib.sha1(text_key(body, fields).encode("utf-8")).hexdigest()[:12]
+    text_el = _first(event, "text")
+    declared_language = (text_el.get("language") or "")[:2].lower() if text_el is not None else ""
+    language = declared_language if re.fullmatch(r"[a-z]{2}", declared_language) else detect_language(
+        narrative or body)
     dossier = Dossier(
         id=f"{INTAKE_SOURCE}:{native}", type="pv",
-        title=title or (f"ICSR {ident}" if ident else f"ICSR {n}"),
-        text=body, received_at=received, language=detect_language(narrative or body),  # type: ignore[arg-type]
+        title=title or case_title([Product(**p) for p in products], reactions)
+        or (f"ICSR {ident}" if ident else f"ICSR {n}"),
+        text=body, received_at=received, language=language,  # type: ignore[arg-type]
         source=INTAKE_SOURCE, fields=fields,  # type: ignore[arg-type]
     )
     warnings = [] if narrative else ["ICSR sans récit (H.1) : triage sur les données structurées."]
-    return IntakeItem(dossier=dossier, warnings=warnings, declared_seriousness=declared)
+    return IntakeItem(dossier=dossier, warnings=warnings, declared_seriousness=declared,
+                      details={"format": "e2b-r3"})
 
 
 def text_key(body: str, fields: Mapping[str, Any]) -> str:
     return body + json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _drug_roles(event: Any) -> dict[int, str]:
+def _drug_roles(event: Any, history: Sequence[Any] = ()) -> dict[int, str]:
     """G.k.1 roles by product position (best effort: E2B links them by product id references)."""
     ids: list[str | None] = []
     for admin in _descendants(event, "substanceAdministration"):
-        if _first(admin, "consumable", "instanceOfKind", "kindOfProduct") is None:
+        if _first(admin, "consumable", "instanceOfKind", "kindOfProduct") is None or any(admin is h for h in history):
             continue
         id_el = _first(admin, "id")
         ids.append(id_el.get("root") if id_el is not None else None)
