@@ -319,7 +319,7 @@ def read_records(text: str) -> list[Record]:
     """
     from corpora.intake import _children, _descendants, _first, _local, parse_e2b, parse_xml_root
 
-    items = parse_e2b(text, seriousness_in_text=False)
+    items = parse_e2b(text, seriousness_in_text=False, bounded=False)
     root = parse_xml_root(text)
     events = [root] if _local(root.tag) == "investigationEvent" else _descendants(root, "investigationEvent")
     records = []

@@ -435,7 +435,7 @@ def parse_xml_root(text: str) -> Any:
 
 
 def parse_e2b(text: str, *, declared_type: str | None = None,
-              seriousness_in_text: bool = True) -> list[IntakeItem]:
+              seriousness_in_text: bool = True, bounded: bool = True) -> list[IntakeItem]:
     """Dossiers from an ICH E2B(R3) ICSR message (HL7 v3), one per ``investigationEvent``.
 
     Mapping (E2B(R3) data element → Dossier):
@@ -473,7 +473,8 @@ def parse_e2b(text: str, *, declared_type: str | None = None,
         raise CorruptFile(
             "XML non reconnu : seul le format ICH E2B(R3) (ICSR HL7 v3, élément investigationEvent) est accepté."
         )
-    _check_count(len(events))
+    if bounded:  # an upload; corpus reading (corpora.e2b_export.read_records) is not bounded
+        _check_count(len(events))
     items = [_e2b_event(event, n, seriousness_in_text) for n, event in enumerate(events, 1)]
     return items
 

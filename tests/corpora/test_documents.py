@@ -90,8 +90,11 @@ def test_cioms_continuation_page_and_missing_boxes() -> None:
     d = item.dossier
     assert item.declared_seriousness == [seriousness.DEATH, seriousness.OTHER]
     assert "décédé le 14 mars" in d.text
-    pages = {p["page"]: d.text[p["start"]:p["end"]] for p in item.pages}
-    assert pages[1].startswith("Fièvre à 40 °C") and "décédé le 14 mars" in pages[2]
+    spans = [(p["page"], d.text[p["start"]:p["end"]]) for p in item.pages]
+    assert spans[0][0] == 1 and spans[0][1].startswith("Fièvre à 40 °C")
+    assert spans[1][0] == 2 and "décédé le 14 mars" in spans[1][1]
+    # The declared-seriousness sentence stands for the ticks of boxes 8-12: it points to the form's page.
+    assert spans[2] == (1, seriousness.declared_sentence([seriousness.DEATH, seriousness.OTHER]))
     assert d.fields.patient_age is None and d.fields.patient_sex is None and d.fields.products is None
     assert any("case 14" in w for w in item.warnings)
 
