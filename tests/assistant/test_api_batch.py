@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_auth import FAST_AUTH, api_clients
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from assistant.api.app import create_app
 from assistant.cli.main import build_app
 from assistant.db.engine import upgrade
 from assistant.settings import Settings, get_settings
@@ -28,15 +28,15 @@ SAMPLES = Path(__file__).resolve().parents[2] / "corpora" / "sample" / "files"
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     s = get_settings(data_dir=tmp_path_factory.mktemp("api-batch") / "var", database_url=None, corpora_dir=None,
-                     retrieval={"embedder": "fake"})
+                     retrieval={"embedder": "fake"}, auth=FAST_AUTH)
     upgrade(s)
     return s
 
 
 @pytest.fixture(scope="module")
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+    with api_clients(settings) as clients:
+        yield clients["evaluateur"]
 
 
 def _stored(client: TestClient) -> int:
