@@ -101,6 +101,18 @@ class AuthSettings(BaseModel):
         return self
 
 
+class IntakeSettings(BaseModel):
+    """Limits on uploaded documents, archives and batches (see corpora.limits.IntakeLimits)."""
+
+    max_document_bytes: int = Field(20 * 1024 * 1024, description="largest PDF or DOCX read (413 beyond)")
+    max_pages: int = Field(100, description="most pages of a PDF (413 beyond)")
+    max_zip_entries: int = 2000
+    max_zip_total_bytes: int = Field(200 * 1024 * 1024, description="inflated size of a zip (a DOCX is one)")
+    max_zip_ratio: int = Field(100, description="compression ratio refused for a member over 1 MiB (zip bomb)")
+    max_zip_depth: int = Field(2, description="1 = no zip inside a zip, 2 = one level of nesting")
+    max_batch_rows: int = Field(10_000, description="dossiers in one batch; the rest is reported, not read")
+
+
 class Settings(BaseSettings):
     """All settings of GDR Santé."""
 
@@ -121,6 +133,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     admin_password: SecretStr | None = Field(
         None, description="GDR_ADMIN_PASSWORD: gdr run creates the account « admin » with it when no account exists")
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     @model_validator(mode="after")
     def _flat_aliases(self) -> Settings:

@@ -33,11 +33,15 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
-from corpora.model import DOSSIER_TYPES, Dossier
+from corpora.limits import IntakeLimits
+from corpora.model import DOSSIER_TYPES, Dossier, Product
 
 Format = Literal["json", "jsonl", "text", "xml"]
 FORMATS: tuple[str, ...] = ("json", "jsonl", "text", "xml")
+# Read before decoding, by corpora.documents (pdf, docx) and corpora.batch (csv, zip).
+BINARY_FORMATS: tuple[str, ...] = ("pdf", "docx", "csv", "zip")
 
 MAX_DOSSIERS = 1000
 """At most this many dossiers per uploaded file (larger batches: ``gdr triage``)."""
@@ -69,6 +73,10 @@ class IntakeItem:
     dossier: Dossier
     warnings: list[str] = field(default_factory=list)
     declared_seriousness: list[str] = field(default_factory=list)
+    pages: list[dict[str, int]] = field(default_factory=list)
+    """Where the text comes from in a paged document: ``{"page", "start", "end"}`` spans of ``dossier.text``."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What intake read besides the dossier (file format, CIOMS boxes…), shown with the triage."""
 
 
 # --------------------------------------------------------------------------- format and encoding
@@ -82,8 +90,12 @@ def detect_format(data: bytes | str, filename: str | None = None, declared: str 
             value = "jsonl"
         if value in ("txt", "md", "markdown"):
             value = "text"
-        if value not in FORMATS:
-            raise InputError(f"Format inconnu : « {declared} » (attendu : json, jsonl, text ou xml).")
+        if value not in FORMATS and value not in BINARY_FORMATS:
+            raise InputError(
+                f"Format inconnu : « {declared} » (attendu : json, jsonl, text, xml, pdf, docx, csv ou zip)."
+            )
+        if value in BINARY_FORMATS:  # never reaches here for real PDF/DOCX/CSV/zip bytes: read as text
+            return "text"
         return value  # type: ignore[return-value]
     if filename:
         name = filename.strip().lower()
@@ -359,12 +371,12 @@ def parse_text(text: str, *, declared_type: str | None, filename: str | None = N
 _OBS_AGE = "3"
 _OBS_REACTION = "29"
 _SERIOUSNESS: dict[str, str] = {  # E.i.3.2a-f
-    "34": "décès",
-    "21": "mise en jeu du pronostic vital",
-    "33": "hospitalisation ou prolongation d'hospitalisation",
-    "35": "invalidité ou incapacité",
-    "12": "anomalie ou malformation congénitale",
-    "26": "autre situation médicalement importante",
+    "34": seriousness.DEATH,
+    "21": seriousness.LIFE_THREATENING,
+    "33": seriousness.HOSPITALISATION,
+    "35": seriousness.DISABILITY,
+    "12": seriousness.CONGENITAL_ANOMALY,
+    "26": seriousness.OTHER,
 }
 _AGE_UNITS = {"a": 1.0, "mo": 1 / 12, "wk": 1 / 52.18, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960}
 _DRUG_ROLE = {"1": "suspect", "2": "concomitant", "3": "suspect"}  # 3 = interacting
@@ -422,7 +434,8 @@ def parse_xml_root(text: str) -> Any:
         raise CorruptFile(f"XML mal formé à la ligne {line}, colonne {col + 1}.") from None
 
 
-def parse_e2b(text: str, *, declared_type: str | None = None) -> list[IntakeItem]:
+def parse_e2b(text: str, *, declared_type: str | None = None,
+              seriousness_in_text: bool = True, bounded: bool = True) -> list[IntakeItem]:
     """Dossiers from an ICH E2B(R3) ICSR message (HL7 v3), one per ``investigationEvent``.
 
     Mapping (E2B(R3) data element → Dossier):
@@ -443,8 +456,14 @@ def parse_e2b(text: str, *, declared_type: str | None = None) -> list[IntakeItem
       French sentence ("Critères de gravité déclarés par le notifiant : …") so the criteria engine
       can cite them as evidence, and they are reported on the :class:`IntakeItem`.
 
-    Not mapped: reporter, sender, lab tests (F.r), drug dosage and indication, causality
-    assessments, literature references. Type is ``pv`` (``declared_type`` must be pv or absent).
+    - The other elements :mod:`corpora.e2b_export` writes (onset, country, region, history, current
+      illness, prior vaccinations, lab results, lot, dose text, route, holder, report id, onset
+      delay) are read by :func:`corpora.e2b_export.extra_fields`; concomitant drugs (G.k.1 = 2) go to
+      ``fields.other_medications``. ``seriousness_in_text=False`` (corpus reading) keeps the
+      seriousness on the item only.
+
+    Not mapped: reporter, sender, drug indication, causality assessments, literature references.
+    Type is ``pv`` (``declared_type`` must be pv or absent).
     """
     if declared_type not in (None, "pv"):
         raise InputError("Un ICSR E2B(R3) est un dossier de pharmacovigilance : type « pv » attendu.")
@@ -454,12 +473,16 @@ def parse_e2b(text: str, *, declared_type: str | None = None) -> list[IntakeItem
         raise CorruptFile(
             "XML non reconnu : seul le format ICH E2B(R3) (ICSR HL7 v3, élément investigationEvent) est accepté."
         )
-    _check_count(len(events))
-    items = [_e2b_event(event, n) for n, event in enumerate(events, 1)]
+    if bounded:  # an upload; corpus reading (corpora.e2b_export.read_records) is not bounded
+        _check_count(len(events))
+    items = [_e2b_event(event, n, seriousness_in_text) for n, event in enumerate(events, 1)]
     return items
 
 
-def _e2b_event(event: Any, n: int) -> IntakeItem:
+def _e2b_event(event: Any, n: int, seriousness_in_text: bool = True) -> IntakeItem:
+    from corpora.e2b_export import drug_history_elements, extra_fields
+    from corpora.loaders.cases import case_title
+
     ident = None
     for id_el in _children(event, "id"):
         ident = id_el.get("extension") or ident
@@ -480,7 +503,9 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
         value = _first(obs, "value")
         if code == _OBS_AGE and value is not None and age is None:
             try:
-                age = round(float(value.get("value", "")) * _AGE_UNITS.get(value.get("unit", "a"), 1.0), 2)
+                unit = value.get("unit", "a")
+                years = float(value.get("value", ""))
+                age = years if unit == "a" else round(years * _AGE_UNITS.get(unit, 1.0), 2)
             except ValueError:
                 age = None
         elif code == _OBS_REACTION and value is not None:
@@ -499,9 +524,10 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
 
     products: list[dict[str, Any]] = []
     substances: list[str] = []
+    history = drug_history_elements(event)  # D.8.r past drugs are not products of this case
     for admin in _descendants(event, "substanceAdministration"):
         kind = _first(admin, "consumable", "instanceOfKind", "kindOfProduct")
-        if kind is None:
+        if kind is None or any(admin is h for h in history):
             continue
         name = _text(_first(kind, "name"))
         subs = [s for s in (_text(_first(ing, "ingredientSubstance", "name"))
@@ -511,41 +537,56 @@ def _e2b_event(event: Any, n: int) -> IntakeItem:
         products.append({"name": name, "substances": subs or None})
         substances += [s for s in subs if s not in substances]
     # G.k.1 characterisation of drug role: causalityAssessment[code=20] → subject2/productUseReference.
-    roles = _drug_roles(event)
+    roles = _drug_roles(event, history)
+    extra, per_product = extra_fields(event, history)
     for i, product in enumerate(products):
         if i in roles:
             product["role"] = roles[i]
+        if i < len(per_product):
+            product.update(per_product[i])
+    concomitant = [p for p in products if p.get("role") == "concomitant"]
+    products = [p for p in products if p.get("role") != "concomitant"]
+    substances = [s for p in products for s in p.get("substances") or []]
+    substances = list(dict.fromkeys(substances))
 
-    body = narrative
-    if declared:
-        sentence = "Critères de gravité déclarés par le notifiant : " + ", ".join(declared) + "."
-        body = f"{body}\n\n{sentence}" if body else sentence
+    body = seriousness.with_declared(narrative, declared) if seriousness_in_text else narrative
     if not body and reactions:
         body = "Réactions déclarées : " + ", ".join(reactions) + "."
+    vaccine_types = list(dict.fromkeys(p["vaccine_type"] for p in products if p.get("vaccine_type")))
+    manufacturers = list(dict.fromkeys(p["manufacturer"] for p in products if p.get("manufacturer")))
     fields: dict[str, Any] = {
         "patient_age": age, "patient_sex": sex, "symptoms": reactions or None,
-        "products": products or None, "substances": substances or None, "report_type": "E2B(R3)",
+        "products": products or None, "substances": substances or None,
+        "vaccine_types": vaccine_types or None, "manufacturers": manufacturers or None,
+        "other_medications": "; ".join(p["name"] for p in concomitant if p.get("name")) or None,
+        **extra,
     }
     native = ident or hashlib.sha1(text_key(body, fields).encode("utf-8")).hexdigest()[:12]
+    text_el = _first(event, "text")
+    declared_language = (text_el.get("language") or "")[:2].lower() if text_el is not None else ""
+    language = declared_language if re.fullmatch(r"[a-z]{2}", declared_language) else detect_language(
+        narrative or body)
     dossier = Dossier(
         id=f"{INTAKE_SOURCE}:{native}", type="pv",
-        title=title or (f"ICSR {ident}" if ident else f"ICSR {n}"),
-        text=body, received_at=received, language=detect_language(narrative or body),  # type: ignore[arg-type]
+        title=title or case_title([Product(**p) for p in products], reactions)
+        or (f"ICSR {ident}" if ident else f"ICSR {n}"),
+        text=body, received_at=received, language=language,  # type: ignore[arg-type]
         source=INTAKE_SOURCE, fields=fields,  # type: ignore[arg-type]
     )
     warnings = [] if narrative else ["ICSR sans récit (H.1) : triage sur les données structurées."]
-    return IntakeItem(dossier=dossier, warnings=warnings, declared_seriousness=declared)
+    return IntakeItem(dossier=dossier, warnings=warnings, declared_seriousness=declared,
+                      details={"format": "e2b-r3"})
 
 
 def text_key(body: str, fields: Mapping[str, Any]) -> str:
     return body + json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def _drug_roles(event: Any) -> dict[int, str]:
+def _drug_roles(event: Any, history: Sequence[Any] = ()) -> dict[int, str]:
     """G.k.1 roles by product position (best effort: E2B links them by product id references)."""
     ids: list[str | None] = []
     for admin in _descendants(event, "substanceAdministration"):
-        if _first(admin, "consumable", "instanceOfKind", "kindOfProduct") is None:
+        if _first(admin, "consumable", "instanceOfKind", "kindOfProduct") is None or any(admin is h for h in history):
             continue
         id_el = _first(admin, "id")
         ids.append(id_el.get("root") if id_el is not None else None)
@@ -568,8 +609,14 @@ def _drug_roles(event: Any) -> dict[int, str]:
 def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str | None = None,
                  declared_format: str | None = None, media_type: str | None = None,
                  max_bytes: int | None = None,
-                 injection_patterns: Sequence[re.Pattern[str]] = ()) -> list[IntakeItem]:
-    """Turn an uploaded file into dossiers (see the module docstring); French errors only."""
+                 injection_patterns: Sequence[re.Pattern[str]] = (), limits: IntakeLimits | None = None,
+                 batches: bool = True) -> list[IntakeItem]:
+    """Turn an uploaded file into dossiers (see the module docstring); French errors only.
+
+    PDF and DOCX go to :mod:`corpora.documents`; CSV and zip batches to :mod:`corpora.batch`
+    (``batches=False`` when reading a member of a batch), where the first bad row refuses the
+    whole upload (``POST /triage/batch`` reports rows one by one instead).
+    """
     name = f"« {filename} »" if filename else "le fichier"
     if declared_type is not None and declared_type not in DOSSIER_TYPES:
         raise InputError(f"Type de dossier inconnu : « {declared_type} » (attendu : pv, amm ou aec).")
@@ -577,6 +624,27 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
         raise InputTooLarge(
             f"Fichier trop volumineux : {len(data):,} octets (maximum {max_bytes:,}).".replace(",", " ")
         )
+    limits = limits or IntakeLimits()
+    from corpora.documents import document_format, parse_document
+
+    document = document_format(data, filename, declared_format, media_type)
+    if document is not None:
+        docs = parse_document(document, data, name=name, filename=filename, declared_type=declared_type,
+                              limits=limits)
+        return [_finish_item(item, [], injection_patterns) for item in docs]
+    if batches:
+        from corpora.batch import batch_format, iter_batch
+
+        if batch_format(data, filename, declared_format, media_type) is not None:
+            batch: list[IntakeItem] = []
+            for entry in iter_batch(data, filename=filename, declared_type=declared_type,
+                                    declared_format=declared_format, media_type=media_type, limits=limits,
+                                    injection_patterns=injection_patterns):
+                if entry.item is None:
+                    raise CorruptFile(f"{entry.where} : {entry.error}")
+                batch.append(entry.item)
+                _check_count(len(batch))
+            return batch
     text, file_warnings = decode_bytes(data, name)
     fmt = detect_format(text, filename, declared_format, media_type)
     if fmt == "xml":
@@ -590,10 +658,14 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
         else:
             dossier, warnings = parse_text(text, declared_type=declared_type, filename=filename)
             items = [IntakeItem(dossier, warnings)]
-    for item in items:
-        item.warnings[:0] = file_warnings
-        if not item.dossier.text.strip():
-            item.warnings.append("Texte vide : triage sur les seules données structurées.")
-        if injection_patterns and find_injections(f"{item.dossier.title}\n{item.dossier.text}", injection_patterns):
-            item.warnings.append(INJECTION_WARNING)
-    return items
+    return [_finish_item(item, file_warnings, injection_patterns) for item in items]
+
+
+def _finish_item(item: IntakeItem, file_warnings: list[str],
+                 injection_patterns: Sequence[re.Pattern[str]]) -> IntakeItem:
+    item.warnings[:0] = file_warnings
+    if not item.dossier.text.strip():
+        item.warnings.append("Texte vide : triage sur les seules données structurées.")
+    if injection_patterns and find_injections(f"{item.dossier.title}\n{item.dossier.text}", injection_patterns):
+        item.warnings.append(INJECTION_WARNING)
+    return item

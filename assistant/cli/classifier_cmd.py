@@ -72,33 +72,35 @@ def train_cmd(
 @app.command("triage")
 @user_errors
 def triage_cmd(
-    files: list[Path] = typer.Argument(..., help="fichiers JSON Lines de dossiers (gdr corpora convert) ou .txt/.md"),
+    files: list[Path] = typer.Argument(..., help="fichiers ou dossiers : JSON Lines de dossiers (gdr corpora "
+                                       "convert), .txt/.md, PDF (dont formulaire CIOMS I), DOCX, ICSR E2B(R3) .xml, "
+                                       "lot .csv ou .zip"),
     json_: bool = typer.Option(False, "--json", help="une ligne JSON par dossier sur la sortie standard"),
     no_precedents: bool = typer.Option(False, "--no-precedents", help="ne pas chercher de précédents ni de lignes "
                                        "directrices"),
     workers: int = typer.Option(1, "--workers", help="processus de calcul (2 pour les gros lots)"),
-    type_: str = typer.Option("pv", "--type", help="type des dossiers .txt/.md : pv, amm ou aec"),
+    type_: str = typer.Option("pv", "--type", help="type des dossiers .txt/.md et des lignes CSV sans type : "
+                              "pv, amm ou aec"),
 ) -> None:
     """Évalue le niveau de risque de chaque dossier et propose un mode de traitement, avec critères et précédents.
 
-    Une ligne invalide (JSON mal formé, type inconnu, texte ni français ni anglais) est signalée sur la
-    sortie d'erreur avec son numéro puis ignorée ; le lot continue et le code de sortie vaut alors 3.
+    Un dossier (répertoire) est lu comme un lot : chacun de ses fichiers est trié. Une ligne ou un fichier
+    invalide d'un lot (JSON mal formé, type inconnu, texte ni français ni anglais, PDF illisible…) est
+    signalé sur la sortie d'erreur avec sa place puis ignoré ; le lot continue et le code de sortie vaut
+    alors 3. Un fichier nommé illisible dans son ensemble arrête la commande (code 2) avant toute sortie.
     """
-    from assistant.services.triage import EXIT_SKIPPED, Skipped, read_inputs, summary_fr, triage_dossiers
+    from assistant.services.batch import path_entries, triage_entries
+    from assistant.services.triage import EXIT_SKIPPED, summary_fr
 
     s = settings()
     skipped = 0
-
-    def dossiers():  # type: ignore[no-untyped-def]
-        nonlocal skipped
-        for item in read_inputs(files, type_):
-            if isinstance(item, Skipped):
-                skipped += 1
-                err(item.message())
-                continue
-            yield item
-
-    for row in triage_dossiers(s, dossiers(), with_precedents=not no_precedents, workers=max(1, workers)):
+    entries = path_entries(s, files, type_)
+    for row in triage_entries(s, entries, with_precedents=not no_precedents, workers=max(1, workers),
+                              locate=False):
+        if "error" in row:
+            skipped += 1
+            err(f"{row['where']} : {row['error']} — ignoré.")
+            continue
         if json_:
             out_json(row)
         else:

@@ -15,7 +15,8 @@ from corpora.errors import InputError
 @corpora_app.command(
     "convert",
     help="Convertit les fichiers publiés d'une source (vaers, ema, sample) en JSON Lines : une ligne "
-    "par dossier {id, type, title, text, received_at, language, source, fields, outcome}. "
+    "par dossier {id, type, title, text, received_at, language, source, fields, outcome}, ou en ICSR "
+    "ICH E2B(R3) avec --to e2b (un lot XML MCCI_IN200100UV01). "
     "Exemple : gdr corpora convert vaers 2004VAERSData.zip --out vaers-2004.jsonl",
 )
 @user_errors
@@ -34,16 +35,19 @@ def convert_cmd(
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", help="Au plus N dossiers écrits.", show_default=False)
     ] = None,
+    to: Annotated[
+        str, typer.Option("--to", help="Format écrit : jsonl (défaut) ou e2b (ICSR ICH E2B(R3) en XML).")
+    ] = "jsonl",
 ) -> None:
     from assistant.services.corpora import check_source, convert, summary_fr
 
     check_source(source)
     if not out:
-        raise InputError("Option --out obligatoire : indiquez le fichier JSONL à écrire (ou « - »).")
+        raise InputError("Option --out obligatoire : indiquez le fichier à écrire (ou « - »).")
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
         report = convert(source, list(paths or []), out, limit=limit,
-                         progress=progress.update_to if progress else None)
+                         progress=progress.update_to if progress else None, to=to.strip().lower())
     finally:
         if progress is not None:
             progress.close()

@@ -66,13 +66,21 @@ def convert(
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
     stdout: IO[str] | None = None,
+    to: str = "jsonl",
 ) -> LoadReport:
     """Convert ``paths`` of ``source`` to JSON Lines at ``out`` (``"-"`` = ``stdout``); return the report.
+
+    ``to="e2b"`` writes ICH E2B(R3) ICSRs instead (one ``MCCI_IN200100UV01`` batch; PV sources only;
+    element paths in :mod:`corpora.e2b_export`).
 
     The output file is written atomically: on any error it is left untouched (or absent).
     ``progress`` is called with the number of lines written so far, every few hundred lines.
     """
     key = check_source(source)
+    if to not in ("jsonl", "e2b"):
+        raise InputError(f"Format de sortie inconnu : « {to} » (attendu : jsonl ou e2b).")
+    if to == "e2b" and key == "ema":
+        raise InputError("Les dossiers AMM de l'EMA ne sont pas des ICSR : --to e2b est réservé à vaers et sample.")
     if limit is not None and limit < 1:
         raise InputError("--limit doit être un entier positif.")
     if key != "sample" and not paths:
@@ -84,13 +92,24 @@ def convert(
     records = _records(key, [Path(p) for p in paths], report, limit)
 
     def write_all(fh: IO[str]) -> None:
+        from corpora.e2b_export import BATCH_HEAD, BATCH_TAIL, icsr_xml
+
         n = 0
+        if to == "e2b":
+            fh.write(BATCH_HEAD)
         for record in records:
-            fh.write(dump_json_line(record_to_json(record)))
+            if to == "e2b":
+                if record.dossier.type != "pv":
+                    continue  # only PV dossiers are ICSRs
+                fh.write(icsr_xml(record))
+            else:
+                fh.write(dump_json_line(record_to_json(record)))
             fh.write("\n")
             n += 1
             if progress is not None and n % 500 == 0:
                 progress(n)
+        if to == "e2b":
+            fh.write(BATCH_TAIL)
         if progress is not None:
             progress(n)
 

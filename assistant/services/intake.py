@@ -5,8 +5,9 @@ defences); this module adds the application's limits (``settings.api.max_upload_
 prompt-injection patterns of ``assistant/data/injection_patterns.yaml``. Framework-free: the
 API translates the :class:`~corpora.errors.GdrError` raised here into HTTP 4xx.
 
-Limits: at most ``settings.api.max_upload_bytes`` bytes (default 10 MiB, 413 beyond) and
-:data:`corpora.intake.MAX_DOSSIERS` dossiers per file (413 beyond).
+Limits: at most ``settings.api.max_upload_bytes`` bytes (default 10 MiB, 413 beyond),
+:data:`corpora.intake.MAX_DOSSIERS` dossiers per file (413 beyond), and ``settings.intake`` for
+documents, archives and batches (pages, inflated sizes, zip-bomb ratio, nesting, batch rows).
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from assistant.settings import Settings
 from corpora.errors import InputError
 from corpora.intake import MAX_DOSSIERS, IntakeItem, compile_patterns, parse_upload
+from corpora.limits import IntakeLimits
 
 PATTERNS_FILE = Path(__file__).resolve().parent.parent / "data" / "injection_patterns.yaml"
 
-__all__ = ["MAX_DOSSIERS", "PATTERNS_FILE", "IntakeItem", "injection_patterns", "read_upload"]
+__all__ = ["MAX_DOSSIERS", "PATTERNS_FILE", "IntakeItem", "annotate", "injection_patterns", "intake_limits",
+           "read_upload"]
 
 
 @lru_cache(maxsize=4)
@@ -43,4 +47,38 @@ def read_upload(settings: Settings, data: bytes, *, filename: str | None = None,
     return parse_upload(
         data, filename=filename, declared_type=declared_type or None, declared_format=declared_format or None,
         media_type=media_type, max_bytes=settings.api.max_upload_bytes, injection_patterns=injection_patterns(),
+        limits=intake_limits(settings),
     )
+
+
+def intake_limits(settings: Settings) -> IntakeLimits:
+    """The corpora-level limits built from ``settings.intake``."""
+    return IntakeLimits(**settings.intake.model_dump())
+
+
+def annotate(row: dict[str, Any], item: IntakeItem) -> dict[str, Any]:
+    """Add what intake knows to a triage result: its warnings first, and an ``intake`` block.
+
+    ``intake`` holds the reporter-declared seriousness, the file format and form boxes read
+    (``details``), and for paged documents the page spans of the text; each text evidence of a
+    fired criterion gets the ``page`` its offsets fall on.
+    """
+    warnings = list(row.get("warnings") or [])
+    row["warnings"] = [*item.warnings, *(w for w in warnings if w not in item.warnings)]
+    block: dict[str, Any] = dict(row.get("intake") or {})
+    if item.declared_seriousness:
+        block["declared_seriousness"] = item.declared_seriousness
+    if item.details:
+        block.update(item.details)
+    if item.pages:
+        block["pages"] = item.pages
+        for criterion in row.get("criteria") or []:
+            for evidence in criterion.get("evidence") or []:
+                start = evidence.get("start")
+                if isinstance(start, int):
+                    page = next((p["page"] for p in item.pages if p["start"] <= start < p["end"]), None)
+                    if page is not None:
+                        evidence["page"] = page
+    if block:
+        row["intake"] = block
+    return row

@@ -14,6 +14,25 @@ SERIOUS_KEYS = (
 PV_OUTCOME_FLAGS = (*SERIOUS_KEYS, "er_visit", "recovered")
 
 
+def case_title(products: Iterable[Any], symptoms: Iterable[str]) -> str | None:
+    """"Vaccine A + Vaccine B — Reaction 1, Reaction 2, …" (None when neither is known).
+
+    Products are named by ``name``, else ``vaccine_type``; VAERS reports and E2B(R3) ICSRs share it.
+    """
+    vaccines: list[str] = []
+    for p in products:
+        label = getattr(p, "name", None) or getattr(p, "vaccine_type", None)
+        if label and label not in vaccines:
+            vaccines.append(label)
+    terms = list(symptoms)
+    parts = []
+    if vaccines:
+        parts.append(" + ".join(vaccines[:3]) + (" + …" if len(vaccines) > 3 else ""))
+    if terms:
+        parts.append(", ".join(terms[:3]) + (", …" if len(terms) > 3 else ""))
+    return " — ".join(parts) if parts else None
+
+
 def is_serious(outcome: Mapping[str, Any]) -> bool:
     return any(outcome.get(k) is True for k in SERIOUS_KEYS)
 

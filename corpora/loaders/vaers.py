@@ -70,7 +70,7 @@ from pydantic import ValidationError
 
 from corpora.errors import CorruptFile, InputError, InputTooLarge
 from corpora.loaders.base import LoadReport
-from corpora.loaders.cases import case_document, flag_metadata, is_serious, patient_metadata
+from corpora.loaders.cases import case_document, case_title, flag_metadata, is_serious, patient_metadata
 from corpora.model import Document, Dossier, DossierFields, Product, Record, VaersOutcome
 
 SOURCE = "vaers"
@@ -401,14 +401,7 @@ def _load_symptoms(yf: _YearFiles) -> dict[str, list[str]]:
 
 
 def _title(vid: str, products: list[Product], symptoms: list[str]) -> str:
-    vaccines = _unique([p.name or p.vaccine_type for p in products])
-    parts = []
-    if vaccines:
-        shown = " + ".join(vaccines[:3]) + (" + …" if len(vaccines) > 3 else "")
-        parts.append(shown)
-    if symptoms:
-        parts.append(", ".join(symptoms[:3]) + (", …" if len(symptoms) > 3 else ""))
-    return " — ".join(parts) if parts else f"Signalement VAERS {vid}"
+    return case_title(products, symptoms) or f"Signalement VAERS {vid}"
 
 
 def _record(

@@ -118,7 +118,7 @@ def test_format_and_language_detection() -> None:
     assert detect_language("Le patient a présenté une fièvre après la dose.") == "fr"
     assert detect_language("The patient developed fever after the dose.") == "en"
     with pytest.raises(InputError, match="Format inconnu"):
-        detect_format(b"x", declared="pdf")
+        detect_format(b"x", declared="rtf")
 
 
 # --------------------------------------------------------------------------- bad input

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -90,6 +91,7 @@ async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | No
 def _triage_and_store(settings: Settings, session: Session, items: list[IntakeItem],
                       with_precedents: bool) -> list[dict[str, Any]]:
     from assistant.services.assessments import store_assessment
+    from assistant.services.intake import annotate
     from assistant.services.triage import triage_dossiers
 
     rows = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=with_precedents))
@@ -97,10 +99,7 @@ def _triage_and_store(settings: Settings, session: Session, items: list[IntakeIt
         raise InputError("Triage incomplet : relancez la demande.")
     with session.begin():
         for item, row in zip(items, rows, strict=True):
-            warnings = list(row.get("warnings") or [])
-            row["warnings"] = [*item.warnings, *(w for w in warnings if w not in item.warnings)]
-            if item.declared_seriousness:
-                row.setdefault("intake", {})["declared_seriousness"] = item.declared_seriousness
+            annotate(row, item)
             row["assessment_id"] = store_assessment(
                 session=session, result=row, dossier=item.dossier.model_dump(mode="json"))
     return rows
@@ -144,3 +143,64 @@ async def triage(
         declared_format=format or fields.get("format"), media_type=media)
     rows = await run_in_threadpool(_triage_and_store, settings, session, items, precedents)
     return JSONResponse(rows)
+
+
+@router.post(
+    "/triage/batch",
+    summary="Trier un lot de dossiers (CSV, JSON Lines, zip) : une ligne de résultat par dossier, en flux",
+    description=(
+        "Envoyez un lot (multipart, champ « file », ou contenu brut) : CSV (colonnes documentées, séparateur et "
+        "encodage détectés), JSON Lines, ou archive zip de fichiers (PDF, DOCX, XML E2B, JSON, texte, CSV). "
+        "La réponse est un flux NDJSON (application/x-ndjson) : une ligne par dossier trié (avec « row », "
+        "« where » et « assessment_id ») ou par ligne en erreur (« row », « where », « error » en français), "
+        "dans l'ordre du lot, puis une ligne « summary ». Une ligne en erreur n'arrête pas le lot. Un lot vide, "
+        "illisible ou dangereux (bombe zip, chemins hors dossier) est refusé d'emblée (4xx)."
+    ),
+    openapi_extra=_BODY_DOC,
+    response_description="Flux NDJSON : un résultat ou une erreur par ligne du lot, puis un résumé",
+    dependencies=[Depends(require("triage"))],
+)
+async def triage_batch(
+    request: Request,
+    settings: SettingsDep,
+    engine: EngineDep,
+    precedents: bool = Query(False, description="chercher précédents et référentiel dans l'index (plus lent)"),
+    type: str | None = Query(None, description="type des dossiers sans type : pv, amm ou aec"),
+    format: str | None = Query(None, description="csv, jsonl ou zip (sinon deviné)"),
+    filename: str | None = Query(None, description="nom du fichier envoyé en corps brut"),
+) -> StreamingResponse:
+    from assistant.db.engine import check_schema
+    from assistant.services.batch import upload_entries
+
+    data, name, media, fields = await _upload(request, settings)
+    declared_type = type or fields.get("type") or None
+    if "precedents" in fields:
+        precedents = fields["precedents"].strip().lower() in ("1", "true", "on", "oui", "yes")
+    if declared_type is not None and declared_type not in ("pv", "amm", "aec"):
+        raise InputError(f"Type de dossier inconnu : « {declared_type} » (attendu : pv, amm ou aec).")
+    await run_in_threadpool(check_schema, engine)
+    entries = await run_in_threadpool(
+        upload_entries, settings, data, filename=name or filename, declared_type=declared_type,
+        declared_format=format or fields.get("format"), media_type=media)
+    return StreamingResponse(_batch_lines(settings, engine, entries, precedents), media_type="application/x-ndjson")
+
+
+def _batch_lines(settings: Settings, engine: Any, entries: Any, with_precedents: bool) -> Iterator[str]:
+    from assistant.services.assessments import store_assessment
+    from assistant.services.batch import triage_entries
+    from assistant.services.triage import to_json_line
+
+    def store(row: dict[str, Any], item: IntakeItem) -> None:
+        # One transaction per dossier: a row is stored whole or not at all.
+        with Session(engine) as session, session.begin():
+            row["assessment_id"] = store_assessment(session=session, result=row,
+                                                    dossier=item.dossier.model_dump(mode="json"))
+
+    triaged = failed = 0
+    for row in triage_entries(settings, entries, with_precedents=with_precedents, store=store):
+        if "error" in row:
+            failed += 1
+        else:
+            triaged += 1
+        yield to_json_line(row) + "\n"
+    yield to_json_line({"summary": {"rows": triaged + failed, "triaged": triaged, "errors": failed}}) + "\n"
