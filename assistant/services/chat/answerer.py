@@ -360,7 +360,8 @@ class Answerer:
     def _policy_hit(self, row: Mapping[str, Any]) -> Hit | None:
         from classifier.policy import mode_document_id
 
-        return cite(self.store, mode_document_id(row["type"], row["risk_level"]), [f"niveau de risque {row['risk_level']}"])
+        level = row["risk_level"]
+        return cite(self.store, mode_document_id(row["type"], level), [f"niveau de risque {level}"])
 
     def _level_hits(self, row: Mapping[str, Any]) -> list[Hit | None]:
         hits = [self._policy_hit(row)]
@@ -376,12 +377,13 @@ class Answerer:
         for c in fired[:MAX_FACTS]:
             texts = [e.get("text") for e in c.get("evidence") or [] if e.get("text")]
             evidence = t("dossier.evidence", text=" ".join(texts[0].split())[:120]) if texts else ""
+            doc_id = f"referentiel:{c['code']}"
             if c.get("floor"):
-                out.append(say("dossier.floor", [cite(self.store, f"referentiel:{c['code']}", [f"plancher : {c['floor']}"])],
+                out.append(say("dossier.floor", [cite(self.store, doc_id, [f"plancher : {c['floor']}"])],
                                [c["code"], c["floor"]], code=c["code"], label=c.get("label", ""), evidence=evidence,
                                floor=c["floor"]))
             else:
-                out.append(say("dossier.fired", [cite(self.store, f"referentiel:{c['code']}", [c["code"]])], [c["code"]],
+                out.append(say("dossier.fired", [cite(self.store, doc_id, [c["code"]])], [c["code"]],
                                code=c["code"], label=c.get("label", ""), evidence=evidence))
         return out
 

@@ -290,7 +290,7 @@ class ChatService:
 
 def render(answer: A.Answer) -> dict[str, Any]:
     """The reply fields of an answer: sentences with numbered citations, the answer text, the hits."""
-    if answer.refused or answer.message is not None and not answer.sentences:
+    if answer.refused or (answer.message is not None and not answer.sentences):
         text = answer.message or f"{A.t('refusal')} {A.t('can_do')}"
         return {"answer": " ".join([text, *answer.notices]), "refused": answer.refused, "sentences": [],
                 "citations": []}
