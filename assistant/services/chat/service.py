@@ -42,6 +42,14 @@ _CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass
+class Exchange:
+    """A reply (the API contract) and the triage results of the dossiers this message added."""
+
+    reply: dict[str, Any]
+    triaged: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class Turn:
     """What the service knows of a conversation before answering."""
 
@@ -115,7 +123,16 @@ class ChatService:
             pass
 
     # ------------------------------------------------------------------ conversation
-    def _load(self, conversation_id: str | None) -> Turn:
+    def user_id(self, login: str) -> int | None:
+        """The database id of an account (conversations are stored with it)."""
+        from assistant.db.models import UserRow
+        from assistant.services.dossiers import database_errors
+
+        with Session(self.engine) as session, database_errors(session):
+            row = session.execute(sa.select(UserRow).where(UserRow.login == login)).scalars().first()  # type: ignore[arg-type]
+            return row.id if row is not None else None
+
+    def _load(self, conversation_id: str | None, user_id: int | None = None) -> Turn:
         if conversation_id is None:
             return Turn(None)
         if not isinstance(conversation_id, str) or not _CONVERSATION_ID.match(conversation_id):
@@ -124,7 +141,7 @@ class ChatService:
 
         with Session(self.engine) as session, database_errors(session):
             conv = session.get(ConversationRow, conversation_id)
-            if conv is None:
+            if conv is None or (conv.user_id is not None and conv.user_id != user_id):  # another account's: 404
                 raise NotFound(UNKNOWN_CONVERSATION.format(id=conversation_id))
             rows = session.execute(sa.select(ConversationDossierRow)
                                    .where(ConversationDossierRow.conversation_id == conversation_id)  # type: ignore[arg-type]
@@ -137,7 +154,7 @@ class ChatService:
             return Turn(conversation_id, [{"dossier_id": r.dossier_id, "result": r.result} for r in rows],
                         [Hit.model_validate(h) for h in (last.citations if last else [])])
 
-    def _store(self, turn: Turn, user_id: str | None, message: str, intent: str, reply: dict[str, Any],
+    def _store(self, turn: Turn, user_id: int | None, message: str, intent: str, reply: dict[str, Any],
                new_dossiers: Sequence[tuple[dict[str, Any], dict[str, Any] | None]]) -> str:
         from assistant.services.assessments import store_assessment
         from assistant.services.dossiers import database_errors
@@ -165,23 +182,40 @@ class ChatService:
 
     # ------------------------------------------------------------------ reply
     def reply(self, message: Any, conversation_id: str | None = None, dossier_id: str | None = None,
-              user_id: str | None = None, dossier_type: str | None = None) -> dict[str, Any]:
+              user_id: int | None = None) -> dict[str, Any]:
         """Answer one message (see module docstring). Domain errors carry a French message and a 4xx."""
+        return self.converse(message, conversation_id, dossier_id, user_id).reply
+
+    def converse(self, message: Any, conversation_id: str | None = None, dossier_id: str | None = None,
+                 user_id: int | None = None, upload: tuple[bytes, str | None, str | None] | None = None,
+                 dossier_type: str | None = None) -> Exchange:
+        """:meth:`reply`, plus the triage results; ``upload`` = (bytes, file name, media type) of a joined file."""
         t0 = time.perf_counter()
-        text = check_message(message, self.settings.chat.max_message_chars, allow_empty=dossier_id is not None)
+        text = check_message(message, self.settings.chat.max_message_chars,
+                             allow_empty=dossier_id is not None or upload is not None)
         with self._lock:
-            turn = self._load(conversation_id)
+            turn = self._load(conversation_id, user_id)
             timings: dict[str, float] = {}
             new_dossiers: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
             current = self._current(turn, dossier_id, new_dossiers, timings)
             t1 = time.perf_counter()
-            intent = (classify(text, has_dossier=current is not None, link=self._linker())
-                      if text else Intent("dossier_question", ""))
+            if upload is not None:
+                intent = Intent("dossier", text, dossier_type=dossier_type)
+            elif text:
+                intent = classify(text, has_dossier=current is not None, link=self._linker())
+            else:
+                intent = Intent("dossier_question", "")
             if dossier_type and intent.name == "dossier":
                 intent = Intent("dossier", intent.text, dossier_type=dossier_type, injection=intent.injection)
             timings["intent"] = _ms(t1)
             t2 = time.perf_counter()
-            answer = self._answer(intent, text, turn, current, new_dossiers, timings)
+            if upload is not None:
+                answer = self._triage_answer(intent, self._upload_items(upload, intent), new_dossiers, timings)
+            elif intent.name == "dossier_question" and not text and current is not None:
+                with self.answerer() as ans:
+                    answer = ans.triage(current)
+            else:
+                answer = self._answer(intent, text, turn, current, new_dossiers, timings)
             timings["answer"] = _ms(t2)
             if self.settings.llm.provider != "none" and answer.sentences and not answer.refused:
                 from assistant.services.chat.generative import rewrite
@@ -193,7 +227,16 @@ class ChatService:
             timings["total"] = _ms(t0)
             reply = {"conversation_id": "", "intent": intent.name, **reply, "timings_ms": timings}
             reply["conversation_id"] = self._store(turn, user_id, text, intent.name, reply, new_dossiers)
-            return reply
+            return Exchange(reply, [row for row, _ in new_dossiers])
+
+    def _upload_items(self, upload: tuple[bytes, str | None, str | None], intent: Intent) -> list[Any]:
+        from assistant.services.intake import read_upload
+
+        data, name, mime = upload
+        items = read_upload(self.settings, data, filename=name, declared_type=intent.dossier_type, media_type=mime)
+        if intent.text.strip():
+            items += read_upload(self.settings, intent.text.encode("utf-8"), declared_type=intent.dossier_type)
+        return items
 
     def _linker(self) -> Any:
         def link(text: str) -> list[Any]:
@@ -249,7 +292,10 @@ class ChatService:
                 answer.message = f"{A.t('refusal')} {A.t('injection')}"
             return answer
         if name == "dossier":
-            return self._triage_answer(intent, text, new, timings)
+            from assistant.services.intake import read_upload
+
+            items = read_upload(self.settings, text.encode("utf-8"), declared_type=intent.dossier_type)
+            return self._triage_answer(intent, items, new, timings)
         if name == "search":
             if not intent.text.strip():
                 return A.Answer(message=A.t("empty_search"), kind="search")
@@ -262,16 +308,14 @@ class ChatService:
                 return ans.dossier(text, current, turn.last_citations)
             return ans.corpus(text, intent.entities)
 
-    def _triage_answer(self, intent: Intent, text: str, new: list[tuple[dict[str, Any], dict[str, Any] | None]],
-                       timings: dict[str, float]) -> A.Answer:
-        from assistant.services.intake import read_upload
-
-        items = read_upload(self.settings, text.encode("utf-8"), declared_type=intent.dossier_type)
+    def _triage_answer(self, intent: Intent, items: Sequence[Any],
+                       new: list[tuple[dict[str, Any], dict[str, Any] | None]], timings: dict[str, float]) -> A.Answer:
         t = time.perf_counter()
         rows = self._triage([it.dossier for it in items])
         timings["triage"] = _ms(t)
         answer = A.Answer(kind="triage")
         for it, row in zip(items, rows, strict=True):
+            row["warnings"] = [*it.warnings, *row.get("warnings", [])]
             new.append((row, it.dossier.model_dump(mode="json")))
             try:
                 with self.answerer() as ans:
@@ -281,7 +325,7 @@ class ChatService:
                                          "(index absent : citations indisponibles)."])
             answer.sentences += part.sentences
             answer.notices += part.notices
-        if intent.injection:
+        if intent.injection or any(w for it in items for w in it.warnings if "instructions" in w):
             answer.notices.append(A.t("injection_in_dossier"))
         if not answer.sentences and not answer.notices:
             return A.refuse()
@@ -348,4 +392,4 @@ def reply_summary(reply: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["ChatService", "GdrError", "check_message", "render", "reply_summary"]
+__all__ = ["ChatService", "Exchange", "GdrError", "check_message", "render", "reply_summary"]
