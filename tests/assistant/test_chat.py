@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from chat_fixtures import build_chat_index
 from fastapi.testclient import TestClient
 
 from assistant.services.chat.answerer import refusal_text
 from assistant.services.chat.intent import classify
 from assistant.settings import Settings, get_settings
 from corpora.errors import GdrError, InputError, InputTooLarge, NotFound
-from chat_fixtures import build_chat_index
 
 DEATH = "Le patient est décédé deux jours après la vaccination."
 HOSP = ("Femme de 34 ans vaccinée contre la grippe. Fièvre à 39 °C le lendemain puis hospitalisation de trois jours "
