@@ -23,7 +23,7 @@ from corpora.normalise import fold
 
 PROMPT_FILE = Path(__file__).resolve().parents[2] / "data" / "chat" / "prompt.fr.yaml"
 _REF = re.compile(r"\[(\d{1,3})\]")
-_SPLIT = re.compile(r"(?<=[.!?])\s+|(?<=\])\s+(?=[A-ZÀ-ÖØ-Ý«])")
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?!\[)|(?<=\])\s+(?=[A-ZÀ-ÖØ-Ý«])")
 _WORDS = re.compile(r"[a-z]{4,}")
 _NUMBERS = re.compile(r"\d+(?:[.,]\d+)?")
 MIN_OVERLAP = 0.6
@@ -44,7 +44,7 @@ def chat_model(settings: Settings) -> Any:
     if llm.provider == "openai":
         from langchain_openai import ChatOpenAI
 
-        return ChatOpenAI(model=llm.model or "default", base_url=llm.base_url, api_key=llm.api_key or "sans-clé",
+        return ChatOpenAI(model=llm.model or "default", base_url=llm.base_url, api_key=llm.api_key or "none",
                           timeout=llm.timeout_s, max_retries=0, temperature=llm.temperature,
                           max_completion_tokens=llm.max_tokens)
     if llm.provider == "ollama":
