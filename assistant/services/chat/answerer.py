@@ -210,8 +210,8 @@ class Answerer:
     def _interaction_sentence(self, it: Any, level_label: Any) -> Sentence | None:
         labels = list(dict.fromkeys(level_label(k) for k, _ in it.levels))
         level = " » ou « ".join(labels)
-        hit = cite(self.store, it.id, [f"Niveau : {labels[0]}"])
-        return say("interaction.pair", [hit], labels, a=it.main.lower(), b=it.plus.lower(), level=level)
+        hits = [cite(self.store, it.id, [f"Niveau : {label}"]) for label in labels]
+        return say("interaction.pair", hits, labels, a=it.main.lower(), b=it.plus.lower(), level=level)
 
     def _bdpm(self, e: Entity, what: str) -> list[Sentence | None]:
         products = self.facts.products_for(e)
@@ -222,8 +222,9 @@ class Answerer:
             m = p.meta
             if what == "status":
                 status, comm = m.get("status") or "non renseigné", m.get("commercialisation") or "non renseigné"
-                out.append(say("bdpm.status", [cite(self.store, p.doc_id, ["Statut de l'AMM", status])],
-                               [status], name=p.name, status=status, commercialisation=comm))
+                out.append(say("bdpm.status", [cite(self.store, p.doc_id, ["Statut de l'AMM", status]),
+                                               cite(self.store, p.doc_id, ["État de commercialisation"])],
+                               [status, comm], name=p.name, status=status, commercialisation=comm))
             elif what == "surveillance" and m.get("surveillance_renforcee") is not None:
                 yes = bool(m.get("surveillance_renforcee"))
                 out.append(say("bdpm.surveillance_yes" if yes else "bdpm.surveillance_no",
@@ -298,7 +299,7 @@ class Answerer:
         level, dtype = row["risk_level"], row["type"]
         out: list[Sentence | None] = [
             say("dossier.triaged", self._level_hits(row), [level], id=row["id"], type=t(f"types.{dtype}"),
-                level=level, score=self._score(row)),
+                level=level),
             self._mode(row),
         ]
         out += self._criteria(row)[:MAX_FACTS]
@@ -332,20 +333,16 @@ class Answerer:
             sentences, kind = [self._mode(row)], "mode"
         else:
             sentences = [say("dossier.level", self._level_hits(row), [row["risk_level"]], id=row["id"],
-                             level=row["risk_level"], score=self._score(row))]
+                             level=row["risk_level"])]
             sentences += self._criteria(row)
             if not any(c.get("floor") == row["risk_level"] for c in self._fired(row)) and row.get("risk_score"):
                 sentences.append(say("dossier.model_above", [self._policy_hit(row)], [row["risk_level"]],
-                                     level=row["risk_level"], score=number(float(row["risk_score"]))))
+                                     level=row["risk_level"]))
             kind = "level"
         answer = Answer([s for s in sentences if s], kind=kind)
         return answer if answer.sentences else refuse()
 
     # helpers
-    def _score(self, row: Mapping[str, Any]) -> str:
-        score = row.get("risk_score")
-        return f" (score {number(float(score))})" if score is not None else ""
-
     def referentiel(self) -> Any:
         if self._referentiel is None:
             from classifier.referentiel import load_referentiel
@@ -375,16 +372,13 @@ class Answerer:
         out: list[Sentence | None] = []
         fired = sorted(self._fired(row), key=lambda c: -LEVELS.index(c["floor"]) if c.get("floor") in LEVELS else 1)
         for c in fired[:MAX_FACTS]:
-            texts = [e.get("text") for e in c.get("evidence") or [] if e.get("text")]
-            evidence = t("dossier.evidence", text=" ".join(texts[0].split())[:120]) if texts else ""
             doc_id = f"referentiel:{c['code']}"
             if c.get("floor"):
                 out.append(say("dossier.floor", [cite(self.store, doc_id, [f"plancher : {c['floor']}"])],
-                               [c["code"], c["floor"]], code=c["code"], label=c.get("label", ""), evidence=evidence,
-                               floor=c["floor"]))
+                               [c["code"], c["floor"]], code=c["code"], label=c.get("label", ""), floor=c["floor"]))
             else:
                 out.append(say("dossier.fired", [cite(self.store, doc_id, [c["code"]])], [c["code"]],
-                               code=c["code"], label=c.get("label", ""), evidence=evidence))
+                               code=c["code"], label=c.get("label", "")))
         return out
 
     def _mode(self, row: Mapping[str, Any]) -> Sentence | None:
@@ -449,7 +443,7 @@ class Answerer:
         if not out:
             return []
         out.append(say("dossier.level", self._level_hits(row), [row["risk_level"]], id=row["id"],
-                       level=row["risk_level"], score=self._score(row)))
+                       level=row["risk_level"]))
         return out
 
 
