@@ -103,7 +103,7 @@ def answer(settings: Settings, message: str, uploads: Sequence[Upload] = (), ser
         service = service or chat_service(settings)
         conversation = session.get("conversation_id")
         if uploads:
-            parts = []
+            parts: list[str] = []
             for up in uploads:
                 try:
                     data = up.path.read_bytes()

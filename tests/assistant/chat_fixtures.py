@@ -15,13 +15,15 @@ from corpora.normalise import normalise_substance
 
 def _product(cis: str, name: str, substance: str, **kw: Any) -> Document:
     sub = BdpmSubstance(name=substance, key=normalise_substance(substance), dosage="80 mg", nature="SA")
-    return product_to_document(BdpmProduct(cis=cis, name=name, status="Autorisation active", procedure="Procédure nationale",
-                                           commercialisation="Commercialisée", substances=(sub,), **kw))
+    product = BdpmProduct(cis=cis, name=name, status="Autorisation active", procedure="Procédure nationale",
+                          commercialisation="Commercialisée", substances=(sub,), **kw)
+    return product_to_document(product)
 
 
 def _opinion(kind: str, cis: str, code: str, day: date, level: str, motif: str, product: str) -> Document:
     op = HasOpinion(kind=kind, native_id=f"{cis}/{code}/{day:%Y%m%d}", cis=cis, dossier=code,  # type: ignore[arg-type]
-                    motif=motif, date=day, level=level, text=f"Le service rendu est {level.lower()} dans cette indication.")
+                    motif=motif, date=day, level=level,
+                    text=f"Le service rendu est {level.lower()} dans cette indication.")
     return opinion_to_document(op, product)
 
 
@@ -63,7 +65,8 @@ def fact_documents() -> list[Document]:
                  metadata={"substances": "|denosumab|", "language": "en", "referral_type": "Article 31 referrals",
                            "status": "European Commission final decision", "safety_referral": True, "year": 2021,
                            "received_at": "2021-05-20"},
-                 language="en", received_at=date(2021, 5, 20), outcome={"status": "European Commission final decision"}),
+                 language="en", received_at=date(2021, 5, 20),
+                                                 outcome={"status": "European Commission final decision"}),
     ]
 
 

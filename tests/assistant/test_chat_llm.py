@@ -49,7 +49,7 @@ def server() -> Iterator[tuple[str, Script]]:
     script = Script()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             prompt = "\n".join(str(m.get("content")) for m in body["messages"])
             out = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),

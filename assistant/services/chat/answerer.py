@@ -133,6 +133,10 @@ class Answerer:
     # ------------------------------------------------------------------ corpus
     def corpus(self, question: str, entities: Sequence[Entity]) -> Answer:
         subjects = corpus_subjects(question)
+        ema = [EMA_BY_SUB[s] for s in subjects if s in EMA_BY_SUB]
+        named = self.facts.ema_named_in(question, ema) if ema else []
+        if named:
+            return Answer([s for item in named[:3] if (s := self._ema_sentence(item, item.title))], kind="ema")
         if entities:
             answer = self._entity_answer(subjects, list(entities))
             if answer.sentences:
@@ -240,21 +244,21 @@ class Answerer:
         return out
 
     def _ema(self, e: Entity, source: str) -> list[Sentence | None]:
-        out: list[Sentence | None] = []
-        for item in self.facts.ema_for(e, (source,))[:3]:
-            m = item.meta
-            substance = ", ".join(x for x in str(m.get("substances", "")).strip("|").split("|") if x) or e.label
-            values = {
-                "substance": substance, "title": item.title, "date": fr_date(m.get("received_at")),
-                "referral_type": m.get("referral_type") or "non précisé", "status": m.get("status") or "non précisé",
-                "safety": t("ema.safety") if m.get("safety_referral") else "",
-                "regulatory_outcome": m.get("regulatory_outcome") or "non précisée",
-                "opinion_status": m.get("opinion_status") or "non précisé",
-            }
-            facts = [v for k, v in values.items() if k in ("referral_type", "status", "regulatory_outcome",
-                                                            "opinion_status") and f"{{{k}}}" in t(f"ema.{source}")]
-            out.append(say(f"ema.{source}", [cite(self.store, item.doc_id, [], whole=True)], facts, **values))
-        return out
+        return [self._ema_sentence(item, e.label) for item in self.facts.ema_for(e, (source,))[:3]]
+
+    def _ema_sentence(self, item: Any, label: str) -> Sentence | None:
+        m, source = item.meta, item.source
+        substance = ", ".join(x for x in str(m.get("substances", "")).strip("|").split("|") if x) or label
+        values = {
+            "substance": substance, "title": item.title, "date": fr_date(m.get("received_at")),
+            "referral_type": m.get("referral_type") or "non précisé", "status": m.get("status") or "non précisé",
+            "safety": t("ema.safety") if m.get("safety_referral") else "",
+            "regulatory_outcome": m.get("regulatory_outcome") or "non précisée",
+            "opinion_status": m.get("opinion_status") or "non précisé",
+        }
+        facts = [v for k, v in values.items() if k in ("referral_type", "status", "regulatory_outcome",
+                                                        "opinion_status") and f"{{{k}}}" in t(f"ema.{source}")]
+        return say(f"ema.{source}", [cite(self.store, item.doc_id, [], whole=True)], facts, **values)
 
     def _passages(self, question: str) -> Answer:
         if self.search is None:

@@ -193,7 +193,7 @@ class FactBase:
                     continue
                 part = words[i:i + n]
                 phrase = " ".join(w for w, _, _ in part)
-                if len(phrase) < MIN_NAME or part[0][0] in self.stopwords or part[-1][0] in self.stopwords:
+                if len(phrase) < 3 or part[0][0] in self.stopwords or part[-1][0] in self.stopwords:
                     continue
                 entity = self._entity(phrase, text, part[0][1], part[-1][2])
                 if entity is not None:
@@ -206,6 +206,8 @@ class FactBase:
     def _entity(self, phrase: str, text: str, start: int, end: int) -> Entity | None:
         label = text[start:end]
         key = normalise_substance(phrase)
+        if len(phrase) < MIN_NAME and key not in self.by_key:  # short names: exact BDPM substances only ("fer")
+            return None
         if key in self.substance_names and phrase not in self.stopwords:
             keys = tuple(sorted(self.xkeys.get(xkey(phrase), set()) | {key}))
             return Entity("substance", label, start, end, tuple(c for k in keys for c in self.by_key.get(k, [])), keys)
@@ -242,6 +244,19 @@ class FactBase:
                 if item.source in sources:
                     seen.setdefault(item.doc_id, item)
         return sorted(seen.values(), key=lambda it: (str(it.meta.get("received_at") or ""), it.doc_id), reverse=True)
+
+    def ema_named_in(self, text: str, sources: Sequence[str]) -> list[Item]:
+        """EMA documents whose whole substance name is written in ``text`` (long names, no linking)."""
+        folded = fold_same_length(text)
+        found: dict[str, Item] = {}
+        for items in self.ema.values():
+            for item in items:
+                if item.source not in sources:
+                    continue
+                for name in _split_bar(item.meta.get("substances")):
+                    if len(name) >= 12 and fold_same_length(name) in folded:
+                        found.setdefault(item.doc_id, item)
+        return sorted(found.values(), key=lambda it: (str(it.meta.get("received_at") or ""), it.doc_id), reverse=True)
 
     def interaction_index(self) -> Any:
         if self._ansm is None:
