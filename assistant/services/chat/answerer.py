@@ -248,7 +248,8 @@ class Answerer:
 
     def _ema_sentence(self, item: Any, label: str) -> Sentence | None:
         m, source = item.meta, item.source
-        substance = ", ".join(x for x in str(m.get("substances", "")).strip("|").split("|") if x) or label
+        names = [x for x in str(m.get("substances", "")).strip("|").split("|") if x]
+        substance = (", ".join(names[:4]) + (" …" if len(names) > 4 else "")) if names else label
         values = {
             "substance": substance, "title": item.title, "date": fr_date(m.get("received_at")),
             "referral_type": m.get("referral_type") or "non précisé", "status": m.get("status") or "non précisé",
@@ -258,7 +259,8 @@ class Answerer:
         }
         facts = [v for k, v in values.items() if k in ("referral_type", "status", "regulatory_outcome",
                                                         "opinion_status") and f"{{{k}}}" in t(f"ema.{source}")]
-        return say(f"ema.{source}", [cite(self.store, item.doc_id, [], whole=True)], facts, **values)
+        hits = [cite(self.store, item.doc_id, [f]) for f in facts] or [cite(self.store, item.doc_id, [], whole=True)]
+        return say(f"ema.{source}", hits, facts, **values)
 
     def _passages(self, question: str) -> Answer:
         if self.search is None:
