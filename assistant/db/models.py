@@ -182,7 +182,7 @@ class ChatMessageRow(SQLModel, table=True):
     )
     role: str = Field(max_length=16)
     intent: str | None = Field(default=None, max_length=32)
-    content: str = ""
+    content: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
     refused: bool = False
     sentences: list[Any] = Field(default_factory=list, sa_column=_json_column(nullable=False))
     citations: list[Any] = Field(default_factory=list, sa_column=_json_column(nullable=False))

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from chat_fixtures import build_chat_index
-from fastapi.testclient import TestClient
 
 from assistant.services.chat.answerer import refusal_text
 from assistant.services.chat.intent import classify
@@ -266,9 +265,12 @@ def test_unknown_conversation_is_404_and_stores_nothing(service: Any, settings: 
 # --------------------------------------------------------------------------- API and CLI
 
 def test_post_chat(settings: Settings) -> None:
-    from assistant.api.app import create_app
+    from api_auth import FAST_AUTH, api_clients
 
-    with TestClient(create_app(settings)) as c:
+    settings = settings.model_copy(update={"auth": settings.auth.model_copy(update=FAST_AUTH)})
+    with api_clients(settings) as clients:
+        c = clients["formateur"]
+        assert clients.anonymous.post("/chat", json={"message": "Quel SMR pour Spasfon ?"}).status_code == 401
         r = c.post("/chat", json={"message": "Quel SMR pour Spasfon ?"})
         assert r.status_code == 200, r.text
         body = r.json()
@@ -277,6 +279,9 @@ def test_post_chat(settings: Settings) -> None:
         r2 = c.post("/chat", json={"message": "Et pour Novaxine, quelle ASMR ?",
                                    "conversation_id": body["conversation_id"]})
         assert r2.status_code == 200 and r2.json()["conversation_id"] == body["conversation_id"]
+        other = clients["expert"].post("/chat", json={"message": "Et Coumadine ?",
+                                                      "conversation_id": body["conversation_id"]})
+        assert other.status_code == 404  # another account's conversation
         for payload, status in (({"message": ""}, 400), ({"message": "x" * 100_000}, 413),
                                 ({"message": "bonjour", "conversation_id": "f" * 32}, 404),
                                 ({"message": "\u0000\u0001\u0002\u0003"}, 422), ({}, 422)):
