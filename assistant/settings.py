@@ -48,11 +48,24 @@ class ClassifierSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    provider: Literal["none", "openai", "ollama"] = "none"
-    base_url: str | None = None
+    """Optional generative model: it only rewrites the numbered passages the offline answerer chose."""
+
+    provider: Literal["none", "openai", "ollama"] = Field(
+        "none", description="none (offline answers only), openai (any OpenAI-compatible server) or ollama")
+    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8001/v1 (vLLM, Albert) or Ollama's URL")
     model: str | None = None
     api_key: str | None = None
-    timeout_s: float = 30.0
+    timeout_s: float = Field(20.0, gt=0, description="beyond this the offline answer is returned with a notice")
+    temperature: float = 0.0
+    max_tokens: int = 600
+    min_kept: float = Field(0.5, ge=0, le=1, description="share of checked sentences below which the "
+                            "offline answer is returned")
+
+
+class ChatSettings(BaseModel):
+    max_message_chars: int = Field(20_000, description="longer messages are refused (413)")
+    min_similarity: float = Field(0.45, description="passage similarity under which a corpus question is refused")
+    search_k: int = 5
 
 
 class ApiSettings(BaseModel):
@@ -129,6 +142,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     admin_password: SecretStr | None = Field(

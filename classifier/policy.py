@@ -92,3 +92,40 @@ def expertises_of(fired: Iterable[Any]) -> list[str]:
             if e not in out:
                 out.append(e)
     return out
+
+
+def mode_document_id(dossier_type: str, level: str) -> str:
+    """Id of the indexed passage of one policy row: ``referentiel:MODE-PV-ELEVE``."""
+    from corpora.normalise import fold
+
+    return f"referentiel:MODE-{dossier_type.upper()}-{fold(normalise_level(level)).upper()}"
+
+
+def mode_text(dossier_type: str, level: str, mode: ProcessingMode) -> str:
+    """French text of one policy row as indexed (the deadline and its reference are cited from it)."""
+    return "\n".join([
+        f"Mode de traitement des dossiers {dossier_type.upper()} de niveau de risque {level} : "
+        f"{mode.label} ({mode.code}).",
+        f"Expertises : {', '.join(mode.expertises)}.",
+        f"Délai : {mode.deadline_days} jours.",
+        f"Référence du délai : {mode.reference}.",
+    ])
+
+
+def policy_documents(path: str | None = None) -> list[Any]:
+    """Every type × level row of the policy as a ``guideline`` Document (source ``referentiel``)."""
+    from corpora.model import Document
+
+    version = policy_version(path)
+    docs = []
+    for dossier_type, rows in load_policy(path).items():
+        for level, mode in rows.items():
+            docs.append(Document(
+                id=mode_document_id(dossier_type, level), source="referentiel", kind="guideline",
+                title=f"Politique des modes de traitement – {dossier_type.upper()} {level}",
+                text=mode_text(dossier_type, level, mode),
+                metadata={"type": dossier_type, "level": level, "code": mode.code,
+                          "deadline_days": mode.deadline_days, "policy_version": version},
+                language="fr",
+            ))
+    return docs

@@ -25,8 +25,19 @@ def _settings() -> Settings:
 
 @cl.on_chat_start
 async def start() -> None:
-    cl.user_session.set("settings", get_settings())
+    settings = get_settings()
+    cl.user_session.set("settings", settings)
+    cl.user_session.set("chat", {})  # the conversation id of this session (the conversation is in the database)
+    cl.user_session.set("service", handlers.chat_service(settings))
     await cl.Message(content=render.text("welcome")).send()
+
+
+@cl.on_chat_end
+async def end() -> None:
+    service = cl.user_session.get("service")
+    if service is not None:
+        service.close()
+        service.engine.dispose()
 
 
 @cl.on_message
@@ -34,11 +45,14 @@ async def on_message(message: cl.Message) -> None:
     uploads = [handlers.Upload(name=el.name or Path(el.path).name, path=Path(el.path), mime=el.mime)
                for el in message.elements or [] if el.path]
     kind = render.parse_request(message.content, has_files=bool(uploads)).kind
+    service = cl.user_session.get("service")
+    session = cl.user_session.get("chat")
     if kind not in ("search", "triage"):  # help, empty or unknown command: instant answer
-        await cl.Message(content=handlers.answer(_settings(), message.content, uploads)).send()
+        await cl.Message(content=handlers.answer(_settings(), message.content, uploads, service, session)).send()
         return
-    reply = cl.Message(content=render.text("working_search" if kind == "search" else "working_triage"))
+    working = "working_search" if kind == "search" else "working_triage" if uploads else "working_answer"
+    reply = cl.Message(content=render.text(working))
     await reply.send()
     # The services block (models, index): run them in a worker thread, not on the event loop.
-    reply.content = await cl.make_async(handlers.answer)(_settings(), message.content, uploads)
+    reply.content = await cl.make_async(handlers.answer)(_settings(), message.content, uploads, service, session)
     await reply.update()

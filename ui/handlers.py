@@ -10,10 +10,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from assistant.settings import Settings
 from corpora.errors import GdrError, InputError
 from ui import render
+
+if TYPE_CHECKING:
+    from assistant.services.chat.service import ChatService
 
 log = logging.getLogger("ui")
 
@@ -58,9 +62,35 @@ def triage_answer(settings: Settings, text: str = "", dossier_type: str | None =
     return "\n\n---\n\n".join(render.render_triage(row, it.warnings) for it, row in zip(items, rows, strict=True))
 
 
-def answer(settings: Settings, message: str, uploads: Sequence[Upload] = ()) -> str:
-    """The assistant's French reply to one chat message; domain errors become one French line."""
+def chat_service(settings: Settings) -> ChatService:
+    """A chat service for one UI session (its own engine and index handle; closed with the session)."""
+    from assistant.db.engine import make_engine
+    from assistant.services.chat.service import ChatService
+
+    return ChatService(settings, make_engine(settings))
+
+
+def render_reply(reply: dict[str, Any]) -> str:
+    """A cited answer of the chat service as Markdown: sentences with [n], then the numbered passages."""
+    if not reply["sentences"]:
+        return str(reply["answer"])
+    lines = [str(reply["answer"]), "", render.text("sources_title")]
+    for n, hit in enumerate(reply["citations"], start=1):
+        lines.append(render.text("source_line", n=n, title=hit["title"], document_id=hit["document_id"],
+                                 excerpt=render.excerpt(hit["excerpt"], 200)))
+    return "\n".join(lines)
+
+
+def answer(settings: Settings, message: str, uploads: Sequence[Upload] = (), service: ChatService | None = None,
+           session: dict[str, Any] | None = None) -> str:
+    """The assistant's French reply to one chat message; domain errors become one French line.
+
+    Questions, dossiers and follow-ups go through the chat service (the conversation id is kept in
+    ``session``); ``/recherche`` lists passages and ``/aide`` shows the welcome text.
+    """
     request = render.parse_request(message, has_files=bool(uploads))
+    session = session if session is not None else {}
+    own = service is None
     try:
         if request.kind == "help":
             return render.text("welcome")
@@ -70,9 +100,34 @@ def answer(settings: Settings, message: str, uploads: Sequence[Upload] = ()) -> 
             return render.text("unknown_command", command=request.text)
         if request.kind == "search":
             return search_answer(settings, request.text)
-        return triage_answer(settings, request.text, request.dossier_type, uploads)
+        service = service or chat_service(settings)
+        conversation = session.get("conversation_id")
+        if uploads:
+            parts: list[str] = []
+            for up in uploads:
+                try:
+                    data = up.path.read_bytes()
+                except OSError as exc:
+                    raise InputError(render.text("file_unreadable", name=up.name)) from exc
+                exchange = service.converse(request.text if not parts else "", conversation,
+                                            upload=(data, up.name, up.mime), dossier_type=request.dossier_type)
+                conversation = exchange.reply["conversation_id"]
+                parts += [render.render_triage(row) for row in exchange.triaged]
+            session["conversation_id"] = conversation
+            return "\n\n---\n\n".join(parts)
+        text = f"/{request.dossier_type} {request.text}" if request.dossier_type else request.text
+        exchange = service.converse(text, conversation)
+        session["conversation_id"] = exchange.reply["conversation_id"]
+        if exchange.triaged:
+            return "\n\n---\n\n".join(render.render_triage(row) for row in exchange.triaged)
+        return render_reply(exchange.reply)
     except GdrError as exc:
         return render.render_error(exc.message)
     except Exception:  # the evaluator gets one French line; the operator gets the traceback in the log
         log.exception("Erreur interne du chat")
         return render.text("internal_error")
+    finally:
+        if own and service is not None:
+            service.close()
+            service.engine.dispose()
+

@@ -81,17 +81,20 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
     from assistant.api.deps import RetrieverCache
-    from assistant.api.routes import assessments, auth, dossiers, health, home, search, triage, users
+    from assistant.api.routes import assessments, auth, chat, dossiers, health, home, search, triage, users
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
+    from assistant.services.chat.service import ChatService
 
     auth_state = AuthState.from_settings(settings)  # signing key: settings, else created once in the data dir
     engine = make_engine(settings)
     retrievers = RetrieverCache(settings)
+    chat_service = ChatService(settings, engine, retrievers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        chat_service.close()
         retrievers.close()
         engine.dispose()
 
@@ -110,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(Exception, _unexpected_error)
     app.state.retrievers = retrievers
     app.state.auth = auth_state
+    app.state.chat = chat_service
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(auth.router)
@@ -118,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(assessments.router)
     app.include_router(search.router)
     app.include_router(dossiers.router)
+    app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     mount_chat(app)
     return app

@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "assistant.cli.classifier_cmd",
     "assistant.cli.run_cmd",
     "assistant.cli.users_cmd",
+    "assistant.cli.chat_cmd",
 )
 
 

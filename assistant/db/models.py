@@ -137,3 +137,54 @@ class UserRow(SQLModel, table=True):
     # Tokens issued before this instant are refused (password changed).
     password_changed_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
     last_login_at: datetime | None = Field(default=None, sa_column=_ts_column(nullable=True))
+
+
+class ConversationRow(SQLModel, table=True):
+    """A chat conversation, owned by the account that started it (``None`` for the CLI)."""
+
+    __tablename__ = "conversation"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("app_user.id"), nullable=True, index=True),
+    )
+    title: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class ConversationDossierRow(SQLModel, table=True):
+    """A dossier in a conversation's context, with the triage result the answers are built from."""
+
+    __tablename__ = "conversation_dossier"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(
+        sa_column=sa.Column(sa.String(64), sa.ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False,
+                            index=True)
+    )
+    dossier_id: str = Field(max_length=512)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    dossier: dict[str, Any] | None = Field(default=None, sa_column=_json_column(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class ChatMessageRow(SQLModel, table=True):
+    """One message of a conversation: the user's text, or the assistant's answer with its citations."""
+
+    __tablename__ = "chat_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(
+        sa_column=sa.Column(sa.String(64), sa.ForeignKey("conversation.id", ondelete="CASCADE"), nullable=False,
+                            index=True)
+    )
+    role: str = Field(max_length=16)
+    intent: str | None = Field(default=None, max_length=32)
+    content: str = Field(default="", sa_column=sa.Column(sa.Text(), nullable=False))
+    refused: bool = False
+    sentences: list[Any] = Field(default_factory=list, sa_column=_json_column(nullable=False))
+    citations: list[Any] = Field(default_factory=list, sa_column=_json_column(nullable=False))
+    timings_ms: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())

@@ -21,7 +21,11 @@ class RunPlan:
     """How much of the real corpora the main job takes (the full builds are separate commands)."""
 
     ingest_limit: int | None = 20_000
-    index_limit: int | None = 1_000
+    # Every document of every corpus goes into the document store and the lexical index (so every cited
+    # fact opens with ``gdr index show``); dense vectors stay bounded (référentiel and sample only, as
+    # ``--dense-max 0``): a later ``gdr index build`` adds them while the service runs.
+    index_limit: int | None = None
+    dense_max: int | None = 0
     train: bool = True
     train_limit: int | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
@@ -78,7 +82,8 @@ def prepare(settings: Settings, plan: RunPlan, log: Log) -> RunPlan:
     _step(plan, "Chargement des dossiers", log, _ingest)
 
     def _index() -> str:
-        report = retrieval.build(settings, limit=plan.index_limit if real else None, progress=True)
+        report = retrieval.build(settings, limit=plan.index_limit if real else None,
+                                 dense_max=plan.dense_max if real else None, progress=True)
         return retrieval.summary_fr(report).replace("\n", " ; ")
 
     _step(plan, "Index de recherche", log, _index)

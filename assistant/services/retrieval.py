@@ -75,12 +75,11 @@ def check_sources(sources: Sequence[str] | None) -> list[str] | None:
 
 
 def referentiel_documents() -> list[Document]:
-    """Guideline documents of the project's référentiel (empty until the classifier provides them)."""
-    try:
-        from classifier.referentiel import referentiel_documents as docs
-    except ImportError:
-        return []
-    return list(docs())
+    """Guideline documents: the référentiel's criteria and the processing-mode policy (deadlines cited)."""
+    from classifier.policy import policy_documents
+    from classifier.referentiel import referentiel_documents as docs
+
+    return [*docs(), *policy_documents()]
 
 
 def _fallback_documents(corpora_dir: Path, sources: Sequence[str] | None, limit: int | None,

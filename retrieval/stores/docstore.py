@@ -179,6 +179,13 @@ class DocStore:
         for row in self.db.execute("SELECT * FROM documents ORDER BY id"):
             yield self._doc(row)
 
+    def iter_metadata(self, sources: Sequence[str]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        """``(id, source, title, metadata)`` of every document of ``sources`` (no text: cheap to scan)."""
+        marks = ",".join("?" * len(sources))
+        query = f"SELECT id, source, title, metadata FROM documents WHERE source IN ({marks}) ORDER BY id"
+        for row in self.db.execute(query, list(sources)):
+            yield row[0], row[1], row[2], json.loads(row[3])
+
     def iter_chunks(self) -> Iterator[ChunkRow]:
         query = 'SELECT id, document_id, n, start, "end", dense FROM chunks ORDER BY document_id, n'
         for row in self.db.execute(query):

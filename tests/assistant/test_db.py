@@ -22,8 +22,9 @@ from corpora.errors import StoreError
 from corpora.loaders.sample import iter_sample_records
 from corpora.model import Dossier, Record
 
-TABLES = {"dossier", "outcome", "ingest_run", "assessment", "app_user", "alembic_version"}
-HEAD = "0003_accounts"  # latest migration
+TABLES = {"dossier", "outcome", "ingest_run", "assessment", "app_user", "conversation", "conversation_dossier",
+          "chat_message", "alembic_version"}
+HEAD = "0004_chat"  # latest migration
 
 
 def _record(native: str = "t-1", title: str = "Essai", outcome: dict | None = None) -> Record:

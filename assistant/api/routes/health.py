@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from assistant.api.deps import EngineDep
+from assistant.api.deps import EngineDep, SettingsDep
 from corpora.errors import StoreError
 
 router = APIRouter(tags=["santé"])
@@ -18,10 +18,27 @@ class Health(BaseModel):
     revision: str | None = None
     head: str | None = None
     detail: str | None = None
+    index: dict[str, int] | None = None  # documents, passages, vectorised passages (dense filled later)
+
+
+def _index_counts(settings: SettingsDep) -> dict[str, int] | None:
+    from retrieval.stores.docstore import DocStore
+
+    path = settings.index_dir / "docs.sqlite"
+    if not path.is_file():
+        return None
+    try:
+        store = DocStore(path)
+    except StoreError:
+        return None
+    try:
+        return store.counts()
+    finally:
+        store.close()
 
 
 @router.get("/health", response_model=Health, summary="État du service et de la base de données")
-def health(engine: EngineDep) -> JSONResponse:
+def health(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     from assistant.db.engine import current_revision, head_revision
 
     head = head_revision()
@@ -34,4 +51,5 @@ def health(engine: EngineDep) -> JSONResponse:
         body = Health(status="dégradé", database="à migrer", revision=revision, head=head,
                       detail="Lancez « gdr db upgrade ».")
         return JSONResponse(body.model_dump(), status_code=503)
-    return JSONResponse(Health(status="ok", database="ok", revision=revision, head=head).model_dump())
+    return JSONResponse(Health(status="ok", database="ok", revision=revision, head=head,
+                               index=_index_counts(settings)).model_dump())

@@ -1,0 +1,108 @@
+"""``gdr ask`` (questions to the assistant, cited answers) and ``gdr eval chat`` (thin CLI layer)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.cli.common import app, err, eval_app, out_json, settings, user_errors
+from corpora.errors import GdrError
+
+
+def _open(s: Any) -> tuple[Any, Any]:
+    from assistant.db.engine import make_engine, upgrade
+    from assistant.services.chat.service import ChatService
+
+    upgrade(s)
+    engine = make_engine(s)
+    return ChatService(s, engine), engine
+
+
+def _emit(reply: dict[str, Any], json_out: bool) -> None:
+    from assistant.services.chat.service import reply_summary
+
+    if json_out:
+        out_json(reply)
+    else:
+        typer.echo(reply_summary(reply))
+
+
+@app.command(
+    "ask",
+    help="Pose une question à l'assistant (réponse citée, en français). « - » lit une question par ligne sur "
+    "l'entrée standard (une ligne de sortie par question, dans l'ordre, même conversation). "
+    "Exemple : gdr ask \"Quel SMR la HAS a-t-elle attribué à Spasfon ?\" --json",
+)
+@user_errors
+def ask_cmd(
+    question: Annotated[str, typer.Argument(help="La question, ou « - » pour l'entrée standard.", show_default=False)],
+    dossier: Annotated[str | None, typer.Option(
+        "--dossier", help="Dossier à trier d'abord et à garder en contexte : un fichier (.txt, .json, .jsonl, .xml) "
+        "ou l'identifiant d'un dossier de la base.", show_default=False)] = None,
+    conversation: Annotated[str | None, typer.Option(
+        "--conversation", help="Identifiant d'une conversation à poursuivre.", show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="La réponse en une ligne JSON.")] = False,
+) -> None:
+    s = settings()
+    service, engine = _open(s)
+    try:
+        conv = conversation
+        if dossier:
+            path = Path(dossier)
+            if path.is_file():
+                exchange = service.converse("", conv, upload=(path.read_bytes(), path.name, None))
+            else:
+                exchange = service.converse("", conv, dossier_id=dossier)
+            conv = exchange.reply["conversation_id"]
+            for row in exchange.triaged:
+                err(f"Dossier {row['id']} trié : niveau de risque « {row['risk_level']} » "
+                    f"(conversation {conv}).")
+        if question != "-":
+            _emit(service.reply(question, conv), json_out)
+            return
+        service.warm_up()
+        failed = 0
+        for n, line in enumerate(sys.stdin, start=1):
+            line = line.rstrip("\n")
+            try:
+                reply = service.reply(line, conv)
+            except GdrError as exc:
+                failed += 1
+                if json_out:
+                    out_json({"error": exc.message, "line": n})
+                else:
+                    err(f"Ligne {n} : {exc.message}")
+                continue
+            conv = reply["conversation_id"]
+            _emit(reply, json_out)
+            sys.stdout.flush()
+        if failed:
+            raise typer.Exit(3)
+    finally:
+        service.close()
+        engine.dispose()
+
+
+@eval_app.command(
+    "chat",
+    help="Évalue l'assistant sur le jeu de questions étiqueté (tests/assistant/data/chat_eval.jsonl) : exactitude, "
+    "appui des citations, précision et rappel des refus, latence p50/p95. Écrit data_dir/reports/chat_eval.md.",
+)
+@user_errors
+def eval_chat_cmd(
+    split: Annotated[str, typer.Option("--split", help="dev (réglages) ou test (rapport).")] = "test",
+    input_path: Annotated[Path | None, typer.Option("--input", help="Autre jeu étiqueté (JSON Lines).",
+                                                    show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Une ligne JSON par question.")] = False,
+) -> None:
+    from assistant.services.chat.evaluation import run_evaluation
+
+    result = run_evaluation(settings(), split=split, path=input_path, log=err)
+    if json_out:
+        for row in result.rows:
+            out_json(row)
+    typer.echo(result.markdown)
+    err(f"Rapport écrit : {result.path}")
