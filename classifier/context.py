@@ -370,6 +370,7 @@ def _ansm(b: _Builder, corpora_dir: Path) -> None:
 
 def _vaers(b: _Builder, corpora_dir: Path) -> None:
     from corpora.loaders.base import LoadReport
+    from corpora.loaders.cases import is_serious
     from corpora.loaders.vaers import iter_vaers_records, vaers_record_to_document, vaers_zip_paths
 
     paths = vaers_zip_paths(corpora_dir / "vaers")
@@ -380,8 +381,7 @@ def _vaers(b: _Builder, corpora_dir: Path) -> None:
         d = rec.dossier
         year = str(d.received_at.year) if d.received_at else "inconnue"
         o = rec.outcome or {}
-        serious = any(o.get(k) is True for k in ("died", "life_threatening", "hospitalised",
-                                                 "prolonged_hospitalisation", "disability", "congenital_anomaly"))
+        serious = is_serious(o)
         for vt in d.fields.vaccine_types or []:
             cell = b.kb.vaers.setdefault(vt.upper(), {}).setdefault(year, [0, 0])
             cell[0] += 1

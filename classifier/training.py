@@ -29,13 +29,9 @@ from classifier.assess import analyse, features_for
 from classifier.features import FeatureRow, mask_outcome_words
 from corpora.errors import InputError, ModelMissing, StoreError
 from corpora.io import atomic_writer
-from corpora.model import Dossier, Record
+from corpora.model import PV_OUTCOME_FLAGS, RISK_LEVELS, Dossier, Record
 
 DEFAULT_PV_MODEL = "pv-tfidf-lr"
-
-PV_SERIOUS_KEYS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
-                   "congenital_anomaly")
-
 
 def pv_level(outcome: dict[str, Any] | None) -> int:
     """ICH E2A ladder from a VAERS outcome: 3 critique (death, life-threatening), 2 élevé
@@ -54,10 +50,9 @@ def pv_level(outcome: dict[str, Any] | None) -> int:
 def sample_level(outcome: dict[str, Any] | None) -> int | None:
     """Level of a bundled sample dossier: its recorded ``risk_level``, else the PV flags."""
     o = outcome or {}
-    names = ("faible", "modéré", "élevé", "critique")
-    if o.get("risk_level") in names:
-        return names.index(o["risk_level"])
-    if any(k in o for k in (*PV_SERIOUS_KEYS, "er_visit", "recovered")):
+    if o.get("risk_level") in RISK_LEVELS:
+        return RISK_LEVELS.index(o["risk_level"])
+    if any(k in o for k in PV_OUTCOME_FLAGS):
         return pv_level(o)
     return None
 

@@ -42,7 +42,7 @@ from typing import Any
 from corpora import cioms, seriousness
 from corpora.docx_intake import Block, read_docx
 from corpora.errors import InputError
-from corpora.intake import INTAKE_SOURCE, IntakeItem, content_id, detect_language, parse_text
+from corpora.intake import INTAKE_SOURCE, IntakeItem, content_id, language_of, parse_text
 from corpora.limits import IntakeLimits
 from corpora.model import Dossier, DossierFields, Product
 from corpora.pdf_intake import PdfContent, Widget, positioned_layout, read_pdf
@@ -201,7 +201,7 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
     manufacturer = form.get("manufacturer").splitlines()[0].strip() if form.get("manufacturer") else None
     received = cioms.parse_date(form.get("received")) or cioms.parse_date(form.get("report_date"))
     report_type = "CIOMS I"
-    folded_type = cioms.fold(form.get("report_type"))
+    folded_type = cioms.label_form(form.get("report_type"))
     if "FOLLOW" in folded_type or "SUIVI" in folded_type:
         report_type += " (suivi)"
     elif "INITIAL" in folded_type:
@@ -226,7 +226,7 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
         title_parts.append(first if len(first) <= 80 else first[:79].rstrip() + "…")
     dossier = Dossier(
         id=ident, type="pv", title=" — ".join(title_parts), text=text, received_at=received,
-        language=detect_language(narrative or text), source=INTAKE_SOURCE, fields=fields,
+        language=language_of(narrative or text), source=INTAKE_SOURCE, fields=fields,
     )
     details: dict[str, Any] = {
         "format": fmt, "form": "CIOMS I", "read_from": form.mode,

@@ -6,7 +6,7 @@ Accepted formats (chosen from the declared format, else the file name, else the 
   format written by ``gdr corpora convert``. Any ``outcome`` key is dropped unread. Missing
   ``id`` / ``source`` / ``title`` / ``language`` are filled in (``intake:<content hash>``).
 - **Plain text** (``.txt``, ``.md``): the narrative of one dossier of the declared type; the
-  title is the first line; the language (fr/en) comes from a stopword count.
+  title is the first line; the language (fr/en) comes from marker-word counts.
 - **ICH E2B(R3) ICSR** (HL7 v3 XML, ``PORR_IN049016UV``, alone or in a batch): one Dossier per
   ``investigationEvent``; see :func:`parse_e2b` for what is mapped.
 
@@ -37,6 +37,7 @@ from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
 from corpora.limits import IntakeLimits
 from corpora.model import DOSSIER_TYPES, Dossier, Product
+from corpora.normalise import detect_language, fold_in_place, plain_apostrophes
 
 Format = Literal["json", "jsonl", "text", "xml"]
 FORMATS: tuple[str, ...] = ("json", "jsonl", "text", "xml")
@@ -187,28 +188,10 @@ def _clear_cp1252(data: bytes) -> str | None:
 
 # --------------------------------------------------------------------------- language and ids
 
-_STOP_FR_WORDS = (
-    "le la les un une des du de et est sont au aux dans pour par sur avec sans pas ne qui que "
-    "il elle ils elles nous vous ce cette ces son sa ses leur été être après avant chez "
-    "patiente jour jours lors depuis ont était"
-)
-_STOP_EN_WORDS = (
-    "the an and is are was were of to in on for with without not no he she it they this that "
-    "these his her their been be after before at by from days day had has have which"
-)
-_STOP_FR = frozenset(_STOP_FR_WORDS.split())
-_STOP_EN = frozenset(_STOP_EN_WORDS.split())
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-def detect_language(text: str, default: str = "fr") -> str:
-    """``"fr"`` or ``"en"`` from stopword counts (``default`` when it cannot tell)."""
-    words = [w.lower() for w in _WORD.findall(text[:20_000])]
-    fr = sum(w in _STOP_FR for w in words)
-    en = sum(w in _STOP_EN for w in words)
-    if fr == en:
-        return default
-    return "fr" if fr > en else "en"
+def language_of(text: str, default: str = "fr") -> str:
+    """``"fr"`` or ``"en"`` (:func:`corpora.normalise.detect_language`); ``default`` when it cannot tell."""
+    language = detect_language(text)
+    return language if language in ("fr", "en") else default
 
 
 def content_id(text: str) -> str:
@@ -227,18 +210,13 @@ def _title_from(text: str, fallback: str) -> str:
 # --------------------------------------------------------------------------- prompt injection
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
-    """Compile injection patterns (case-insensitive, matched on accent-folded text)."""
-    return [re.compile(_fold(p), re.IGNORECASE) for p in patterns]
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    """Compile injection patterns, written without accents: matched case-insensitively on the folded text."""
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
 
 
 def find_injections(text: str, patterns: Sequence[re.Pattern[str]]) -> list[str]:
     """The phrases of ``text`` that address an assistant ("ignore previous instructions"…)."""
-    folded = _fold(text)
+    folded = fold_in_place(plain_apostrophes(text))
     found: list[str] = []
     for pattern in patterns:
         m = pattern.search(folded)
@@ -301,7 +279,7 @@ def dossier_from_object(obj: Any, *, declared_type: str | None = None, where: st
     if not data.get("title"):
         data["title"] = _title_from(text, fallback_title)
     if not data.get("language"):
-        data["language"] = detect_language(text)
+        data["language"] = language_of(text)
     try:
         return Dossier.model_validate(data)
     except ValidationError as exc:
@@ -360,7 +338,7 @@ def parse_text(text: str, *, declared_type: str | None, filename: str | None = N
     dossier = Dossier(
         id=content_id(f"{dtype}\n{body}"), type=dtype,  # type: ignore[arg-type]
         title=_title_from(body, stem or "Dossier déposé"), text=body,
-        language=detect_language(body), source=INTAKE_SOURCE,
+        language=language_of(body), source=INTAKE_SOURCE,
     )
     return dossier, warnings
 
@@ -564,7 +542,7 @@ def _e2b_event(event: Any, n: int, seriousness_in_text: bool = True) -> IntakeIt
     native = ident or hashlib.sha1(text_key(body, fields).encode("utf-8")).hexdigest()[:12]
     text_el = _first(event, "text")
     declared_language = (text_el.get("language") or "")[:2].lower() if text_el is not None else ""
-    language = declared_language if re.fullmatch(r"[a-z]{2}", declared_language) else detect_language(
+    language = declared_language if re.fullmatch(r"[a-z]{2}", declared_language) else language_of(
         narrative or body)
     dossier = Dossier(
         id=f"{INTAKE_SOURCE}:{native}", type="pv",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,6 +20,16 @@ SCHEMA_VERSION = "1.0.0"
 
 DossierType = Literal["pv", "amm", "aec"]
 DOSSIER_TYPES: tuple[str, ...] = ("pv", "amm", "aec")
+
+# Risk levels, lowest first (NFC strings): the one list every layer uses.
+RiskLevel = Literal["faible", "modéré", "élevé", "critique"]
+RISK_LEVELS: tuple[str, ...] = get_args(RiskLevel)
+
+# ICH E2A seriousness criteria among the PV outcome keys (see VaersOutcome), then the other PV flags.
+SERIOUS_KEYS: tuple[str, ...] = (
+    "died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability", "congenital_anomaly",
+)
+PV_OUTCOME_FLAGS: tuple[str, ...] = (*SERIOUS_KEYS, "er_visit", "recovered")
 
 DocumentKind = Literal[
     "case", "opinion", "referral", "psusa", "dhpc", "interaction", "product", "trial", "guideline"
@@ -241,7 +251,7 @@ class SampleOutcome(_Strict):
     model_config = ConfigDict(extra="allow")
 
     decision: str | None = None
-    risk_level: Literal["faible", "modéré", "élevé", "critique"] | None = None
+    risk_level: RiskLevel | None = None
     processing_mode: str | None = None
 
 

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from corpora.normalise import normalise_substance
-from retrieval.analysis import fold, words
+from corpora.model import PV_OUTCOME_FLAGS, SERIOUS_KEYS
+from corpora.normalise import fold, normalise_substance
+from retrieval.analysis import words
 
 # Dossier type of each source's documents when the metadata does not say it.
 SOURCE_DOSSIER_TYPE: dict[str, str] = {
@@ -21,10 +22,6 @@ SOURCE_DOSSIER_TYPE: dict[str, str] = {
     "ema-epar": "amm", "has-smr": "amm", "has-asmr": "amm", "bdpm": "amm", "ema-postauth": "amm",
     "ema-orphan": "amm", "ctgov": "aec",
 }
-
-SERIOUS_FLAGS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
-                 "congenital_anomaly")
-OUTCOME_FLAGS = (*SERIOUS_FLAGS, "er_visit", "recovered")
 
 # Facet name → kind ("str" single value, "list" multi-valued, "bool", "int", "code" = prefix-matched code list)
 FACETS: dict[str, str] = {
@@ -138,7 +135,7 @@ def document_facets(
     atc = _items(_first(metadata, "atc_codes", "atc", "atc_code"))
     flags: dict[str, bool | None] = {}
     sources = [outcome or {}, metadata]
-    for flag in OUTCOME_FLAGS:
+    for flag in PV_OUTCOME_FLAGS:
         value = None
         for src in sources:
             if src.get(flag) is not None:
@@ -147,8 +144,8 @@ def document_facets(
         flags[flag] = value
     serious_declared = _bool(metadata.get("serious")) if metadata.get("serious") is not None else None
     serious = serious_declared
-    if serious is None and any(flags.get(f) is not None for f in SERIOUS_FLAGS):
-        serious = any(bool(flags.get(f)) for f in SERIOUS_FLAGS)
+    if serious is None and any(flags.get(f) is not None for f in SERIOUS_KEYS):
+        serious = any(bool(flags.get(f)) for f in SERIOUS_KEYS)
     sex = _first(metadata, "patient_sex", "sex")
     status = _first(metadata, "status", "authorisation_status", "level")
     if status is None and outcome:

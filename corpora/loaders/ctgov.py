@@ -24,8 +24,8 @@ from typing import Any
 
 from corpora.errors import CorruptFile, EncodingProblem, InputError
 from corpora.loaders.base import LoadReport
-from corpora.loaders.tabular import parse_fr_date
 from corpora.model import Document
+from corpora.normalise import parse_date
 
 SOURCE = "ctgov"
 FILE_GLOB = "stopped_predictions*.tsv"
@@ -125,9 +125,9 @@ def iter_stopped_trials(path: Path, report: LoadReport | None = None) -> Iterato
                     why_stopped=why,
                     status=status,
                     phase=_value(row, idx, "phase"),
-                    start_date=parse_fr_date(_value(row, idx, "start_date")),
-                    completion_date=parse_fr_date(_value(row, idx, "completion_date")),
-                    last_update=parse_fr_date(_value(row, idx, "last_update_posted_date")),
+                    start_date=parse_date(_value(row, idx, "start_date")),
+                    completion_date=parse_date(_value(row, idx, "completion_date")),
+                    last_update=parse_date(_value(row, idx, "last_update_posted_date")),
                 )
         except UnicodeDecodeError as exc:
             raise EncodingProblem(f"{path} n'est pas encodé en UTF-8 (octet invalide).") from exc

@@ -43,7 +43,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -55,6 +54,7 @@ from pydantic import ValidationError
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
 from corpora.loaders.base import LoadReport
 from corpora.model import Document, Dossier, DossierFields, EparOutcome, Record
+from corpora.normalise import bar_join, fold, parse_date
 
 SOURCE = "ema-epar"
 EPAR_FILENAME = "Medicines_output_european_public_assessment_reports.xlsx"
@@ -123,13 +123,6 @@ def clean_text(value: Any) -> str | None:
     return text or None
 
 
-def normalise_substance(name: str) -> str:
-    """Lowercase, accents stripped, spaces collapsed: the key used for database crossing."""
-    text = unicodedata.normalize("NFKD", name.replace("\xa0", " "))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
 def split_top_level(value: str | None, separators: str = ",;") -> list[str]:
     """Split on separators outside parentheses/brackets: ``"a (x, y), b"`` → ``["a (x, y)", "b"]``."""
     if not value:
@@ -151,17 +144,11 @@ def split_top_level(value: str | None, separators: str = ",;") -> list[str]:
     return [p.strip() for p in (re.sub(r"\s+", " ", x) for x in parts) if p.strip()]
 
 
-def bar_join(values: Iterable[str] | None) -> str:
-    """``["a", "b"]`` → ``"|a|b|"`` (Chroma metadata holds only scalars); empty → ``""``."""
-    items = [v.replace("|", "/").strip() for v in values or [] if v and v.strip()]
-    return "|" + "|".join(items) + "|" if items else ""
-
-
 def substances_key(values: Iterable[str] | None) -> str:
-    """Normalised, de-duplicated, bar-joined substance names for metadata."""
+    """Folded (salts kept, as published), de-duplicated, bar-joined substance names for metadata."""
     seen: dict[str, None] = {}
     for v in values or []:
-        n = normalise_substance(v)
+        n = fold(v)
         if n:
             seen.setdefault(n, None)
     return bar_join(list(seen))
@@ -192,29 +179,6 @@ def parse_yes_no(value: Any) -> bool | None:
         return True
     if low in {"no", "n", "false", "non", "0"}:
         return False
-    return None
-
-
-def parse_date(value: Any) -> date | None:
-    """A cell or JSON value as a date: datetime, ISO ``YYYY-MM-DD[...]``, or EMA ``DD/MM/YYYY``."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})", text)
-    try:
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", text)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        return None
     return None
 
 
@@ -459,7 +423,7 @@ def epar_record_to_document(record: Record) -> Document:
         "procedure": "centralised",
     }
     if f.inn:
-        meta["inn"] = normalise_substance(f.inn)
+        meta["inn"] = fold(f.inn)
     for key in ("generic", "biosimilar", "orphan", "atmp", "accelerated_assessment", "prime"):
         value = getattr(f, key)
         if isinstance(value, bool):

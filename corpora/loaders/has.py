@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 from corpora.errors import InputError
 from corpora.loaders.base import LoadReport
-from corpora.loaders.tabular import clean, html_to_text, iter_tsv, parse_fr_date, unquote
+from corpora.loaders.tabular import clean, html_to_text, iter_tsv, unquote
 from corpora.model import Document
+from corpora.normalise import parse_date
 
 # Windows-1252 as distributed; a line that is valid UTF-8 (a re-encoded copy) is read as such.
 ENCODING = ("utf-8", "cp1252")
@@ -106,7 +107,7 @@ def iter_has_opinions(path: Path, kind: Kind, report: LoadReport | None = None,
         if not (cis.isdigit() and len(cis) == 8):
             report.skip(SKIP_BAD_CIS)
             continue
-        when = parse_fr_date(f[3])
+        when = parse_date(f[3])
         if when is None:
             report.skip(SKIP_NO_DATE)
             continue

@@ -208,3 +208,11 @@ def test_prompt_injection_is_flagged_and_kept_as_data(settings: Settings, text: 
 )
 def test_ordinary_clinical_text_is_not_flagged(text: str) -> None:
     assert find_injections(text, injection_patterns()) == []
+
+
+def test_bundled_patterns_are_written_without_accents() -> None:
+    # Patterns are compiled as written and matched on the accent-folded text.
+    from corpora.normalise import fold_in_place
+
+    for pattern in injection_patterns():
+        assert fold_in_place(pattern.pattern) == pattern.pattern.lower()

@@ -21,7 +21,6 @@ from corpora.loaders.ema import (
     epar_record_to_document,
     iter_ema_documents,
     iter_epar_records,
-    normalise_substance,
     split_top_level,
 )
 from corpora.model import SOURCE_KINDS, EparOutcome
@@ -182,7 +181,6 @@ def test_epar_document(xlsx: Path) -> None:
 
 
 def test_helpers() -> None:
-    assert normalise_substance("  Onasemnogène\xa0ABÉPARVOVEC ") == "onasemnogene abeparvovec"
     assert split_top_level("a (x, y), b; c") == ["a (x, y)", "b", "c"]
 
 

@@ -1,9 +1,9 @@
-"""Golden behaviour of every text-normalisation helper, on real strings from the corpora.
+"""Golden behaviour of the text normalisation (:mod:`corpora.normalise`), on real strings from the corpora.
 
-Pinned before the copies were merged into :mod:`corpora.normalise`, one table per job, with the
-caller that relies on each behaviour. Strings come from the published files: BDPM compositions
-(``CIS_COMPO_bdpm.txt``), the ANSM thesaurus, EMA JSON outputs, VAERS 2004 narratives (Windows-1252
-curly quotes), HAS and ClinicalTrials.gov dates.
+Pinned on the six ``fold``, four ``bar_join``, two ``detect_language`` and three date parsers the
+tree held before they were merged; each table names the callers that rely on the behaviour. Strings
+come from the published files: BDPM compositions (``CIS_COMPO_bdpm.txt``), the ANSM thesaurus, EMA
+JSON outputs, VAERS 2004 narratives (Windows-1252 curly quotes), HAS and ClinicalTrials.gov dates.
 """
 
 from __future__ import annotations
@@ -13,45 +13,41 @@ from datetime import date, datetime
 import pytest
 
 from classifier import features
-from classifier.extraction import lexicon
-from corpora import intake, normalise
-from corpora.loaders import ema, sample, tabular, vaers
-from retrieval import analysis
+from corpora.normalise import (
+    bar_join,
+    detect_language,
+    fold,
+    fold_in_place,
+    normalise_substance,
+    parse_date,
+    plain_apostrophes,
+    stop_words,
+)
 
 # VAERS 2004 narratives are Windows-1252: 0x92 is ’, 0x93/0x94 are “ ”.
 VAERS_CP1252 = b"I wasn\x92t crazy, \x93a good prognosis.\x94 caf\xe9".decode("cp1252")
 
 
-# --------------------------------------------------------------------------- fold (matching keys)
+# --------------------------------------------------------------------------- fold (matching forms)
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
         ("ÉSOMÉPRAZOLE MAGNÉSIQUE TRIHYDRATÉ", "esomeprazole magnesique trihydrate"),  # BDPM
         ("CHLORHYDRATE DE LIDOCAÏNE", "chlorhydrate de lidocaine"),  # BDPM
-        ("Majoration de l’immunodépression.", "majoration de l'immunodepression."),  # ANSM thesaurus
-        ("Œstradiol  É’", "oestradiol e'"),
-        (VAERS_CP1252, "i wasn't crazy, “a good prognosis.” cafe"),
+        ("Majoration de l’immunodépression.", "majoration de l’immunodepression."),  # ANSM thesaurus
+        ("Œstradiol  É’", "oestradiol e’"),
+        (VAERS_CP1252, "i wasn’t crazy, “a good prognosis.” cafe"),
         ("  Onasemnogène\xa0ABÉPARVOVEC ", "onasemnogene abeparvovec"),  # EMA, non-breaking space
-        ("Myocardite AIGUË, œdème", "myocardite aigue, oedeme"),
+        ("Myocardite AIGUË, œdème", "myocardite aigue, oedeme"),  # lexical index words
+        ("Décédé À l'Hôpital", "decede a l'hopital"),
+        ("Lévothyroxine Sodique", "levothyroxine sodique"),  # sample substances metadata
+        ("F(ab’)2 fragments of equine antirabies immunoglobulin",  # EMA metadata keep ’ as published
+         "f(ab’)2 fragments of equine antirabies immunoglobulin"),
     ],
 )
-def test_fold_is_the_matching_key(raw: str, expected: str) -> None:
-    assert normalise.fold(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("Myocardite AIGUË, œdème", "myocardite aigue, oedeme"),
-        ("Décédé", "decede"),
-        ("l'Hôpital", "l'hopital"),
-    ],
-)
-def test_fold_of_lexical_index_words(raw: str, expected: str) -> None:
-    # retrieval.analysis folds single words (index and query tokens): ligatures spelt out.
-    assert analysis.fold(raw) == expected
-    assert lexicon._fold(raw) == expected
+def test_fold_is_the_matching_form(raw: str, expected: str) -> None:
+    assert fold(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -60,70 +56,74 @@ def test_fold_of_lexical_index_words(raw: str, expected: str) -> None:
         ("Décédé À l'Hôpital", "decede a l'hopital"),
         ("  Onasemnogène\xa0ABÉPARVOVEC ", "  onasemnogene abeparvovec "),
         (VAERS_CP1252, "i wasn’t crazy, “a good prognosis.” cafe"),
+        ("Myocardite AIGUË, œdème", "myocardite aigue, œdeme"),
     ],
 )
 def test_fold_in_place_keeps_offsets(raw: str, expected: str) -> None:
-    # classifier.features masks outcome words in place: the folded view must keep the text's length.
-    assert features.fold(raw) == expected
-    assert len(features.fold(raw)) == len(raw)
+    # classifier.features masks outcome words in place and the risk models were trained on this form.
+    assert fold_in_place(raw) == expected
+    assert len(fold_in_place(raw)) == len(raw)
 
 
-def test_sample_substances_are_folded() -> None:
-    assert sample.fold("Lévothyroxine Sodique") == "levothyroxine sodique"
-    assert sample.bar_join(["Lévothyroxine", "Acide Valproïque"], folded=True) == "|levothyroxine|acide valproique|"
-
-
-def test_injection_view_strips_accents_and_curly_apostrophes() -> None:
-    assert intake._fold("Oubliez les consignes précédentes, l’assistant") == (
-        "Oubliez les consignes precedentes, l'assistant")
+def test_apostrophes_made_plain_for_keys_lexicon_and_injection_view() -> None:
+    assert plain_apostrophes("chlorhydrate d’irinotécan, l‘assistant") == "chlorhydrate d'irinotécan, l'assistant"
+    assert fold_in_place(plain_apostrophes("Oubliez les consignes précédentes, l’assistant")) == (
+        "oubliez les consignes precedentes, l'assistant")
 
 
 # --------------------------------------------------------------------------- bar_join
 
-@pytest.mark.parametrize("join", [normalise.bar_join, ema.bar_join, vaers.bar_join, sample.bar_join])
-def test_bar_join_every_copy(join) -> None:  # type: ignore[no-untyped-def]
-    assert join(["a", "b|c", " ", ""]) == "|a|b/c|"
-    assert join(["COVID19", "FLU3"]) == "|COVID19|FLU3|"
-    assert join([]) == "" and join(None) == ""
+def test_bar_join() -> None:
+    assert bar_join(["a", "b|c", " ", ""]) == "|a|b/c|"
+    assert bar_join(["COVID19", "FLU3"]) == "|COVID19|FLU3|"  # VAERS vaccine types
+    assert bar_join(fold(s) for s in ["Lévothyroxine", "Acide Valproïque"]) == "|levothyroxine|acide valproique|"
+    assert bar_join([]) == "" and bar_join(None) == ""
 
 
 # --------------------------------------------------------------------------- substance keys
 
 @pytest.mark.parametrize(
-    ("raw", "key", "ema_key"),
+    ("raw", "key", "published"),
     [
         ("CHLORHYDRATE DE TRAMADOL", "tramadol", "chlorhydrate de tramadol"),
         ("ÉSOMÉPRAZOLE MAGNÉSIQUE TRIHYDRATÉ", "esomeprazole", "esomeprazole magnesique trihydrate"),
-        ("SODIUM (CHLORURE DE)", "chlorure de sodium", "sodium (chlorure de)"),
+        ("SODIUM (CHLORURE DE)", "chlorure de sodium", "sodium (chlorure de)"),  # ANSM thesaurus
         ("Amlodipine besilate", "amlodipine", "amlodipine besilate"),  # EMA
         ("Fluticasone propionate / formoterol fumarate dihydrate", "fluticasone propionate / formoterol",
          "fluticasone propionate / formoterol fumarate dihydrate"),  # EMA
         ("  Onasemnogène\xa0ABÉPARVOVEC ", "onasemnogene abeparvovec", "onasemnogene abeparvovec"),
+        ("F(ab’)2 fragments of equine antirabies immunoglobulin",
+         "f(ab')2 fragments of equine antirabies immunoglobulin",
+         "f(ab’)2 fragments of equine antirabies immunoglobulin"),
     ],
 )
-def test_substance_keys(raw: str, key: str, ema_key: str) -> None:
-    assert normalise.normalise_substance(raw) == key
-    # EMA metadata keep the published name (salts included), folded; matching strips salts later.
-    assert ema.normalise_substance(raw) == ema_key
+def test_substance_key_strips_salts_published_name_keeps_them(raw: str, key: str, published: str) -> None:
+    # EMA metadata store the published name folded (salts kept: it is what the document says);
+    # every consumer that matches names (facets, context, evaluation) applies normalise_substance.
+    assert normalise_substance(raw) == key
+    assert fold(raw) == published
+    assert normalise_substance(published) == key
 
 
 # --------------------------------------------------------------------------- language
 
 @pytest.mark.parametrize(
-    ("text", "intake_lang", "features_lang"),
+    ("text", "plain", "with_lexicon"),
     [
         ("Le patient a présenté une fièvre après la dose.", "fr", "fr"),
         ("Patiente de 67 ans ayant présenté une hépatite aiguë", "fr", "fr"),  # E2B fixture narrative
         ("The patient developed fever after the dose.", "en", "en"),
-        ("Cold, cough, fever, aches, headache, fatigue (next day).", "en", "en"),  # VAERS, no stopword
-        ("Der Patient ist gestorben nach der Impfung und wurde nicht behandelt", "fr", None),
-        ("Injection site erythema", "fr", "en"),
-        ("", "fr", "und"),
+        ("Cold, cough, fever, aches, headache, fatigue (next day).", "und", "en"),  # VAERS, no marker word
+        ("Der Patient ist gestorben nach der Impfung und wurde nicht behandelt", None, None),
+        ("Injection site erythema", "und", "en"),
+        (VAERS_CP1252, "und", "und"),
+        ("", "und", "und"),
     ],
 )
-def test_detect_language(text: str, intake_lang: str, features_lang: str | None) -> None:
-    assert intake.detect_language(text) == intake_lang
-    assert features.detect_language(text) == features_lang
+def test_detect_language(text: str, plain: str | None, with_lexicon: str | None) -> None:
+    assert detect_language(text) == plain
+    # The classifier adds its medical lexicon's words: terse notes then read as English or French.
+    assert features.detect_language(text) == with_lexicon
 
 
 # --------------------------------------------------------------------------- dates
@@ -132,28 +132,18 @@ def test_detect_language(text: str, intake_lang: str, features_lang: str | None)
     ("raw", "expected"),
     [
         ("11/12/2025", date(2025, 12, 11)),  # EMA JSON dissemination_date
-        ("2025-12-11", date(2025, 12, 11)),
-        ("2025-12-11T00:00:00", date(2025, 12, 11)),
-        (datetime(2021, 3, 4), date(2021, 3, 4)),  # xlsx cell
-        ("31/02/2020", None), ("", None), (None, None), ("foo", None),
-    ],
-)
-def test_ema_dates(raw: object, expected: date | None) -> None:
-    assert ema.parse_date(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
         ("12/03/1998", date(1998, 3, 12)),  # BDPM CIS_bdpm.txt
         ("20220209", date(2022, 2, 9)),  # HAS
         ("1.02.2019", date(2019, 2, 1)), ("13.10.2021", date(2021, 10, 13)),  # ClinicalTrials.gov export
-        ("2004-01-05", date(2004, 1, 5)),
-        ("31/02/2020", None), ("", None), (None, None), ("nan", None),
+        ("2025-12-11", date(2025, 12, 11)),
+        ("2025-12-11T00:00:00", date(2025, 12, 11)),
+        (datetime(2021, 3, 4), date(2021, 3, 4)),  # EPAR xlsx cell
+        (date(2021, 3, 4), date(2021, 3, 4)),
+        ("31/02/2020", None), ("", None), (None, None), ("foo", None), ("nan", None),
     ],
 )
-def test_french_file_dates(raw: str | None, expected: date | None) -> None:
-    assert tabular.parse_fr_date(raw) == expected
+def test_day_first_dates(raw: object, expected: date | None) -> None:
+    assert parse_date(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -165,12 +155,12 @@ def test_french_file_dates(raw: str | None, expected: date | None) -> None:
         ("13/01/2004", None), ("", None), (None, None), ("  ", None),
     ],
 )
-def test_vaers_dates(raw: str | None, expected: date | None) -> None:
-    assert vaers.parse_us_date(raw) == expected
+def test_month_first_dates(raw: str | None, expected: date | None) -> None:
+    assert parse_date(raw, month_first=True) == expected
 
 
-# --------------------------------------------------------------------------- stop words, levels, seriousness
+# --------------------------------------------------------------------------- stop words
 
 def test_stop_words() -> None:
-    assert {"le", "les", "the", "and", "apres"} <= analysis.stop_words()
-    assert "myocardite" not in analysis.stop_words()
+    assert {"le", "les", "the", "and", "apres"} <= stop_words()
+    assert "myocardite" not in stop_words()
