@@ -311,7 +311,7 @@ _PSUSA_RESTRICTIVE = ("variation", "suspension", "revocation", "withdraw")
 
 
 def _ema(b: _Builder, corpora_dir: Path) -> None:
-    from corpora.loaders.ema import iter_ema_documents
+    from corpora.loaders.ema_json import iter_ema_documents
 
     for doc in iter_ema_documents(corpora_dir / "ema"):
         subs = [s for s in str(doc.metadata.get("substances", "")).strip("|").split("|") if s]

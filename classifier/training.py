@@ -377,10 +377,9 @@ def amm_label(outcome: dict[str, Any] | None) -> int | None:
 
 
 def _epar_path(corpora_dir: Path) -> Path:
-    from corpora.loaders import ema
+    from corpora.loaders.ema_epar import EPAR_FILENAME
 
-    name = getattr(ema, "EPAR_FILENAME", "Medicines_output_european_public_assessment_reports.xlsx")
-    path = Path(corpora_dir) / "ema" / name
+    path = Path(corpora_dir) / "ema" / EPAR_FILENAME
     if not path.is_file():
         raise InputError(f"Table EMA des EPAR introuvable : {path} (définissez GDR_CORPORA_DIR).")
     return path
@@ -388,7 +387,7 @@ def _epar_path(corpora_dir: Path) -> Path:
 
 def load_epar(corpora_dir: Path, limit: int | None = None) -> list[Record]:
     from corpora.loaders.base import LoadReport
-    from corpora.loaders.ema import iter_epar_records
+    from corpora.loaders.ema_epar import iter_epar_records
 
     recs = list(iter_epar_records(_epar_path(corpora_dir), LoadReport(source="ema-epar"), limit=limit))
     return [r for r in recs if amm_label(r.outcome) is not None and r.dossier.received_at is not None]

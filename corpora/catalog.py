@@ -132,14 +132,14 @@ def _epar_path(ema_dir: Path) -> Path:
 
 def _epar_records(corpora_dir: Path, report: LoadReport, limit: int | None,
                   _years: Sequence[int] | None = None) -> Iterator[Record]:
-    from corpora.loaders.ema import iter_epar_records
+    from corpora.loaders.ema_epar import iter_epar_records
 
     yield from iter_epar_records(_epar_path(Path(corpora_dir) / "ema"), report, limit)
 
 
 def _epar_docs(corpora_dir: Path, report: LoadReport, limit: int | None,
                _years: Sequence[int] | None) -> Iterator[Document]:
-    from corpora.loaders.ema import epar_record_to_document
+    from corpora.loaders.ema_epar import epar_record_to_document
 
     for record in _epar_records(corpora_dir, report, limit):
         yield epar_record_to_document(record)
@@ -148,7 +148,7 @@ def _epar_docs(corpora_dir: Path, report: LoadReport, limit: int | None,
 def _ema_json(source: str) -> DocLoader:
     def load(corpora_dir: Path, report: LoadReport, limit: int | None,
              _years: Sequence[int] | None) -> Iterator[Document]:
-        from corpora.loaders.ema import EMA_JSON_SOURCES, iter_ema_json_documents
+        from corpora.loaders.ema_json import EMA_JSON_SOURCES, iter_ema_json_documents
 
         path = Path(corpora_dir) / "ema" / EMA_JSON_SOURCES[source][0]
         if not path.is_file():

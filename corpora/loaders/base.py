@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Skip reason shared by the loaders: a row whose values the domain model refuses.
+SKIP_INVALID = "valeurs invalides (ligne non convertible)"
+
 
 @dataclass
 class LoadReport:

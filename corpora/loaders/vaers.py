@@ -68,7 +68,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from corpora.errors import CorruptFile, InputError, InputTooLarge
-from corpora.loaders.base import LoadReport
+from corpora.loaders.base import SKIP_INVALID, LoadReport
 from corpora.loaders.cases import case_document, case_title, flag_metadata, is_serious, patient_metadata
 from corpora.model import Document, Dossier, DossierFields, Product, Record, VaersOutcome
 from corpora.normalise import bar_join, parse_date
@@ -80,7 +80,6 @@ _ERRORS = "gdr-latin1-fallback"
 SKIP_BAD_ID = "identifiant VAERS invalide"
 SKIP_DUPLICATE = "identifiant VAERS en double"
 SKIP_MALFORMED = "ligne mal formée (nombre de colonnes inattendu)"
-SKIP_INVALID = "valeurs invalides (ligne non convertible)"
 
 _KINDS = ("DATA", "VAX", "SYMPTOMS")
 _NAME_RE = re.compile(r"^(?P<prefix>.*?)VAERS(?P<kind>DATA|VAX|SYMPTOMS)\.CSV$", re.IGNORECASE)
