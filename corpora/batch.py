@@ -41,8 +41,9 @@ from typing import Any
 
 from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, GdrError, InputError
-from corpora.intake import CP1252_WARNING, IntakeItem, decode_bytes, dossier_from_object
+from corpora.intake import CP1252_WARNING, decode_bytes, dossier_from_object
 from corpora.limits import IntakeLimits, check_zip, is_zip, read_member, unsafe_name
+from corpora.model import IntakeItem
 from corpora.normalise import fold_in_place
 
 BATCH_FORMATS = ("csv", "jsonl", "zip")

@@ -42,9 +42,10 @@ from typing import Any
 from corpora import cioms, seriousness
 from corpora.docx_intake import Block, read_docx
 from corpora.errors import InputError
-from corpora.intake import INTAKE_SOURCE, IntakeItem, content_id, language_of, parse_text
+from corpora.intake import content_id, parse_text
 from corpora.limits import IntakeLimits
-from corpora.model import Dossier, DossierFields, Product
+from corpora.model import INTAKE_SOURCE, Dossier, DossierFields, IntakeItem, Product
+from corpora.normalise import dossier_language
 from corpora.pdf_intake import PdfContent, Widget, positioned_layout, read_pdf
 
 _SERIOUS_LABELS = {
@@ -226,7 +227,7 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
         title_parts.append(first if len(first) <= 80 else first[:79].rstrip() + "…")
     dossier = Dossier(
         id=ident, type="pv", title=" — ".join(title_parts), text=text, received_at=received,
-        language=language_of(narrative or text), source=INTAKE_SOURCE, fields=fields,
+        language=dossier_language(narrative or text), source=INTAKE_SOURCE, fields=fields,
     )
     details: dict[str, Any] = {
         "format": fmt, "form": "CIOMS I", "read_from": form.mode,

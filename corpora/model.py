@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, NamedTuple, get_args
 
@@ -55,9 +56,11 @@ SOURCES: dict[str, str] = {
     "ansm-interaction": "stable hash (sha1, 16 hex) of the normalised substance pair",
     "ctgov": "NCT id (e.g. ctgov:NCT05075902)",
     "sample": "identifier of a bundled fictitious dossier (e.g. sample:pv-001)",
-    "intake": "a dossier uploaded for triage: its declared id, else a hash of its content",
+    "intake": "a dossier uploaded for triage: its declared id, else a hash of its content",  # INTAKE_SOURCE
     "referentiel": "criterion code of the project's référentiel (e.g. referentiel:PV-DECES)",
 }
+
+INTAKE_SOURCE = "intake"
 
 # Where documents come from: which kind each source produces.
 SOURCE_KINDS: dict[str, str] = {
@@ -260,6 +263,19 @@ class Record(NamedTuple):
 
     dossier: Dossier
     outcome: dict[str, Any] | None
+
+
+@dataclass
+class IntakeItem:
+    """One dossier read from an upload (:mod:`corpora.intake`), with the French warnings that concern it."""
+
+    dossier: Dossier
+    warnings: list[str] = field(default_factory=list)
+    declared_seriousness: list[str] = field(default_factory=list)
+    pages: list[dict[str, int]] = field(default_factory=list)
+    """Where the text comes from in a paged document: ``{"page", "start", "end"}`` spans of ``dossier.text``."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What intake read besides the dossier (file format, CIOMS boxes…), shown with the triage."""
 
 
 def record_to_json(record: Record) -> dict[str, Any]:

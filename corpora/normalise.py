@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "bar_join", "detect_language", "fold", "fold_in_place", "normalise_name", "normalise_substance",
+    "bar_join", "detect_language", "dossier_language", "fold", "fold_in_place", "normalise_name", "normalise_substance",
     "parse_date", "plain_apostrophes", "read_word_list", "stop_words", "substance_keys",
 ]
 
@@ -254,3 +254,9 @@ def detect_language(text: str, extra: Mapping[str, Collection[str]] | None = Non
     if en == 0 and fr == 0:
         return "und"
     return "fr" if fr > en else "en"
+
+
+def dossier_language(text: str, default: str = "fr") -> str:
+    """A dossier's ``language``: ``"fr"`` or ``"en"`` by :func:`detect_language`, else ``default``."""
+    language = detect_language(text)
+    return language if language in ("fr", "en") else default
