@@ -255,6 +255,19 @@ def test_cli_stats_sample_table_and_json(runner: CliRunner, app) -> None:  # typ
     assert rows[0]["read"] == rows[0]["written"] + rows[0]["skipped_total"]
 
 
+def test_cli_stats_json_line_is_stable(runner: CliRunner, app) -> None:  # type: ignore[no-untyped-def]
+    # The JSON line other tools read: same keys, same order, files counted, seconds to the hundredth.
+    result = runner.invoke(app, ["corpora", "stats", "--dir", str(SAMPLE_DIR), "--json"])
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    row = json.loads(line)
+    assert isinstance(row.pop("seconds"), float)
+    assert row == {"source": "sample", "kind": "case", "unit": "dossiers fictifs", "folder": ".", "read": 43,
+                   "written": 43, "skipped_total": 0, "skipped": {}, "files": 1, "error": None}
+    assert list(json.loads(line)) == ["source", "kind", "unit", "folder", "read", "written", "skipped_total",
+                                      "skipped", "seconds", "files", "error"]
+
+
 def test_cli_stats_counts_skips_with_reasons(runner: CliRunner, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "ctgov_stopped"
     folder.mkdir()
