@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpora.layout import DataLayout
+
 # Sources that get dense vectors by default. VAERS (170k narratives) and ClinicalTrials.gov (29k)
 # stay lexical+metadata only, except a bounded recent subset of VAERS (see ``dense_vaers_*``).
 DEFAULT_DENSE_SOURCES: tuple[str, ...] = (
@@ -41,30 +43,31 @@ class RetrievalConfig:
     dense_vaers_since_year: int = 2004
     chunk_max_chars: int = 1200
     rrf_k: int = 60
-    cache_root: Path | None = None  # embedding cache root; default: data_dir/cache/embeddings
+    cache_root: Path | None = None  # embedding cache root; default: the layout's embeddings_cache_dir
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
+    def layout(self) -> DataLayout:
+        return DataLayout(self.data_dir)
+
+    @property
     def index_dir(self) -> Path:
-        return self.data_dir / "index"
+        return self.layout.index_dir
 
     @property
     def chroma_dir(self) -> Path:
-        return self.index_dir / "chroma"
+        return self.layout.chroma_dir
 
     @property
     def lexical_dir(self) -> Path:
-        return self.index_dir / "lexical"
+        return self.layout.lexical_dir
 
     @property
     def docstore_path(self) -> Path:
-        return self.index_dir / "docs.sqlite"
+        return self.layout.docstore_path
 
     @property
     def cache_dir(self) -> Path:
-        root = self.cache_root if self.cache_root is not None else self.data_dir / "cache" / "embeddings"
+        """The embedding cache of this embedder."""
+        root = self.cache_root if self.cache_root is not None else self.layout.embeddings_cache_dir
         return root / self.embedder
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.data_dir / "reports"

@@ -230,8 +230,8 @@ def crosslingual_set(corpora_dir: Path, limit: int) -> EvalSet:
 
 def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None] | None) -> RetrievalConfig:
     cfg = replace(
-        config, data_dir=config.data_dir / "eval" / eval_set.name,
-        cache_root=config.cache_root or config.data_dir / "cache" / "embeddings",
+        config, data_dir=config.layout.eval_dir / eval_set.name,
+        cache_root=config.cache_root or config.layout.embeddings_cache_dir,
         dense_sources=tuple(sorted({d.source for d in eval_set.documents})),
         dense_max_per_source=10**9, dense_vaers_since_year=0,
     )
