@@ -17,6 +17,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -204,10 +205,7 @@ def interaction_to_document(it: Interaction) -> Document:
 def iter_ansm_documents(ansm_dir: Path, report: LoadReport | None = None,
                         limit: int | None = None) -> Iterator[Document]:
     path = find_file(Path(ansm_dir), THESAURUS_GLOB)
-    for n, it in enumerate(iter_interactions(path, report), start=1):
-        yield interaction_to_document(it)
-        if limit is not None and n >= limit:
-            return
+    yield from map(interaction_to_document, islice(iter_interactions(path, report), limit))
 
 
 def load_substance_index(path: Path) -> dict[str, tuple[str, ...]]:

@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -382,10 +383,7 @@ def product_to_document(p: BdpmProduct) -> Document:
 def iter_bdpm_documents(bdpm_dir: Path, report: LoadReport | None = None,
                         limit: int | None = None) -> Iterator[Document]:
     """One ``Document`` per BDPM product; ``limit`` stops after that many."""
-    for n, product in enumerate(iter_bdpm_products(bdpm_dir, report), start=1):
-        yield product_to_document(product)
-        if limit is not None and n >= limit:
-            return
+    yield from map(product_to_document, islice(iter_bdpm_products(bdpm_dir, report), limit))
 
 
 class BdpmIndex:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,4 @@ def trial_to_document(t: StoppedTrial) -> Document:
 
 def iter_ctgov_documents(path: Path, report: LoadReport | None = None,
                          limit: int | None = None) -> Iterator[Document]:
-    for n, trial in enumerate(iter_stopped_trials(path, report), start=1):
-        yield trial_to_document(trial)
-        if limit is not None and n >= limit:
-            return
+    yield from map(trial_to_document, islice(iter_stopped_trials(path, report), limit))

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
@@ -176,10 +177,8 @@ def iter_has_documents(has_dir: Path, kind: Kind, report: LoadReport | None = No
     links_path = has_dir / LINKS_FILE
     links = load_has_links(links_path) if links_path.is_file() else {}
     names = product_names or {}
-    for n, op in enumerate(iter_has_opinions(path, kind, report, links), start=1):
+    for op in islice(iter_has_opinions(path, kind, report, links), limit):
         yield opinion_to_document(op, names.get(op.cis))
-        if limit is not None and n >= limit:
-            return
 
 
 class HasIndex:
