@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "bar_join", "detect_language", "dossier_language", "fold", "fold_in_place", "normalise_name", "normalise_substance",
-    "parse_date", "plain_apostrophes", "read_word_list", "stop_words", "substance_keys",
+    "bar_join", "bar_split", "detect_language", "dossier_language", "fold", "fold_in_place", "normalise_name",
+    "normalise_substance", "parse_date", "plain_apostrophes", "read_word_list", "stop_words", "substance_keys",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -170,6 +170,22 @@ def bar_join(values: Iterable[str] | None) -> str:
     """
     items = [v.replace("|", "/").strip() for v in values or [] if v and v.strip()]
     return "|" + "|".join(items) + "|" if items else ""
+
+
+def bar_split(value: Any) -> list[str]:
+    """The items of a metadata value: ``"|a|b|"`` (:func:`bar_join`) or a plain string, a list of them,
+    or a product-like mapping (its ``name``, else ``vaccine_type``). ``None`` and booleans hold none;
+    a number is one item.
+    """
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split("|") if part.strip()]
+    if isinstance(value, Mapping):
+        return bar_split(value.get("name") or value.get("vaccine_type"))
+    if isinstance(value, Iterable):
+        return [item for v in value for item in bar_split(v)]
+    return [str(value)]
 
 
 # --------------------------------------------------------------------------- dates

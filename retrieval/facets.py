@@ -8,12 +8,12 @@ or ``atc``…). Values are normalised (accent-folded, lowercase for words, upper
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from corpora.model import PV_OUTCOME_FLAGS, SERIOUS_KEYS
-from corpora.normalise import fold, normalise_substance
+from corpora.normalise import bar_split, fold, normalise_substance
 from retrieval.analysis import words
 
 # Dossier type of each source's documents when the metadata does not say it.
@@ -47,22 +47,6 @@ def _first(meta: Mapping[str, Any], *keys: str) -> Any:
         if v not in (None, "", []):
             return v
     return None
-
-
-def _items(value: Any) -> list[str]:
-    if value is None or isinstance(value, bool):
-        return []
-    if isinstance(value, str):
-        parts = value.split("|") if "|" in value else [value]
-        return [p.strip() for p in parts if p.strip()]
-    if isinstance(value, Mapping):
-        return _items(value.get("name") or value.get("vaccine_type"))
-    if isinstance(value, Iterable):
-        out: list[str] = []
-        for v in value:
-            out.extend(_items(v))
-        return out
-    return [str(value)]
 
 
 def norm_word(value: str) -> str:
@@ -125,14 +109,14 @@ def document_facets(
 ) -> dict[str, Any]:
     """Every filterable facet of a document (lists for multi-valued ones)."""
     products = metadata.get("products") or []
-    vaccine_types = _items(_first(metadata, "vaccine_types", "vaccine_type", "vax_type"))
-    substances = _items(_first(metadata, "substances", "active_substances", "active_substance", "inn", "substance"))
+    vaccine_types = bar_split(_first(metadata, "vaccine_types", "vaccine_type", "vax_type"))
+    substances = bar_split(_first(metadata, "substances", "active_substances", "active_substance", "inn", "substance"))
     if isinstance(products, list):
         for p in products:
             if isinstance(p, Mapping):
-                vaccine_types += _items(p.get("vaccine_type"))
-                substances += _items(p.get("substances"))
-    atc = _items(_first(metadata, "atc_codes", "atc", "atc_code"))
+                vaccine_types += bar_split(p.get("vaccine_type"))
+                substances += bar_split(p.get("substances"))
+    atc = bar_split(_first(metadata, "atc_codes", "atc", "atc_code"))
     flags: dict[str, bool | None] = {}
     sources = [outcome or {}, metadata]
     for flag in PV_OUTCOME_FLAGS:
@@ -159,7 +143,7 @@ def document_facets(
         "vaccine_type": sorted({norm_code(v) for v in vaccine_types if norm_code(v)}),
         "substance": sorted({normalise_substance(s) for s in substances if normalise_substance(s)}),
         "atc": sorted({norm_code(a) for a in atc if norm_code(a)}),
-        "symptom": sorted({norm_word(s) for s in _items(_first(metadata, "symptoms", "symptom")) if norm_word(s)}),
+        "symptom": sorted({norm_word(s) for s in bar_split(_first(metadata, "symptoms", "symptom")) if norm_word(s)}),
         "sex": str(sex).upper()[:1] if sex else None,
         "age_band": age_band(_first(metadata, "patient_age", "age", "age_years")),
         "serious": serious,

@@ -24,7 +24,7 @@ from corpora.io import read_json_list
 from corpora.loaders.base import SKIP_INVALID, LoadReport
 from corpora.loaders.cells import clean_text, parse_atc, parse_yes_no, split_top_level, substances_key
 from corpora.model import Document
-from corpora.normalise import bar_join, parse_date
+from corpora.normalise import bar_join, bar_split, parse_date
 
 SKIP_NO_ID = "identifiant manquant"
 SKIP_NOT_OBJECT = "élément qui n'est pas un objet JSON"
@@ -273,7 +273,6 @@ def ema_facts_by_substance(ema_dir: Path) -> dict[str, list[Document]]:
     """
     facts: dict[str, list[Document]] = {}
     for doc in iter_ema_documents(ema_dir):
-        for name in str(doc.metadata.get("substances", "")).strip("|").split("|"):
-            if name:
-                facts.setdefault(name, []).append(doc)
+        for name in bar_split(doc.metadata.get("substances")):
+            facts.setdefault(name, []).append(doc)
     return facts

@@ -15,6 +15,7 @@ import pytest
 from classifier import features
 from corpora.normalise import (
     bar_join,
+    bar_split,
     detect_language,
     fold,
     fold_in_place,
@@ -164,3 +165,11 @@ def test_month_first_dates(raw: str | None, expected: date | None) -> None:
 def test_stop_words() -> None:
     assert {"le", "les", "the", "and", "apres"} <= stop_words()
     assert "myocardite" not in stop_words()
+
+
+def test_bar_split_reads_back_what_bar_join_wrote() -> None:
+    assert bar_split(bar_join(["COVID19", "FLU3"])) == ["COVID19", "FLU3"]
+    assert bar_split("Pfizer") == ["Pfizer"] and bar_split("") == [] and bar_split(None) == []
+    products = [" a ", "|b|c|", {"name": "Comirnaty"}, {"vaccine_type": "FLU3"}]
+    assert bar_split(products) == ["a", "b", "c", "Comirnaty", "FLU3"]
+    assert bar_split(True) == [] and bar_split(2004) == ["2004"]
