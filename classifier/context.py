@@ -50,12 +50,9 @@ def match_key(name: str) -> str:
     ``"Acide valproïque"`` and ``"valproic acid"`` → ``"valproic"``; ``"amoxicilline"`` and
     ``"amoxicillin"`` → ``"amoxicillin"``; accents, case, salts and word order are ignored.
     """
-    from corpora.normalise import normalise_substance
+    from corpora.normalise import fold, normalise_substance
 
-    base = normalise_substance(name) or name
-    text = unicodedata.normalize("NFD", base.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c)).replace("œ", "oe")
-    words = _WORD.findall(text)
+    words = _WORD.findall(fold(normalise_substance(name) or name))
     kept = [w for w in words if w not in _DROP] or words
     out = []
     for w in kept:
