@@ -1,8 +1,8 @@
 """Where everything GDR Santé writes lives under its data dir: the one place that computes the layout.
 
-The application settings (``Settings.layout``) and the retrieval library's configuration
-(``RetrievalConfig.layout``) both use it, so the index, models, caches and reports are found where
-they were written whoever asks.
+The application settings (``Settings.layout``) and the retrieval library's configuration (a
+``RetrievalConfig`` is a ``DataLayout``) both use it, so the index, models, caches and reports are found
+where they were written whoever asks.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from pathlib import Path
 class DataLayout:
     """The folders and files under one data dir (``GDR_DATA_DIR``, ``var`` by default)."""
 
-    root: Path
+    data_dir: Path = Path("var")
 
     @property
     def index_dir(self) -> Path:
         """The retrieval index: ``docs.sqlite``, ``lexical/`` and ``chroma/``."""
-        return self.root / "index"
+        return self.data_dir / "index"
 
     @property
     def docstore_path(self) -> Path:
@@ -37,12 +37,12 @@ class DataLayout:
     @property
     def models_dir(self) -> Path:
         """Trained risk models, one folder per dossier type and version."""
-        return self.root / "models"
+        return self.data_dir / "models"
 
     @property
     def cache_dir(self) -> Path:
         """Caches that can be deleted and rebuilt (knowledge base, embeddings)."""
-        return self.root / "cache"
+        return self.data_dir / "cache"
 
     @property
     def embeddings_cache_dir(self) -> Path:
@@ -51,12 +51,12 @@ class DataLayout:
     @property
     def reports_dir(self) -> Path:
         """Evaluation reports written by the commands."""
-        return self.root / "reports"
+        return self.data_dir / "reports"
 
     @property
     def eval_dir(self) -> Path:
         """The small indexes of the retrieval evaluation, one folder per labelled set."""
-        return self.root / "eval"
+        return self.data_dir / "eval"
 
     @property
     def auth_dir(self) -> Path:
@@ -66,4 +66,4 @@ class DataLayout:
     @property
     def sqlite_path(self) -> Path:
         """The default database (SQLite) when no database URL is set."""
-        return self.root / "gdr.sqlite3"
+        return self.data_dir / "gdr.sqlite3"

