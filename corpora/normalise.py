@@ -192,7 +192,6 @@ def bar_split(value: Any) -> list[str]:
 
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
 _COMPACT_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_SLASHED_DATE_RE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 
 
 def parse_date(value: Any, *, month_first: bool = False) -> date | None:
@@ -202,20 +201,33 @@ def parse_date(value: Any, *, month_first: bool = False) -> date | None:
     (HAS) and ``DD/MM/YYYY`` or ``D.MM.YYYY`` (BDPM, EMA, ClinicalTrials.gov export); with
     ``month_first`` the slashed form is ``MM/DD/YYYY`` (VAERS). An impossible date (31/02) is ``None``.
     """
+    if isinstance(value, str):
+        return _parse_date_text(value, month_first)
+    if value is None:
+        return None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).strip() if value is not None else ""
+    return _parse_date_text(str(value), month_first)
+
+
+@functools.lru_cache(maxsize=8192)  # loaders meet the same few thousand dates again and again
+def _parse_date_text(value: str, month_first: bool) -> date | None:
+    text = value.strip()
     try:
-        if m := _ISO_DATE_RE.fullmatch(text):
+        sep = "/" if "/" in text else "." if "." in text else None
+        if sep is not None:
+            parts = text.split(sep)
+            if len(parts) != 3:
+                return None
+            a, b, year = parts
+            if not (a + b + year).isdigit() or len(year) != 4 or len(a) > 2 or len(b) > 2:
+                return None
+            day, month = (int(b), int(a)) if month_first else (int(a), int(b))
+            return date(int(year), month, day)
+        if m := _ISO_DATE_RE.fullmatch(text) or _COMPACT_DATE_RE.fullmatch(text):
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if m := _COMPACT_DATE_RE.fullmatch(text):
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if m := _SLASHED_DATE_RE.fullmatch(text):
-            first, second = int(m.group(1)), int(m.group(2))
-            day, month = (second, first) if month_first else (first, second)
-            return date(int(m.group(3)), month, day)
     except ValueError:
         return None
     return None

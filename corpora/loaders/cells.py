@@ -1,4 +1,4 @@
-"""Cell parsers shared by the table and JSON loaders: text, top-level lists, ATC codes, yes/no.
+"""Cell parsers shared by the table and JSON loaders: cells by header, text, top-level lists, ATC codes, yes/no.
 
 Pure functions over a spreadsheet cell or a JSON value (``None``, text, number, ``datetime``).
 """
@@ -6,11 +6,27 @@ Pure functions over a spreadsheet cell or a JSON value (``None``, text, number, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from corpora.normalise import bar_join, fold
+
+
+def column_getter(columns: Mapping[str, int], row: Sequence[Any],
+                  convert: Callable[[Any], Any] | None = None) -> Callable[[str], Any]:
+    """Cell access by column name for one row (``columns``: name → position, from the header).
+
+    A column the file's layout lacks, or a short row, reads as ``None``; ``convert`` (e.g. a cleaner)
+    is applied to every value read, ``None`` included.
+    """
+
+    def get(name: str) -> Any:
+        i = columns.get(name)
+        value = row[i] if i is not None and i < len(row) else None
+        return value if convert is None else convert(value)
+
+    return get
 
 
 def clean_text(value: Any) -> str | None:

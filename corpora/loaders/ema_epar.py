@@ -41,7 +41,7 @@ from pydantic import ValidationError
 
 from corpora.errors import CorruptFile, InputError
 from corpora.loaders.base import SKIP_INVALID, LoadReport
-from corpora.loaders.cells import clean_text, parse_atc, parse_yes_no, split_top_level, substances_key
+from corpora.loaders.cells import clean_text, column_getter, parse_atc, parse_yes_no, split_top_level, substances_key
 from corpora.loaders.spreadsheet import table_rows
 from corpora.model import Document, Dossier, DossierFields, EparOutcome, Record
 from corpora.normalise import bar_join, fold, parse_date
@@ -122,8 +122,8 @@ def _table_rows(path: Path) -> Iterator[Sequence[Any]]:
 def _find_header(rows: Iterator[Sequence[Any]], path: Path) -> dict[str, int]:
     for n, row in enumerate(rows):
         cols: dict[str, int] = {}
-        for i, cell in enumerate(row):
-            key = _ALIASES.get(_norm_header(cell))
+        for i, header in enumerate(row):
+            key = _ALIASES.get(_norm_header(header))
             if key and key not in cols:
                 cols[key] = i
         if all(k in cols for k in _REQUIRED):
@@ -149,9 +149,7 @@ def iter_epar_records(path: Path, report: LoadReport | None = None, limit: int |
         if not any(clean_text(c) for c in row):
             continue  # blank spreadsheet row, not a record
 
-        def get(key: str, _row: Sequence[Any] = row) -> Any:
-            i = cols.get(key)
-            return _row[i] if i is not None and i < len(_row) else None
+        get = column_getter(cols, row)
 
         category = (clean_text(get("category")) or "").lower()
         if category.startswith("vet"):

@@ -70,6 +70,7 @@ from pydantic import ValidationError
 from corpora.errors import CorruptFile, InputError, InputTooLarge
 from corpora.loaders.base import SKIP_INVALID, LoadReport
 from corpora.loaders.cases import case_document, case_title, flag_metadata, is_serious, patient_metadata
+from corpora.loaders.cells import column_getter
 from corpora.model import Document, Dossier, DossierFields, Product, Record, VaersOutcome
 from corpora.normalise import bar_join, parse_date
 
@@ -320,17 +321,6 @@ def _rows(
                 yield header, row
 
 
-def _getter(idx: dict[str, int], row: list[str], clean: bool = False) -> Callable[[str], str | None]:
-    """Cell access by header name; a column the layout (or a short row) lacks reads as None."""
-
-    def get(col: str) -> str | None:
-        i = idx.get(col)
-        value = row[i] if i is not None and i < len(row) else None
-        return _clean(value) if clean else value
-
-    return get
-
-
 def _load_vax(yf: _YearFiles) -> dict[str, list[Product]]:
     products: dict[str, list[Product]] = {}
     name = yf.names["VAX"]
@@ -338,7 +328,7 @@ def _load_vax(yf: _YearFiles) -> dict[str, list[Product]]:
     for header, row in _rows(yf.openers["VAX"], name):
         if idx is None:
             idx = {h: i for i, h in enumerate(header)}
-        get = _getter(idx, row, clean=True)
+        get = column_getter(idx, row, _clean)
         vid = norm_id(get("VAERS_ID"))
         if not vid:
             continue
@@ -482,7 +472,7 @@ def iter_vaers_records(
                 continue
             seen.add(vid)
 
-            get = _getter(idx, row)
+            get = column_getter(idx, row)
             try:
                 rec = _record(get, vid, vax.get(vid, []), symptoms.get(vid, []))
             except ValidationError:
