@@ -25,14 +25,16 @@ from corpora.normalise import dossier_language, parse_date
 # E2B(R3) observation codes (OID 2.16.840.1.113883.3.989.2.1.1.19) used here.
 _OBS_AGE = "3"
 _OBS_REACTION = "29"
-_SERIOUSNESS: dict[str, str] = {  # E.i.3.2a-f
-    "34": seriousness.DEATH,
-    "21": seriousness.LIFE_THREATENING,
-    "33": seriousness.HOSPITALISATION,
-    "35": seriousness.DISABILITY,
-    "12": seriousness.CONGENITAL_ANOMALY,
-    "26": seriousness.OTHER,
+# E.i.3.2a-f seriousness criteria: E2B code → (VAERS outcome key, French label declared at intake).
+SERIOUSNESS_CODES: dict[str, tuple[str | None, str]] = {
+    "34": ("died", seriousness.DEATH),
+    "21": ("life_threatening", seriousness.LIFE_THREATENING),
+    "33": ("hospitalised", seriousness.HOSPITALISATION),
+    "35": ("disability", seriousness.DISABILITY),
+    "12": ("congenital_anomaly", seriousness.CONGENITAL_ANOMALY),
+    "26": (None, seriousness.OTHER),  # no VAERS tick box
 }
+_SERIOUSNESS = {code: label for code, (_, label) in SERIOUSNESS_CODES.items()}
 _AGE_UNITS = {"a": 1.0, "mo": 1 / 12, "wk": 1 / 52.18, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960}
 _DRUG_ROLE = {"1": "suspect", "2": "concomitant", "3": "suspect"}  # 3 = interacting
 _E2B_DENIED = "XML refusé : entités/DTD interdites."

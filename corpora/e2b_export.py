@@ -59,6 +59,7 @@ from datetime import date
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from corpora.e2b import SERIOUSNESS_CODES
 from corpora.model import Dossier, Record
 
 HL7 = "urn:hl7-org:v3"
@@ -69,8 +70,8 @@ ROLE = "2.16.840.1.113883.3.989.2.1.1.13"
 MEDDRA = "2.16.840.1.113883.6.163"
 REPORT_ID = "2.16.840.1.113883.3.989.2.1.3.1"
 VAERS_VAX_TYPE = "2.16.840.1.113883.3.989.5.1.2.2.1.99"  # project-local: VAERS VAX_TYPE codes as MPID system
-_SERIOUS = (("died", "34"), ("life_threatening", "21"), ("hospitalised", "33"), ("disability", "35"),
-            ("congenital_anomaly", "12"))
+# The VAERS outcome keys E2B(R3) can carry (E.i.3.2), with their codes, in E2B order.
+_SERIOUS = tuple((key, code) for code, (key, _) in SERIOUSNESS_CODES.items() if key)
 NOT_EXPORTED = ("administered_by", "funded_by")
 
 ET.register_namespace("", HL7)
