@@ -73,8 +73,7 @@ def parse_pdf(data: bytes, *, name: str, filename: str | None, declared_type: st
 def _read_cioms_pdf(content: PdfContent, named: cioms.CiomsForm, unused: list[int]) -> cioms.CiomsForm:
     form_pages = [n for n, text in enumerate(content.pages, 1)
                   if len(cioms.labels_in_lines(text.splitlines())) >= 3] or [1]
-    words, edges = positioned_layout(content, form_pages)
-    runs = [cioms.Run(w.text, w.x0, w.top, w.x1, w.bottom, w.page) for w in words]
+    runs, edges = positioned_layout(content, form_pages)
     runs += _widget_runs([content.widgets[i] for i in unused])
     # Widgets read by name (not in ``unused``) stay out of the layout, so nothing is read twice.
     form = cioms.read_positioned(runs, edges) if runs else cioms.CiomsForm()
