@@ -19,6 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from corpora.layout import DataLayout
+
 BUNDLED_SAMPLE_DIR = Path(__file__).resolve().parent.parent / "corpora" / "sample"
 
 
@@ -168,7 +170,11 @@ class Settings(BaseSettings):
                 )
         return self
 
-    # Derived locations: everything written lives under data_dir.
+    # Derived locations: everything written lives under data_dir, laid out by corpora.layout.
+    @property
+    def layout(self) -> DataLayout:
+        return DataLayout(self.data_dir)
+
     @property
     def sample_dir(self) -> Path:
         return BUNDLED_SAMPLE_DIR
@@ -183,29 +189,29 @@ class Settings(BaseSettings):
 
     @property
     def index_dir(self) -> Path:
-        return self.data_dir / "index"
+        return self.layout.index_dir
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.layout.models_dir
 
     @property
     def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+        return self.layout.cache_dir
 
     @property
     def reports_dir(self) -> Path:
-        return self.data_dir / "reports"
+        return self.layout.reports_dir
 
     @property
     def auth_dir(self) -> Path:
-        return self.data_dir / "auth"
+        return self.layout.auth_dir
 
     @property
     def database_url_effective(self) -> str:
         if self.db.url:
             return self.db.url
-        return f"sqlite:///{(self.data_dir / 'gdr.sqlite3').resolve()}"
+        return f"sqlite:///{self.layout.sqlite_path.resolve()}"
 
 
 def get_settings(**overrides: object) -> Settings:

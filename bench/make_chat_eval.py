@@ -65,7 +65,7 @@ def main() -> None:
     from assistant.services.chat.facts import brand_of
     from corpora.loaders.ansm import THESAURUS_GLOB, find_file, iter_interactions, level_label
     from corpora.loaders.bdpm import load_bdpm_index
-    from corpora.loaders.ema import iter_ema_documents
+    from corpora.loaders.ema_json import iter_ema_documents
     from corpora.loaders.has import load_has_index
     from corpora.loaders.sample import iter_sample_records
     from corpora.normalise import normalise_substance

@@ -10,7 +10,7 @@ API of the criteria part (pure functions unless noted):
   ``criteria_for(type)``, ``referentiel_documents() -> list[Document]`` (source "referentiel").
 - ``classifier.criteria.evaluate_criteria(dossier, findings=None, context=None)
   -> list[FiredCriterion]`` (code, label, axis, expertises, floor, weight, evidence, reference).
-- ``classifier.levels``: ``LEVELS``, ``level_rank``, ``max_level``, ``is_serious``,
+- ``classifier.levels`` (over ``corpora.model.RISK_LEVELS``): ``level_rank``, ``max_level``, ``is_serious``,
   ``floor_level(fired) -> str``.
 - ``classifier.policy.processing_mode(dossier_type, level, extra_expertises=())
   -> ProcessingMode(code, label, expertises, deadline_days, reference)``; ``expertises_of(fired)``.

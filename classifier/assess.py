@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from classifier.features import FeatureOptions, FeatureRow, detect_language, feature_row
-from classifier.models import LEVEL_NAMES, REVIEW_REASON, CriteriaOnlyModel, ModelOutput
-from corpora.model import Dossier
+from classifier.models import REVIEW_REASON, CriteriaOnlyModel, ModelOutput
+from corpora.model import RISK_LEVELS, Dossier
 
 # Indicative score of a criteria-only assessment, per floor (no probability without a model).
 _FLOOR_SCORE = {"faible": 0.05, "modéré": 0.25, "élevé": 0.7, "critique": 0.95}
@@ -64,13 +64,13 @@ def _get(obj: Any, name: str) -> Any:
 
 
 def _floor(fired: Sequence[Any]) -> str:
-    rank = {lv: i for i, lv in enumerate(LEVEL_NAMES)}
+    rank = {lv: i for i, lv in enumerate(RISK_LEVELS)}
     best = 0
     for c in fired:
         fl = _get(c, "floor")
         if fl in rank:
             best = max(best, rank[fl])
-    return LEVEL_NAMES[best]
+    return RISK_LEVELS[best]
 
 
 def criteria_json(fired: Sequence[Any]) -> list[dict[str, Any]]:
@@ -107,8 +107,8 @@ def combine(dossier: Dossier, analysis: Analysis, output: ModelOutput | None, mo
         score = min(score, 0.99)
         model_level = None
     else:
-        model_level = LEVEL_NAMES[output.level]
-        level = LEVEL_NAMES[max(output.level, LEVEL_NAMES.index(floor))]
+        model_level = RISK_LEVELS[output.level]
+        level = RISK_LEVELS[max(output.level, RISK_LEVELS.index(floor))]
         score = output.risk_score
         reasons += output.reasons
     if analysis.language is None:

@@ -50,12 +50,9 @@ def match_key(name: str) -> str:
     ``"Acide valproïque"`` and ``"valproic acid"`` → ``"valproic"``; ``"amoxicilline"`` and
     ``"amoxicillin"`` → ``"amoxicillin"``; accents, case, salts and word order are ignored.
     """
-    from corpora.normalise import normalise_substance
+    from corpora.normalise import fold, normalise_substance
 
-    base = normalise_substance(name) or name
-    text = unicodedata.normalize("NFD", base.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c)).replace("œ", "oe")
-    words = _WORD.findall(text)
+    words = _WORD.findall(fold(normalise_substance(name) or name))
     kept = [w for w in words if w not in _DROP] or words
     out = []
     for w in kept:
@@ -311,7 +308,7 @@ _PSUSA_RESTRICTIVE = ("variation", "suspension", "revocation", "withdraw")
 
 
 def _ema(b: _Builder, corpora_dir: Path) -> None:
-    from corpora.loaders.ema import iter_ema_documents
+    from corpora.loaders.ema_json import iter_ema_documents
 
     for doc in iter_ema_documents(corpora_dir / "ema"):
         subs = [s for s in str(doc.metadata.get("substances", "")).strip("|").split("|") if s]
@@ -370,6 +367,7 @@ def _ansm(b: _Builder, corpora_dir: Path) -> None:
 
 def _vaers(b: _Builder, corpora_dir: Path) -> None:
     from corpora.loaders.base import LoadReport
+    from corpora.loaders.cases import is_serious
     from corpora.loaders.vaers import iter_vaers_records, vaers_record_to_document, vaers_zip_paths
 
     paths = vaers_zip_paths(corpora_dir / "vaers")
@@ -380,8 +378,7 @@ def _vaers(b: _Builder, corpora_dir: Path) -> None:
         d = rec.dossier
         year = str(d.received_at.year) if d.received_at else "inconnue"
         o = rec.outcome or {}
-        serious = any(o.get(k) is True for k in ("died", "life_threatening", "hospitalised",
-                                                 "prolonged_hospitalisation", "disability", "congenital_anomaly"))
+        serious = is_serious(o)
         for vt in d.fields.vaccine_types or []:
             cell = b.kb.vaers.setdefault(vt.upper(), {}).setdefault(year, [0, 0])
             cell[0] += 1

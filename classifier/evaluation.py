@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from classifier.features import FeatureRow, age_band
-from classifier.models import LEVEL_NAMES
+from corpora.model import RISK_LEVELS
 
 _FLOOR_TOKENS = {"floor=faible": 0, "floor=modere": 1, "floor=eleve": 2, "floor=critique": 3}
 
@@ -75,7 +75,7 @@ def pv_metrics_from(p_grave: np.ndarray, final: np.ndarray, y: np.ndarray,
         out["model_only_recall_grave"] = float(((model_level >= 2) & g).sum() / max(int(g.sum()), 1))
     labels = list(range(4))
     pr, rc, f1, sup = precision_recall_fscore_support(y, final, labels=labels, zero_division=0)
-    out["per_level"] = {LEVEL_NAMES[i]: {"precision": float(pr[i]), "recall": float(rc[i]), "f1": float(f1[i]),
+    out["per_level"] = {RISK_LEVELS[i]: {"precision": float(pr[i]), "recall": float(rc[i]), "f1": float(f1[i]),
                                          "support": int(sup[i])} for i in labels}
     out["confusion"] = confusion_matrix(y, final, labels=labels).tolist()
     out["accuracy_levels"] = float((final == y).mean()) if len(y) else None
@@ -120,8 +120,8 @@ def plots(data: EvalData) -> dict[str, bytes]:
     cm = confusion_matrix(data.y, data.final, labels=list(range(4)))
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(4), LEVEL_NAMES)
-    ax.set_yticks(range(4), LEVEL_NAMES)
+    ax.set_xticks(range(4), RISK_LEVELS)
+    ax.set_yticks(range(4), RISK_LEVELS)
     ax.set_xlabel("niveau prédit")
     ax.set_ylabel("niveau observé")
     for i in range(4):

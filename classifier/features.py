@@ -25,13 +25,14 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, NamedTuple
 
+from corpora import normalise
 from corpora.model import Dossier
+from corpora.normalise import fold_in_place
 
 MASK_TOKEN = "xxmaskxx"
 
@@ -54,26 +55,7 @@ _OUTCOME_WORDS = (
 )
 _OUTCOME_RE = re.compile(rf"\b(?:{_OUTCOME_WORDS})\b", re.IGNORECASE)
 
-_STOP_EN = frozenset(
-    [
-        "the", "and", "was", "with", "to", "of", "in", "on", "for", "after", "she", "he", "her", "his",
-        "had", "were", "is", "at", "by", "from", "this", "that", "not", "no", "has", "have", "been", "an",
-        "as",
-    ]
-)
-_STOP_FR = frozenset(
-    [
-        "le", "les", "et", "des", "une", "un", "du", "au", "aux", "est", "ete", "avec", "pour", "dans",
-        "sur", "apres", "elle", "sans", "ses", "son", "qui", "pas", "ne", "cette", "chez",
-    ]
-)
 _WORD_RE = re.compile(r"[a-z]+")
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents (NFKD, combining marks removed)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @functools.lru_cache(maxsize=1)
@@ -86,7 +68,7 @@ def _lexicon() -> tuple[re.Pattern[str], dict[str, str]]:
             continue
         fr, _, en = line.partition("\t")
         if fr and en:
-            mapping[fold(fr.strip())] = en.strip()
+            mapping[fold_in_place(fr.strip())] = en.strip()
     keys = sorted(mapping, key=len, reverse=True)
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(k) for k in keys) + r")\b")
     return pattern, mapping
@@ -108,37 +90,19 @@ def translate_fr(folded: str) -> str:
     return pattern.sub(lambda m: mapping[m.group(0)], folded)
 
 
-_STOP_OTHER = {
-    "de": frozenset("der die das und ist nicht mit nach von ein eine zu den dem sich wurde auch bei".split()),  # noqa: SIM905
-    "es": frozenset("el los las del con por para despues muy pero fue esta como".split()),  # noqa: SIM905
-    "it": frozenset("gli della che sono stato dopo nel alla questo".split()),  # noqa: SIM905
-    "nl": frozenset("het een van niet werd ook naar bij voor".split()),  # noqa: SIM905
-    "pt": frozenset("com nao uma foi apos seu sua".split()),  # noqa: SIM905
-}
-
-
 def detect_language(text: str) -> str | None:
-    """``"fr"``, ``"en"``, ``"und"`` (too short to tell) or ``None`` (neither), from stopword counts.
+    """:func:`corpora.normalise.detect_language` with the lexicon's medical words as extra evidence.
 
-    Lenient on purpose: terse clinical notes ("8 x 5 cm erythematous injection site reaction")
-    carry no stopword at all, so ``None`` needs positive evidence of another language
-    (its stopwords outnumber the French and English ones).
+    ``"fr"``, ``"en"``, ``"und"`` (too short to tell) or ``None`` (neither): a terse English note
+    ("8 x 5 cm erythematous injection site reaction") reads as English through its medical words.
     """
-    words = _WORD_RE.findall(fold(text))
     en_med, fr_med = _medical_words()
-    en = sum(w in _STOP_EN or w in en_med for w in words)
-    fr = sum(w in _STOP_FR or w in fr_med for w in words)
-    other = max(sum(w in stops for w in words) for stops in _STOP_OTHER.values()) if words else 0
-    if other >= 2 and other > max(en, fr):
-        return None
-    if en == 0 and fr == 0:
-        return "und"
-    return "fr" if fr > en else "en"
+    return normalise.detect_language(text, extra={"en": en_med, "fr": fr_med})
 
 
 def normalise_text(text: str, language: str | None = None) -> str:
     """Language-agnostic normal form: folded, French phrases mapped to English."""
-    folded = fold(text)
+    folded = fold_in_place(text)
     if language != "en":
         folded = translate_fr(folded)
     return folded
@@ -146,7 +110,7 @@ def normalise_text(text: str, language: str | None = None) -> str:
 
 def mask_outcome_words(text: str) -> str:
     """Replace explicit outcome words (died, hospitalised, décédé…) by :data:`MASK_TOKEN`."""
-    folded_view = fold(text)
+    folded_view = fold_in_place(text)
     if len(folded_view) != len(text):  # folding changed lengths (rare ligatures): mask the folded text
         return _OUTCOME_RE.sub(MASK_TOKEN, folded_view)
     out: list[str] = []
@@ -211,9 +175,9 @@ def structured_tokens(dossier: Dossier) -> list[str]:
     """Tokens from the structured fields known at intake (never outcome, never lab_data)."""
     f = dossier.fields
     toks = [f"type={dossier.type}", f"age={age_band(f.patient_age)}", f"sex={f.patient_sex or 'na'}"]
-    vtypes = sorted({fold(v) for v in (f.vaccine_types or [])})
+    vtypes = sorted({fold_in_place(v) for v in (f.vaccine_types or [])})
     if not vtypes and f.products:
-        vtypes = sorted({fold(p.vaccine_type) for p in f.products if p.vaccine_type})
+        vtypes = sorted({fold_in_place(p.vaccine_type) for p in f.products if p.vaccine_type})
     toks += [f"vax={v}" for v in vtypes]
     nprod = len(f.products or []) or len(vtypes)
     toks.append(f"nprod={min(nprod, 4)}")
@@ -225,11 +189,11 @@ def structured_tokens(dossier: Dossier) -> list[str]:
     for name in ("administered_by", "funded_by"):
         value = getattr(f, name)
         if value:
-            toks.append(f"{name}={fold(value)}")
+            toks.append(f"{name}={fold_in_place(value)}")
     toks.append(f"manufacturer_report={'1' if f.report_type else '0'}")
     kept = 0
     for term in f.symptoms or []:
-        folded = fold(term).strip()
+        folded = fold_in_place(term).strip()
         if folded and folded not in OUTCOME_SYMPTOM_TERMS:
             toks.append("sym=" + folded.replace(" ", "_"))
             kept += 1
@@ -279,7 +243,7 @@ def criteria_tokens(fired: Iterable[Any]) -> list[str]:
             toks.append(f"crit={code}")
         floor = _code(c, "floor")
         if floor:
-            toks.append(f"floor={fold(str(floor))}")
+            toks.append(f"floor={fold_in_place(str(floor))}")
     return toks
 
 
@@ -321,7 +285,7 @@ _SALTS = re.compile(
 
 def substance_key(name: str) -> str:
     """Normalised substance key: folded, salts and punctuation removed."""
-    key = _SALTS.sub(" ", fold(name))
+    key = _SALTS.sub(" ", fold_in_place(name))
     return " ".join(re.findall(r"[a-z0-9]+", key))
 
 
@@ -340,9 +304,9 @@ def amm_tokens(dossier: Dossier, first_seen: dict[str, int] | None = None) -> li
         toks.append(f"{name}={'na' if value is None else int(bool(value))}")
     for area in re.split(r"[;|,]", f.therapeutic_area or ""):
         if area.strip():
-            toks.append("area=" + fold(area.strip()).replace(" ", "_"))
+            toks.append("area=" + fold_in_place(area.strip()).replace(" ", "_"))
     if f.pharmacotherapeutic_group:
-        toks.append("group=" + fold(f.pharmacotherapeutic_group).replace(" ", "_"))
+        toks.append("group=" + fold_in_place(f.pharmacotherapeutic_group).replace(" ", "_"))
     for atc in f.atc_codes or []:
         atc = atc.strip().upper()
         for n in (1, 3, 4, 5):

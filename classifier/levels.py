@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
-Level = Literal["faible", "modéré", "élevé", "critique"]
+from corpora.model import RISK_LEVELS
+from corpora.normalise import fold_in_place
 
-LEVELS: tuple[str, ...] = tuple(unicodedata.normalize("NFC", s) for s in ("faible", "modéré", "élevé", "critique"))
-_RANK: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
+_RANK: dict[str, int] = {level: i for i, level in enumerate(RISK_LEVELS)}
 # tolerated spellings (no accents, English) mapped to the canonical level
 _ALIASES: dict[str, str] = {
     "modere": "modéré",
@@ -29,7 +29,7 @@ def normalise_level(value: str) -> str:
     text = unicodedata.normalize("NFC", str(value).strip().lower())
     if text in _RANK:
         return text
-    plain = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    plain = fold_in_place(text)
     if plain in _ALIASES:
         return _ALIASES[plain]
     raise ValueError(f"niveau de risque inconnu : {value!r}")
@@ -41,13 +41,13 @@ def level_rank(level: str) -> int:
 
 
 def level_from_rank(rank: int) -> str:
-    return LEVELS[max(0, min(len(LEVELS) - 1, int(rank)))]
+    return RISK_LEVELS[max(0, min(len(RISK_LEVELS) - 1, int(rank)))]
 
 
 def max_level(*levels: str | None) -> str:
     """The highest of the given levels (None ignored); ``faible`` when none."""
     ranks = [level_rank(x) for x in levels if x]
-    return LEVELS[max(ranks)] if ranks else LEVELS[0]
+    return RISK_LEVELS[max(ranks)] if ranks else RISK_LEVELS[0]
 
 
 def is_serious(level: str) -> bool:

@@ -25,8 +25,6 @@ import numpy as np
 
 from classifier.features import FeatureRow, oov_ratio
 
-LEVEL_NAMES: tuple[str, ...] = ("faible", "modéré", "élevé", "critique")
-
 REVIEW_REASON = "à revoir par un évaluateur"
 
 

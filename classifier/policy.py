@@ -14,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from classifier.levels import LEVELS, normalise_level
+from classifier.levels import normalise_level
+from corpora.model import RISK_LEVELS
 
 POLICY_PATH = Path(__file__).parent / "policy.yaml"
 _TYPES = ("pv", "amm", "aec")
@@ -44,7 +45,7 @@ def load_policy(path: str | None = None) -> dict[str, dict[str, ProcessingMode]]
         if not isinstance(rows, dict):
             raise ValueError(f"policy: type {dossier_type!r} missing")
         table[dossier_type] = {}
-        for level in LEVELS:
+        for level in RISK_LEVELS:
             row = rows.get(level)
             if not isinstance(row, dict):
                 raise ValueError(f"policy: {dossier_type} × {level} missing")

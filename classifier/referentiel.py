@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from classifier.levels import LEVELS
+from corpora.model import RISK_LEVELS
 
 REFERENTIEL_DIR = Path(__file__).parent / "referentiel"
 TYPES: tuple[str, ...] = ("pv", "amm", "aec")
@@ -90,7 +90,7 @@ class Effect(_Strict):
         if value is None:
             return None
         value = unicodedata.normalize("NFC", value)
-        if value not in LEVELS:
+        if value not in RISK_LEVELS:
             raise ValueError(f"unknown level {value!r}")
         return value
 

@@ -29,13 +29,9 @@ from classifier.assess import analyse, features_for
 from classifier.features import FeatureRow, mask_outcome_words
 from corpora.errors import InputError, ModelMissing, StoreError
 from corpora.io import atomic_writer
-from corpora.model import Dossier, Record
+from corpora.model import PV_OUTCOME_FLAGS, RISK_LEVELS, Dossier, Record
 
 DEFAULT_PV_MODEL = "pv-tfidf-lr"
-
-PV_SERIOUS_KEYS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
-                   "congenital_anomaly")
-
 
 def pv_level(outcome: dict[str, Any] | None) -> int:
     """ICH E2A ladder from a VAERS outcome: 3 critique (death, life-threatening), 2 élevé
@@ -54,10 +50,9 @@ def pv_level(outcome: dict[str, Any] | None) -> int:
 def sample_level(outcome: dict[str, Any] | None) -> int | None:
     """Level of a bundled sample dossier: its recorded ``risk_level``, else the PV flags."""
     o = outcome or {}
-    names = ("faible", "modéré", "élevé", "critique")
-    if o.get("risk_level") in names:
-        return names.index(o["risk_level"])
-    if any(k in o for k in (*PV_SERIOUS_KEYS, "er_visit", "recovered")):
+    if o.get("risk_level") in RISK_LEVELS:
+        return RISK_LEVELS.index(o["risk_level"])
+    if any(k in o for k in PV_OUTCOME_FLAGS):
         return pv_level(o)
     return None
 
@@ -382,10 +377,9 @@ def amm_label(outcome: dict[str, Any] | None) -> int | None:
 
 
 def _epar_path(corpora_dir: Path) -> Path:
-    from corpora.loaders import ema
+    from corpora.loaders.ema_epar import EPAR_FILENAME
 
-    name = getattr(ema, "EPAR_FILENAME", "Medicines_output_european_public_assessment_reports.xlsx")
-    path = Path(corpora_dir) / "ema" / name
+    path = Path(corpora_dir) / "ema" / EPAR_FILENAME
     if not path.is_file():
         raise InputError(f"Table EMA des EPAR introuvable : {path} (définissez GDR_CORPORA_DIR).")
     return path
@@ -393,7 +387,7 @@ def _epar_path(corpora_dir: Path) -> Path:
 
 def load_epar(corpora_dir: Path, limit: int | None = None) -> list[Record]:
     from corpora.loaders.base import LoadReport
-    from corpora.loaders.ema import iter_epar_records
+    from corpora.loaders.ema_epar import iter_epar_records
 
     recs = list(iter_epar_records(_epar_path(corpora_dir), LoadReport(source="ema-epar"), limit=limit))
     return [r for r in recs if amm_label(r.outcome) is not None and r.dossier.received_at is not None]

@@ -41,8 +41,10 @@ from typing import Any
 
 from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, GdrError, InputError
-from corpora.intake import CP1252_WARNING, IntakeItem, decode_bytes, dossier_from_object
+from corpora.intake import CP1252_WARNING, decode_bytes, dossier_from_object
 from corpora.limits import IntakeLimits, check_zip, is_zip, read_member, unsafe_name
+from corpora.model import IntakeItem
+from corpora.normalise import fold_in_place
 
 BATCH_FORMATS = ("csv", "jsonl", "zip")
 
@@ -107,8 +109,7 @@ def batch_format(data: bytes, filename: str | None = None, declared: str | None 
 
 
 def fold_header(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.strip().lstrip("\ufeff"))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    plain = fold_in_place(name.strip().lstrip("\ufeff"))
     return re.sub(r"[\s\-./]+", "_", plain).strip("_")
 
 
@@ -356,7 +357,7 @@ def _csv_item(row: dict[str | None, str], declared_type: str | None, list_sep: r
         fields["onset_date"] = dates["onset_date"]
     declared: list[str] = []
     for token in listed("seriousness") or []:
-        folded = cioms.fold(token)
+        folded = cioms.label_form(token)
         label = next((lab for pattern, lab in _SERIOUSNESS_WORDS if pattern.search(folded)), None)
         if label is None:
             raise InputError(f"critère de gravité inconnu : « {token} » (attendu : décès, pronostic vital, "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from corpora.errors import InputError, UnknownSource
@@ -132,14 +133,14 @@ def _epar_path(ema_dir: Path) -> Path:
 
 def _epar_records(corpora_dir: Path, report: LoadReport, limit: int | None,
                   _years: Sequence[int] | None = None) -> Iterator[Record]:
-    from corpora.loaders.ema import iter_epar_records
+    from corpora.loaders.ema_epar import iter_epar_records
 
     yield from iter_epar_records(_epar_path(Path(corpora_dir) / "ema"), report, limit)
 
 
 def _epar_docs(corpora_dir: Path, report: LoadReport, limit: int | None,
                _years: Sequence[int] | None) -> Iterator[Document]:
-    from corpora.loaders.ema import epar_record_to_document
+    from corpora.loaders.ema_epar import epar_record_to_document
 
     for record in _epar_records(corpora_dir, report, limit):
         yield epar_record_to_document(record)
@@ -148,15 +149,12 @@ def _epar_docs(corpora_dir: Path, report: LoadReport, limit: int | None,
 def _ema_json(source: str) -> DocLoader:
     def load(corpora_dir: Path, report: LoadReport, limit: int | None,
              _years: Sequence[int] | None) -> Iterator[Document]:
-        from corpora.loaders.ema import EMA_JSON_SOURCES, iter_ema_json_documents
+        from corpora.loaders.ema_json import EMA_JSON_SOURCES, iter_ema_json_documents
 
         path = Path(corpora_dir) / "ema" / EMA_JSON_SOURCES[source][0]
         if not path.is_file():
             raise InputError(f"Fichier EMA introuvable : {path}")
-        for n, doc in enumerate(iter_ema_json_documents(path, source, report), start=1):
-            yield doc
-            if limit is not None and n >= limit:
-                return
+        yield from islice(iter_ema_json_documents(path, source, report), limit)
 
     return load
 
@@ -206,10 +204,7 @@ def _sample_records(corpora_dir: Path, report: LoadReport, limit: int | None,
                     _years: Sequence[int] | None = None) -> Iterator[Record]:
     from corpora.loaders.sample import iter_sample_records
 
-    for n, record in enumerate(iter_sample_records(Path(corpora_dir) / "dossiers.jsonl", report), start=1):
-        yield record
-        if limit is not None and n >= limit:
-            return
+    yield from islice(iter_sample_records(Path(corpora_dir) / "dossiers.jsonl", report), limit)
 
 
 def _sample_docs(corpora_dir: Path, report: LoadReport, limit: int | None,
@@ -319,10 +314,7 @@ def iter_documents(
             reports[spec.name] = report
         if limit == 0:
             continue
-        for n, doc in enumerate(spec.load(Path(corpora_dir), report, limit, vaers_years), start=1):
-            yield doc
-            if limit is not None and n >= limit:
-                break
+        yield from islice(spec.load(Path(corpora_dir), report, limit, vaers_years), limit)
         report.finish()
 
 
@@ -351,14 +343,8 @@ def iter_records(
             reports[name] = report
         if limit == 0:
             continue
-        n = 0
         # The sample mixes types: filter here, and let the loader run unbounded (42 lines).
         inner_limit = limit if spec.dossier_type != "*" else None
-        for record in loader(corpora_dir, report, inner_limit, vaers_years):
-            if record.dossier.type not in wanted:
-                continue
-            yield record
-            n += 1
-            if limit is not None and n >= limit:
-                break
+        records = loader(corpora_dir, report, inner_limit, vaers_years)
+        yield from islice((r for r in records if r.dossier.type in wanted), limit)
         report.finish()

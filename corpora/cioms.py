@@ -29,11 +29,12 @@ Three ways a form arrives, one result (:class:`CiomsForm`, a box key → text ma
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from corpora.normalise import fold_in_place, plain_apostrophes
 
 # --------------------------------------------------------------------------- labels
 
@@ -144,12 +145,12 @@ _CONTINUED = re.compile(r"(?:CONTINUED|SEE\s+(?:ADDITIONAL|CONTINUATION)|VOIR\s+
                         r"SUITE\s+(?:EN|PAGE|SUR)|ADDITIONAL\s+INFORMATION)")
 
 
-def fold(text: str) -> str:
-    """Upper case, accents removed, quotes and spaces normalised (label matching only)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = plain.replace("’", "'").replace("`", "'").replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", plain).strip().upper()
+def label_form(text: str) -> str:
+    """Upper case, accents removed, apostrophes plain, spaces collapsed (label matching only).
+
+    Built on :func:`corpora.normalise.fold_in_place`, so a word keeps its length (``œ`` is not spelt out).
+    """
+    return " ".join(fold_in_place(plain_apostrophes(text)).split()).upper()
 
 
 @dataclass
@@ -168,7 +169,7 @@ def match_label(text: str) -> LabelMatch | None:
         glyph = m.group(1).strip()
         tick = _is_tick(glyph)
         stripped = stripped[m.end():]
-    folded = fold(stripped)
+    folded = label_form(stripped)
     if not folded:
         return None
     for key, pattern in _COMPILED:
@@ -199,7 +200,7 @@ def _split_at(original: str, folded_end: int) -> tuple[str, str]:
     out: list[str] = []
     for word in words:
         if consumed < folded_end:
-            consumed += len(fold(word)) + 1
+            consumed += len(label_form(word)) + 1
             label.append(word)
             continue
         out.append(word)
@@ -219,7 +220,8 @@ _PAREN = re.compile(r"\([^()]*\)")
 
 
 def _is_paren_residue(chunk: str) -> bool:
-    return bool(_RESIDUE[3].match(fold(chunk)) or _RESIDUE[0].match(fold(chunk)) or _RESIDUE[1].match(fold(chunk)))
+    label = label_form(chunk)
+    return bool(_RESIDUE[3].match(label) or _RESIDUE[0].match(label) or _RESIDUE[1].match(label))
 
 
 def is_residue(text: str) -> bool:
@@ -227,7 +229,7 @@ def is_residue(text: str) -> bool:
     t = _PAREN.sub(lambda m: "" if _is_paren_residue(m.group(0)) else m.group(0), text).strip()
     if not t or _ONLY_NUMBER.match(t):
         return True
-    folded = fold(t)
+    folded = label_form(t)
     if any(p.match(folded) for p in _RESIDUE):
         return True
     if any(c.islower() for c in t):
@@ -269,7 +271,7 @@ def looks_like_cioms(text: str) -> bool:
     """A CIOMS I form: its title (or an adverse-reaction report heading) and several of its boxes."""
     lines = [line for line in text.splitlines() if line.strip()]
     found = labels_in_lines(lines)
-    folded = fold(text[:20_000])
+    folded = label_form(text[:20_000])
     titled = "CIOMS" in folded or "SUSPECT ADVERSE REACTION" in folded or "EFFET INDESIRABLE" in folded
     core = {"describe", "suspect", "concomitant", "history", "dose", "route", "indication", "therapy_dates"}
     return (titled and len(found) >= 4 and bool(found & core)) or (len(found) >= 8 and len(found & core) >= 3)
@@ -349,7 +351,7 @@ def read_positioned(runs: Sequence[Run], edges: Sequence[Any] = ()) -> CiomsForm
         if m.key in ("section", "title"):
             continue
         texts = [r for r in assigned.get(i, []) if r.is_value or not is_residue(r.text)
-                 or (fold(r.text) in OPTIONS and _tick_before(r, ticks))]
+                 or (label_form(r.text) in OPTIONS and _tick_before(r, ticks))]
         if m.key in SERIOUSNESS_KEYS or m.key == "check_all":
             continue
         text = _join_runs(texts)
@@ -448,7 +450,7 @@ def read_lines(blocks: Sequence[tuple[str, int]]) -> CiomsForm:
                 form.box_pages.setdefault(m.key, page)
                 if m.key in SERIOUSNESS_KEYS:
                     first = m.rest.split()[0] if m.rest.split() else ""
-                    if m.tick or _is_tick(first) or fold(first) in _ANSWER_YES:
+                    if m.tick or _is_tick(first) or label_form(first) in _ANSWER_YES:
                         form.ticks.add(m.key)
                     current = None
                     continue
@@ -492,7 +494,7 @@ def _key_of_field_name(name: str) -> str | None:
     # "txtPatientInitials", "14_suspect_drugs", "form1[0].#subform[0].PATIENT_DIED[0]" → words.
     last = re.sub(r"\[\d+\]", "", name).split(".")[-1] or name
     spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", last).replace("_", " ").replace("-", " ")
-    folded = fold(spaced)
+    folded = label_form(spaced)
     folded = re.sub(r"^(?:TXT|TEXT|CHK|CB|CHECK\s*BOX|FIELD|FLD)\s*", "", folded)
     folded = re.sub(r"\s+\d+$", "", folded)  # "SUSPECT DRUG 2" → same box, next line
     m = match_label(folded)
@@ -518,7 +520,7 @@ def merge(first: CiomsForm, second: CiomsForm) -> CiomsForm:
 
 
 def continued(text: str) -> bool:
-    return bool(_CONTINUED.search(fold(text)))
+    return bool(_CONTINUED.search(label_form(text)))
 
 
 # --------------------------------------------------------------------------- values
@@ -534,7 +536,7 @@ _MONTHS = {
 
 def parse_date(text: str) -> date | None:
     """A CIOMS date (day first): 12-MAR-2026, 12 mars 2026, 12/03/2026, 12 03 2026, 2026-03-12."""
-    folded = fold(text)
+    folded = label_form(text)
     m = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", folded)
     if m:
         return _mkdate(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -566,7 +568,7 @@ _AGE_UNITS = [
 
 def parse_age(text: str) -> float | None:
     """Age in years from "67", "67 Years", "4 mois", "10 days" (None for UNK or nothing)."""
-    folded = fold(text)
+    folded = label_form(text)
     m = re.search(r"(\d+(?:[.,]\d+)?)\s*([A-Z]*)", folded)
     if m is None:
         return None
@@ -584,7 +586,7 @@ def parse_age(text: str) -> float | None:
 
 
 def parse_sex(text: str) -> str | None:
-    folded = fold(text)
+    folded = label_form(text)
     for token in re.findall(r"[A-Z]+", folded):
         if token in ("F", "FEMALE", "FEMININ", "FEMME", "WOMAN", "W", "FILLE", "GIRL"):
             return "F"
@@ -606,7 +608,7 @@ def parse_country(text: str) -> str | None:
     first = text.strip().splitlines()[0].strip() if text.strip() else ""
     if not first:
         return None
-    folded = fold(first).strip(" .")
+    folded = label_form(first).strip(" .")
     if folded in _COUNTRIES:
         return _COUNTRIES[folded]
     if re.fullmatch(r"[A-Z]{2}", folded):

@@ -42,9 +42,10 @@ from typing import Any
 from corpora import cioms, seriousness
 from corpora.docx_intake import Block, read_docx
 from corpora.errors import InputError
-from corpora.intake import INTAKE_SOURCE, IntakeItem, content_id, detect_language, parse_text
+from corpora.intake import content_id, parse_text
 from corpora.limits import IntakeLimits
-from corpora.model import Dossier, DossierFields, Product
+from corpora.model import INTAKE_SOURCE, Dossier, DossierFields, IntakeItem, Product
+from corpora.normalise import dossier_language
 from corpora.pdf_intake import PdfContent, Widget, positioned_layout, read_pdf
 
 _SERIOUS_LABELS = {
@@ -72,8 +73,7 @@ def parse_pdf(data: bytes, *, name: str, filename: str | None, declared_type: st
 def _read_cioms_pdf(content: PdfContent, named: cioms.CiomsForm, unused: list[int]) -> cioms.CiomsForm:
     form_pages = [n for n, text in enumerate(content.pages, 1)
                   if len(cioms.labels_in_lines(text.splitlines())) >= 3] or [1]
-    words, edges = positioned_layout(content, form_pages)
-    runs = [cioms.Run(w.text, w.x0, w.top, w.x1, w.bottom, w.page) for w in words]
+    runs, edges = positioned_layout(content, form_pages)
     runs += _widget_runs([content.widgets[i] for i in unused])
     # Widgets read by name (not in ``unused``) stay out of the layout, so nothing is read twice.
     form = cioms.read_positioned(runs, edges) if runs else cioms.CiomsForm()
@@ -201,7 +201,7 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
     manufacturer = form.get("manufacturer").splitlines()[0].strip() if form.get("manufacturer") else None
     received = cioms.parse_date(form.get("received")) or cioms.parse_date(form.get("report_date"))
     report_type = "CIOMS I"
-    folded_type = cioms.fold(form.get("report_type"))
+    folded_type = cioms.label_form(form.get("report_type"))
     if "FOLLOW" in folded_type or "SUIVI" in folded_type:
         report_type += " (suivi)"
     elif "INITIAL" in folded_type:
@@ -226,7 +226,7 @@ def _cioms_item(form: cioms.CiomsForm, page_texts: list[str], filename: str | No
         title_parts.append(first if len(first) <= 80 else first[:79].rstrip() + "…")
     dossier = Dossier(
         id=ident, type="pv", title=" — ".join(title_parts), text=text, received_at=received,
-        language=detect_language(narrative or text), source=INTAKE_SOURCE, fields=fields,
+        language=dossier_language(narrative or text), source=INTAKE_SOURCE, fields=fields,
     )
     details: dict[str, Any] = {
         "format": fmt, "form": "CIOMS I", "read_from": form.mode,

@@ -3,7 +3,7 @@
 ``gdr corpora convert vaers … --to e2b --out FILE.xml`` writes one batch message with one ICSR per
 report. The element paths (relative to ``investigationEvent``; ``aea`` =
 ``component/adverseEventAssessment``, ``role`` = ``aea/subject1/primaryRole``) are the ones
-:func:`corpora.intake.parse_e2b` reads, so VAERS → E2B → Dossier gives the direct conversion back:
+:func:`corpora.e2b.parse_e2b` reads, so VAERS → E2B → Dossier gives the direct conversion back:
 
 ==================================  ==========================================================================
 Dossier                             E2B(R3) data element and path
@@ -59,6 +59,7 @@ from datetime import date
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from corpora.e2b import SERIOUSNESS_CODES
 from corpora.model import Dossier, Record
 
 HL7 = "urn:hl7-org:v3"
@@ -69,8 +70,8 @@ ROLE = "2.16.840.1.113883.3.989.2.1.1.13"
 MEDDRA = "2.16.840.1.113883.6.163"
 REPORT_ID = "2.16.840.1.113883.3.989.2.1.3.1"
 VAERS_VAX_TYPE = "2.16.840.1.113883.3.989.5.1.2.2.1.99"  # project-local: VAERS VAX_TYPE codes as MPID system
-_SERIOUS = (("died", "34"), ("life_threatening", "21"), ("hospitalised", "33"), ("disability", "35"),
-            ("congenital_anomaly", "12"))
+# The VAERS outcome keys E2B(R3) can carry (E.i.3.2), with their codes, in E2B order.
+_SERIOUS = tuple((key, code) for code, (key, _) in SERIOUSNESS_CODES.items() if key)
 NOT_EXPORTED = ("administered_by", "funded_by")
 
 ET.register_namespace("", HL7)
@@ -317,9 +318,9 @@ def read_records(text: str) -> list[Record]:
     Seriousness stays in the outcome (a recorded flag), not in the text: this is corpus reading,
     not intake (where the same elements are reporter-declared inputs).
     """
-    from corpora.intake import _children, _descendants, _first, _local, parse_e2b, parse_xml_root
+    from corpora.e2b import _children, _date, _descendants, _first, _local, parse_e2b, parse_xml_root
 
-    items = parse_e2b(text, seriousness_in_text=False, bounded=False)
+    items = parse_e2b(text, seriousness_in_text=False)
     root = parse_xml_root(text)
     events = [root] if _local(root.tag) == "investigationEvent" else _descendants(root, "investigationEvent")
     records = []
@@ -341,9 +342,9 @@ def read_records(text: str) -> list[Record]:
                 elif code == "27":
                     outcome["recovered"] = {"1": True, "3": False}.get(value.get("code", ""))
         deceased = _descendants(event, "deceasedTime")
-        if deceased and deceased[0].get("value"):
-            v = deceased[0].get("value")
-            outcome["date_died"] = f"{v[:4]}-{v[4:6]}-{v[6:8]}"
+        died = _date(deceased[0].get("value")) if deceased else None
+        if died is not None:
+            outcome["date_died"] = died.isoformat()
         records.append(Record(item.dossier, outcome))
     return records
 
@@ -352,7 +353,7 @@ def read_records(text: str) -> list[Record]:
 
 def drug_history_elements(event: Any) -> list[Any]:
     """The ``substanceAdministration`` elements of D.8.r (past drug history): not products of the case."""
-    from corpora.intake import _descendants, _first
+    from corpora.e2b import _descendants, _first
 
     out: list[Any] = []
     for organizer in _descendants(event, "organizer"):
@@ -364,7 +365,7 @@ def drug_history_elements(event: Any) -> list[Any]:
 
 def extra_fields(event: Any, history: list[Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Dossier fields and per-product details read from the elements of the table above."""
-    from corpora.intake import _children, _date, _descendants, _first, _text
+    from corpora.e2b import _children, _date, _descendants, _first, _text
 
     fields: dict[str, Any] = {}
     reactions = [o for o in _descendants(event, "observation")

@@ -6,17 +6,21 @@ Accepted formats (chosen from the declared format, else the file name, else the 
   format written by ``gdr corpora convert``. Any ``outcome`` key is dropped unread. Missing
   ``id`` / ``source`` / ``title`` / ``language`` are filled in (``intake:<content hash>``).
 - **Plain text** (``.txt``, ``.md``): the narrative of one dossier of the declared type; the
-  title is the first line; the language (fr/en) comes from a stopword count.
+  title is the first line; the language (fr/en) comes from marker-word counts.
 - **ICH E2B(R3) ICSR** (HL7 v3 XML, ``PORR_IN049016UV``, alone or in a batch): one Dossier per
-  ``investigationEvent``; see :func:`parse_e2b` for what is mapped.
+  ``investigationEvent``; the mapping is in :mod:`corpora.e2b`.
+
+PDF and DOCX documents (:mod:`corpora.documents`) and CSV/zip batches (:mod:`corpora.batch`) are
+recognised from their bytes first. Each text format has one parser in :data:`PARSERS` (text in, items
+out); :func:`parse_upload` decodes the bytes, picks the format, runs its parser, then applies what every
+format shares: the dossier-count limit, the file's warnings and the prompt-injection check. A new text
+format is a parser in :data:`PARSERS`, its name in :data:`FORMATS`, and its file extensions and media
+types.
 
 Encodings: UTF-8 (with or without BOM). Bytes that are not UTF-8 are decoded as Windows-1252
 only when the result is clearly French/English text (no control characters, every non-ASCII
 character a Latin letter or common typographic sign), with a warning; anything else (UTF-16,
 binary, other code pages) is refused with :class:`~corpora.errors.EncodingProblem`.
-
-XML is parsed only with ``defusedxml`` with DTDs forbidden: billion-laughs, external entities
-(XXE) and any ``<!DOCTYPE>`` are refused before expansion.
 
 Every refusal is a :class:`~corpora.errors.GdrError` subclass with a precise French message.
 """
@@ -27,16 +31,16 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from corpora import seriousness
+from corpora.e2b import parse_e2b
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
 from corpora.limits import IntakeLimits
-from corpora.model import DOSSIER_TYPES, Dossier, Product
+from corpora.model import DOSSIER_TYPES, INTAKE_SOURCE, Dossier, IntakeItem
+from corpora.normalise import dossier_language, fold_in_place, plain_apostrophes
 
 Format = Literal["json", "jsonl", "text", "xml"]
 FORMATS: tuple[str, ...] = ("json", "jsonl", "text", "xml")
@@ -45,8 +49,6 @@ BINARY_FORMATS: tuple[str, ...] = ("pdf", "docx", "csv", "zip")
 
 MAX_DOSSIERS = 1000
 """At most this many dossiers per uploaded file (larger batches: ``gdr triage``)."""
-
-INTAKE_SOURCE = "intake"
 
 INJECTION_WARNING = "Le texte contient des instructions adressées à un assistant : elles ont été ignorées."
 CP1252_WARNING = "Fichier décodé en Windows-1252 (il n'était pas en UTF-8) : vérifiez les accents."
@@ -64,19 +66,6 @@ _MEDIA_TYPES: dict[str, Format] = {
 # Non-ASCII characters accepted in a Windows-1252 fallback: Latin letters and typographic signs.
 _CP1252_OK = set("àâäáãåçéèêëíìîïñóòôöõúùûüýÿœæÀÂÄÁÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕÚÙÛÜÝŸŒÆ"
                  "«»‘’‚“”„–—…°€£§©®™•·×÷µ¹²³¼½¾ªº¿¡\u00a0")
-
-
-@dataclass
-class IntakeItem:
-    """One dossier read from an upload, with the French warnings that concern it."""
-
-    dossier: Dossier
-    warnings: list[str] = field(default_factory=list)
-    declared_seriousness: list[str] = field(default_factory=list)
-    pages: list[dict[str, int]] = field(default_factory=list)
-    """Where the text comes from in a paged document: ``{"page", "start", "end"}`` spans of ``dossier.text``."""
-    details: dict[str, Any] = field(default_factory=dict)
-    """What intake read besides the dossier (file format, CIOMS boxes…), shown with the triage."""
 
 
 # --------------------------------------------------------------------------- format and encoding
@@ -185,31 +174,7 @@ def _clear_cp1252(data: bytes) -> str | None:
     return text
 
 
-# --------------------------------------------------------------------------- language and ids
-
-_STOP_FR_WORDS = (
-    "le la les un une des du de et est sont au aux dans pour par sur avec sans pas ne qui que "
-    "il elle ils elles nous vous ce cette ces son sa ses leur été être après avant chez "
-    "patiente jour jours lors depuis ont était"
-)
-_STOP_EN_WORDS = (
-    "the an and is are was were of to in on for with without not no he she it they this that "
-    "these his her their been be after before at by from days day had has have which"
-)
-_STOP_FR = frozenset(_STOP_FR_WORDS.split())
-_STOP_EN = frozenset(_STOP_EN_WORDS.split())
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-def detect_language(text: str, default: str = "fr") -> str:
-    """``"fr"`` or ``"en"`` from stopword counts (``default`` when it cannot tell)."""
-    words = [w.lower() for w in _WORD.findall(text[:20_000])]
-    fr = sum(w in _STOP_FR for w in words)
-    en = sum(w in _STOP_EN for w in words)
-    if fr == en:
-        return default
-    return "fr" if fr > en else "en"
-
+# --------------------------------------------------------------------------- ids and titles
 
 def content_id(text: str) -> str:
     """Stable id of an uploaded dossier: ``intake:<12 hex of the content's SHA-1>``."""
@@ -227,18 +192,13 @@ def _title_from(text: str, fallback: str) -> str:
 # --------------------------------------------------------------------------- prompt injection
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
-    """Compile injection patterns (case-insensitive, matched on accent-folded text)."""
-    return [re.compile(_fold(p), re.IGNORECASE) for p in patterns]
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
+    """Compile injection patterns, written without accents: matched case-insensitively on the folded text."""
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
 
 
 def find_injections(text: str, patterns: Sequence[re.Pattern[str]]) -> list[str]:
     """The phrases of ``text`` that address an assistant ("ignore previous instructions"…)."""
-    folded = _fold(text)
+    folded = fold_in_place(plain_apostrophes(text))
     found: list[str] = []
     for pattern in patterns:
         m = pattern.search(folded)
@@ -301,7 +261,7 @@ def dossier_from_object(obj: Any, *, declared_type: str | None = None, where: st
     if not data.get("title"):
         data["title"] = _title_from(text, fallback_title)
     if not data.get("language"):
-        data["language"] = detect_language(text)
+        data["language"] = dossier_language(text)
     try:
         return Dossier.model_validate(data)
     except ValidationError as exc:
@@ -318,7 +278,7 @@ def parse_json(text: str, *, declared_type: str | None = None, jsonl: bool | Non
                 raise CorruptFile(_json_error(exc)) from None
         else:
             items = obj if isinstance(obj, list) else [obj]
-            _check_count(len(items))
+            check_count(len(items))
             if not items:
                 raise InputError("Fichier vide : la liste JSON ne contient aucun dossier.")
             return [dossier_from_object(o, declared_type=declared_type,
@@ -333,13 +293,14 @@ def parse_json(text: str, *, declared_type: str | None = None, jsonl: bool | Non
         except json.JSONDecodeError as exc:
             raise CorruptFile(_json_error(exc, line_offset=n - 1)) from None
         dossiers.append(dossier_from_object(obj, declared_type=declared_type, where=f"ligne {n}"))
-        _check_count(len(dossiers))
+        check_count(len(dossiers))
     if not dossiers:
         raise InputError("Fichier vide : aucune ligne JSON.")
     return dossiers
 
 
-def _check_count(n: int) -> None:
+def check_count(n: int) -> None:
+    """Refuse an upload holding more than :data:`MAX_DOSSIERS` dossiers."""
     if n > MAX_DOSSIERS:
         raise InputTooLarge(
             f"Trop de dossiers dans un même fichier (plus de {MAX_DOSSIERS}) : découpez-le ou utilisez « gdr triage »."
@@ -360,251 +321,38 @@ def parse_text(text: str, *, declared_type: str | None, filename: str | None = N
     dossier = Dossier(
         id=content_id(f"{dtype}\n{body}"), type=dtype,  # type: ignore[arg-type]
         title=_title_from(body, stem or "Dossier déposé"), text=body,
-        language=detect_language(body), source=INTAKE_SOURCE,
+        language=dossier_language(body), source=INTAKE_SOURCE,
     )
     return dossier, warnings
 
 
-# --------------------------------------------------------------------------- ICH E2B(R3)
-
-# E2B(R3) observation codes (OID 2.16.840.1.113883.3.989.2.1.1.19) used here.
-_OBS_AGE = "3"
-_OBS_REACTION = "29"
-_SERIOUSNESS: dict[str, str] = {  # E.i.3.2a-f
-    "34": seriousness.DEATH,
-    "21": seriousness.LIFE_THREATENING,
-    "33": seriousness.HOSPITALISATION,
-    "35": seriousness.DISABILITY,
-    "12": seriousness.CONGENITAL_ANOMALY,
-    "26": seriousness.OTHER,
-}
-_AGE_UNITS = {"a": 1.0, "mo": 1 / 12, "wk": 1 / 52.18, "d": 1 / 365.25, "h": 1 / 8766, "min": 1 / 525960}
-_DRUG_ROLE = {"1": "suspect", "2": "concomitant", "3": "suspect"}  # 3 = interacting
-_E2B_DENIED = "XML refusé : entités/DTD interdites."
-
-
-def _local(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _children(el: Any, name: str) -> list[Any]:
-    return [c for c in el if _local(c.tag) == name]
-
-
-def _first(el: Any, *path: str) -> Any:
-    cur = el
-    for name in path:
-        found = _children(cur, name) if cur is not None else []
-        cur = found[0] if found else None
-    return cur
-
-
-def _descendants(el: Any, name: str) -> list[Any]:
-    return [c for c in el.iter() if _local(c.tag) == name]
-
-
-def _text(el: Any) -> str | None:
-    if el is None:
-        return None
-    value = "".join(el.itertext()).strip()
-    return unicodedata.normalize("NFC", value) if value else None
-
-
-def _date(value: str | None) -> str | None:
-    if not value or len(value) < 8 or not value[:8].isdigit():
-        return None
-    return f"{value[:4]}-{value[4:6]}-{value[6:8]}"
-
-
-def parse_xml_root(text: str) -> Any:
-    """Parse XML with ``defusedxml`` (DTD, entities and external references forbidden)."""
-    from xml.etree.ElementTree import ParseError
-
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import fromstring
-
-    try:
-        return fromstring(text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException:
-        raise CorruptFile(_E2B_DENIED) from None
-    except ParseError as exc:
-        line, col = getattr(exc, "position", (0, 0))
-        if "undefined entity" in str(exc):
-            raise CorruptFile(_E2B_DENIED) from None
-        raise CorruptFile(f"XML mal formé à la ligne {line}, colonne {col + 1}.") from None
-
-
-def parse_e2b(text: str, *, declared_type: str | None = None,
-              seriousness_in_text: bool = True, bounded: bool = True) -> list[IntakeItem]:
-    """Dossiers from an ICH E2B(R3) ICSR message (HL7 v3), one per ``investigationEvent``.
-
-    Mapping (E2B(R3) data element → Dossier):
-
-    - C.1.1 safety report id (``investigationEvent/id@extension``) → ``id`` = ``intake:<id>``;
-      C.1.4 first receipt (``effectiveTime/low``) or C.1.5 (``availabilityTime``) → ``received_at``.
-    - H.1 case narrative (``investigationEvent/text``) → ``text``; E.i.1.1a reactions as reported
-      (``observation[code=29]/value/originalText``, else the MedDRA code) → ``fields.symptoms``.
-    - D.2.2 age (``observation[code=3]``, unit a/mo/wk/d/h) → ``patient_age`` in years;
-      D.5 sex (``administrativeGenderCode`` 1 = M, 2 = F) → ``patient_sex``; D.1 initials ignored.
-    - G.k.2.2 medicinal product (``kindOfProduct/name``) and G.k.2.3.r.1 substances
-      (``ingredientSubstance/name``) → ``fields.products`` (role from G.k.1: suspect, concomitant,
-      interacting → suspect) and ``fields.substances``.
-    - E.i.3.2 seriousness criteria (death, life-threatening, hospitalisation, disability,
-      congenital anomaly, other medically important) are **declared by the reporter at intake**:
-      for a new ICSR they are inputs known on arrival (unlike VAERS, where the team uses the
-      recorded flags as training labels). They are appended to ``text`` as one clearly delimited
-      French sentence ("Critères de gravité déclarés par le notifiant : …") so the criteria engine
-      can cite them as evidence, and they are reported on the :class:`IntakeItem`.
-
-    - The other elements :mod:`corpora.e2b_export` writes (onset, country, region, history, current
-      illness, prior vaccinations, lab results, lot, dose text, route, holder, report id, onset
-      delay) are read by :func:`corpora.e2b_export.extra_fields`; concomitant drugs (G.k.1 = 2) go to
-      ``fields.other_medications``. ``seriousness_in_text=False`` (corpus reading) keeps the
-      seriousness on the item only.
-
-    Not mapped: reporter, sender, drug indication, causality assessments, literature references.
-    Type is ``pv`` (``declared_type`` must be pv or absent).
-    """
-    if declared_type not in (None, "pv"):
-        raise InputError("Un ICSR E2B(R3) est un dossier de pharmacovigilance : type « pv » attendu.")
-    root = parse_xml_root(text)
-    events = [root] if _local(root.tag) == "investigationEvent" else _descendants(root, "investigationEvent")
-    if not events:
-        raise CorruptFile(
-            "XML non reconnu : seul le format ICH E2B(R3) (ICSR HL7 v3, élément investigationEvent) est accepté."
-        )
-    if bounded:  # an upload; corpus reading (corpora.e2b_export.read_records) is not bounded
-        _check_count(len(events))
-    items = [_e2b_event(event, n, seriousness_in_text) for n, event in enumerate(events, 1)]
-    return items
-
-
-def _e2b_event(event: Any, n: int, seriousness_in_text: bool = True) -> IntakeItem:
-    from corpora.e2b_export import drug_history_elements, extra_fields
-    from corpora.loaders.cases import case_title
-
-    ident = None
-    for id_el in _children(event, "id"):
-        ident = id_el.get("extension") or ident
-    narrative = _text(_first(event, "text")) or ""
-    low = _first(event, "effectiveTime", "low")
-    received = _date(low.get("value")) if low is not None else None
-    if received is None:
-        avail = _first(event, "availabilityTime")
-        received = _date(avail.get("value")) if avail is not None else None
-    title = _text(_first(event, "title"))
-
-    sex = age = None
-    reactions: list[str] = []
-    declared: list[str] = []
-    for obs in _descendants(event, "observation"):
-        code_el = _first(obs, "code")
-        code = code_el.get("code") if code_el is not None else None
-        value = _first(obs, "value")
-        if code == _OBS_AGE and value is not None and age is None:
-            try:
-                unit = value.get("unit", "a")
-                years = float(value.get("value", ""))
-                age = years if unit == "a" else round(years * _AGE_UNITS.get(unit, 1.0), 2)
-            except ValueError:
-                age = None
-        elif code == _OBS_REACTION and value is not None:
-            term = _text(_first(value, "originalText")) or _text(_first(obs, "value", "originalText"))
-            term = term or value.get("displayName") or (f"MedDRA {value.get('code')}" if value.get("code") else None)
-            if term and term not in reactions:
-                reactions.append(term)
-        elif code in _SERIOUSNESS and value is not None and value.get("value", "").lower() == "true":
-            label = _SERIOUSNESS[code]
-            if label not in declared:
-                declared.append(label)
-    for gender in _descendants(event, "administrativeGenderCode"):
-        sex = {"1": "M", "2": "F"}.get(gender.get("code", ""))
-        if sex:
-            break
-
-    products: list[dict[str, Any]] = []
-    substances: list[str] = []
-    history = drug_history_elements(event)  # D.8.r past drugs are not products of this case
-    for admin in _descendants(event, "substanceAdministration"):
-        kind = _first(admin, "consumable", "instanceOfKind", "kindOfProduct")
-        if kind is None or any(admin is h for h in history):
-            continue
-        name = _text(_first(kind, "name"))
-        subs = [s for s in (_text(_first(ing, "ingredientSubstance", "name"))
-                            for ing in _descendants(kind, "ingredient")) if s]
-        if not name and not subs:
-            continue
-        products.append({"name": name, "substances": subs or None})
-        substances += [s for s in subs if s not in substances]
-    # G.k.1 characterisation of drug role: causalityAssessment[code=20] → subject2/productUseReference.
-    roles = _drug_roles(event, history)
-    extra, per_product = extra_fields(event, history)
-    for i, product in enumerate(products):
-        if i in roles:
-            product["role"] = roles[i]
-        if i < len(per_product):
-            product.update(per_product[i])
-    concomitant = [p for p in products if p.get("role") == "concomitant"]
-    products = [p for p in products if p.get("role") != "concomitant"]
-    substances = [s for p in products for s in p.get("substances") or []]
-    substances = list(dict.fromkeys(substances))
-
-    body = seriousness.with_declared(narrative, declared) if seriousness_in_text else narrative
-    if not body and reactions:
-        body = "Réactions déclarées : " + ", ".join(reactions) + "."
-    vaccine_types = list(dict.fromkeys(p["vaccine_type"] for p in products if p.get("vaccine_type")))
-    manufacturers = list(dict.fromkeys(p["manufacturer"] for p in products if p.get("manufacturer")))
-    fields: dict[str, Any] = {
-        "patient_age": age, "patient_sex": sex, "symptoms": reactions or None,
-        "products": products or None, "substances": substances or None,
-        "vaccine_types": vaccine_types or None, "manufacturers": manufacturers or None,
-        "other_medications": "; ".join(p["name"] for p in concomitant if p.get("name")) or None,
-        **extra,
-    }
-    native = ident or hashlib.sha1(text_key(body, fields).encode("utf-8")).hexdigest()[:12]
-    text_el = _first(event, "text")
-    declared_language = (text_el.get("language") or "")[:2].lower() if text_el is not None else ""
-    language = declared_language if re.fullmatch(r"[a-z]{2}", declared_language) else detect_language(
-        narrative or body)
-    dossier = Dossier(
-        id=f"{INTAKE_SOURCE}:{native}", type="pv",
-        title=title or case_title([Product(**p) for p in products], reactions)
-        or (f"ICSR {ident}" if ident else f"ICSR {n}"),
-        text=body, received_at=received, language=language,  # type: ignore[arg-type]
-        source=INTAKE_SOURCE, fields=fields,  # type: ignore[arg-type]
-    )
-    warnings = [] if narrative else ["ICSR sans récit (H.1) : triage sur les données structurées."]
-    return IntakeItem(dossier=dossier, warnings=warnings, declared_seriousness=declared,
-                      details={"format": "e2b-r3"})
-
-
-def text_key(body: str, fields: Mapping[str, Any]) -> str:
-    return body + json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _drug_roles(event: Any, history: Sequence[Any] = ()) -> dict[int, str]:
-    """G.k.1 roles by product position (best effort: E2B links them by product id references)."""
-    ids: list[str | None] = []
-    for admin in _descendants(event, "substanceAdministration"):
-        if _first(admin, "consumable", "instanceOfKind", "kindOfProduct") is None or any(admin is h for h in history):
-            continue
-        id_el = _first(admin, "id")
-        ids.append(id_el.get("root") if id_el is not None else None)
-    roles: dict[int, str] = {}
-    for assessment in _descendants(event, "causalityAssessment"):
-        code_el = _first(assessment, "code")
-        value = _first(assessment, "value")
-        if code_el is None or code_el.get("code") != "20" or value is None:
-            continue
-        role = _DRUG_ROLE.get(value.get("code", ""))
-        refs = [r.get("root") for r in _descendants(assessment, "id")]
-        for ref in refs:
-            if ref in ids and role:
-                roles[ids.index(ref)] = role
-    return roles
-
-
 # --------------------------------------------------------------------------- entry point
+
+Parser = Callable[[str, str | None, str | None], list[IntakeItem]]
+"""A text format's parser: ``(text, declared_type, filename)`` → the dossiers read, with their warnings."""
+
+
+def _json_items(text: str, declared_type: str | None, filename: str | None) -> list[IntakeItem]:
+    return [IntakeItem(d) for d in parse_json(text, declared_type=declared_type)]
+
+
+def _jsonl_items(text: str, declared_type: str | None, filename: str | None) -> list[IntakeItem]:
+    return [IntakeItem(d) for d in parse_json(text, declared_type=declared_type, jsonl=True)]
+
+
+def _text_items(text: str, declared_type: str | None, filename: str | None) -> list[IntakeItem]:
+    if text.lstrip().startswith(("<!DOCTYPE", "<?xml")):  # XML sent as text still goes to the defended parser
+        return _xml_items(text, declared_type, filename)
+    dossier, warnings = parse_text(text, declared_type=declared_type, filename=filename)
+    return [IntakeItem(dossier, warnings)]
+
+
+def _xml_items(text: str, declared_type: str | None, filename: str | None) -> list[IntakeItem]:
+    return parse_e2b(text, declared_type=declared_type)
+
+
+PARSERS: dict[str, Parser] = {"json": _json_items, "jsonl": _jsonl_items, "text": _text_items, "xml": _xml_items}
+
 
 def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str | None = None,
                  declared_format: str | None = None, media_type: str | None = None,
@@ -643,21 +391,12 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
                 if entry.item is None:
                     raise CorruptFile(f"{entry.where} : {entry.error}")
                 batch.append(entry.item)
-                _check_count(len(batch))
+                check_count(len(batch))
             return batch
     text, file_warnings = decode_bytes(data, name)
     fmt = detect_format(text, filename, declared_format, media_type)
-    if fmt == "xml":
-        items = parse_e2b(text, declared_type=declared_type)
-    elif fmt in ("json", "jsonl"):
-        items = [IntakeItem(d) for d in parse_json(text, declared_type=declared_type,
-                                                   jsonl=True if fmt == "jsonl" else None)]
-    else:
-        if text.lstrip().startswith("<!DOCTYPE") or text.lstrip().startswith("<?xml"):
-            items = parse_e2b(text, declared_type=declared_type)
-        else:
-            dossier, warnings = parse_text(text, declared_type=declared_type, filename=filename)
-            items = [IntakeItem(dossier, warnings)]
+    items = PARSERS[fmt](text, declared_type, filename)
+    check_count(len(items))
     return [_finish_item(item, file_warnings, injection_patterns) for item in items]
 
 

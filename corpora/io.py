@@ -1,4 +1,4 @@
-"""Small I/O helpers shared by loaders and commands: atomic writes, JSON Lines."""
+"""Small I/O helpers shared by loaders and commands: atomic writes, JSON lists, JSON Lines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from corpora.errors import CorruptFile, InputError
+from corpora.errors import CorruptFile, EncodingProblem, InputError
 
 
 @contextlib.contextmanager
@@ -41,6 +41,31 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def read_json_list(path: str | Path) -> list[Any]:
+    """The items of a published JSON file holding one list (alone, or as the only list of an object).
+
+    UTF-8 with or without BOM; unreadable, badly encoded or malformed files raise French errors.
+    """
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Impossible de lire {p} : {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise EncodingProblem(f"{p} n'est pas encodé en UTF-8 (octet invalide en position {exc.start}).") from exc
+    except json.JSONDecodeError as exc:
+        raise CorruptFile(f"{p} : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno}).") from exc
+    if isinstance(data, dict):
+        lists = [v for v in data.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            data = lists[0]
+    if not isinstance(data, list):
+        raise CorruptFile(f"{p} : liste d'éléments attendue dans ce fichier JSON.")
+    return data
 
 
 def dump_json_line(obj: Any) -> str:

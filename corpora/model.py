@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,6 +21,16 @@ SCHEMA_VERSION = "1.0.0"
 
 DossierType = Literal["pv", "amm", "aec"]
 DOSSIER_TYPES: tuple[str, ...] = ("pv", "amm", "aec")
+
+# Risk levels, lowest first (NFC strings): the one list every layer uses.
+RiskLevel = Literal["faible", "modéré", "élevé", "critique"]
+RISK_LEVELS: tuple[str, ...] = get_args(RiskLevel)
+
+# ICH E2A seriousness criteria among the PV outcome keys (see VaersOutcome), then the other PV flags.
+SERIOUS_KEYS: tuple[str, ...] = (
+    "died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability", "congenital_anomaly",
+)
+PV_OUTCOME_FLAGS: tuple[str, ...] = (*SERIOUS_KEYS, "er_visit", "recovered")
 
 DocumentKind = Literal[
     "case", "opinion", "referral", "psusa", "dhpc", "interaction", "product", "trial", "guideline"
@@ -45,9 +56,11 @@ SOURCES: dict[str, str] = {
     "ansm-interaction": "stable hash (sha1, 16 hex) of the normalised substance pair",
     "ctgov": "NCT id (e.g. ctgov:NCT05075902)",
     "sample": "identifier of a bundled fictitious dossier (e.g. sample:pv-001)",
-    "intake": "a dossier uploaded for triage: its declared id, else a hash of its content",
+    "intake": "a dossier uploaded for triage: its declared id, else a hash of its content",  # INTAKE_SOURCE
     "referentiel": "criterion code of the project's référentiel (e.g. referentiel:PV-DECES)",
 }
+
+INTAKE_SOURCE = "intake"
 
 # Where documents come from: which kind each source produces.
 SOURCE_KINDS: dict[str, str] = {
@@ -241,7 +254,7 @@ class SampleOutcome(_Strict):
     model_config = ConfigDict(extra="allow")
 
     decision: str | None = None
-    risk_level: Literal["faible", "modéré", "élevé", "critique"] | None = None
+    risk_level: RiskLevel | None = None
     processing_mode: str | None = None
 
 
@@ -250,6 +263,19 @@ class Record(NamedTuple):
 
     dossier: Dossier
     outcome: dict[str, Any] | None
+
+
+@dataclass
+class IntakeItem:
+    """One dossier read from an upload (:mod:`corpora.intake`), with the French warnings that concern it."""
+
+    dossier: Dossier
+    warnings: list[str] = field(default_factory=list)
+    declared_seriousness: list[str] = field(default_factory=list)
+    pages: list[dict[str, int]] = field(default_factory=list)
+    """Where the text comes from in a paged document: ``{"page", "start", "end"}`` spans of ``dossier.text``."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What intake read besides the dossier (file format, CIOMS boxes…), shown with the triage."""
 
 
 def record_to_json(record: Record) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from corpora.cioms import Run
 from corpora.errors import CorruptFile, InputTooLarge
 from corpora.limits import IntakeLimits
 
@@ -65,18 +66,6 @@ class PdfContent:
     @property
     def filled_widgets(self) -> list[Widget]:
         return [w for w in self.widgets if (w.kind == "check" and w.ticked) or (w.kind != "check" and w.value)]
-
-
-@dataclass
-class Word:
-    """A run of text on a page with its box (PDF points, top-left origin)."""
-
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    page: int
 
 
 def is_pdf(data: bytes) -> bool:
@@ -220,7 +209,7 @@ class Edge:
     bottom: float
 
 
-def positioned_layout(content: PdfContent, pages: list[int] | None = None) -> tuple[list[Word], list[Edge]]:
+def positioned_layout(content: PdfContent, pages: list[int] | None = None) -> tuple[list[Run], list[Edge]]:
     """Words and drawn edges of the given pages (1-based; all by default), via pdfplumber.
 
     Words on one line closer than about one space are merged into one run, so labels such as
@@ -230,7 +219,7 @@ def positioned_layout(content: PdfContent, pages: list[int] | None = None) -> tu
     import pdfplumber
 
     _quiet_pdf_logs()
-    words: list[Word] = []
+    words: list[Run] = []
     edges: list[Edge] = []
     try:
         with pdfplumber.open(io.BytesIO(content.data), password=content.password or "") as pdf:
@@ -248,17 +237,17 @@ def positioned_layout(content: PdfContent, pages: list[int] | None = None) -> tu
     return words, edges
 
 
-def _runs(words: list[dict[str, Any]], page: int) -> list[Word]:
+def _runs(words: list[dict[str, Any]], page: int) -> list[Run]:
     lines: list[list[dict[str, Any]]] = []
     for w in sorted(words, key=lambda w: (round(float(w["top"])), float(w["x0"]))):
         if lines and abs(float(lines[-1][0]["top"]) - float(w["top"])) <= 2.0:
             lines[-1].append(w)
         else:
             lines.append([w])
-    runs: list[Word] = []
+    runs: list[Run] = []
     for line in lines:
         line.sort(key=lambda w: float(w["x0"]))
-        current: Word | None = None
+        current: Run | None = None
         for w in line:
             height = float(w["bottom"]) - float(w["top"])
             gap_limit = max(3.5, 0.6 * height)
@@ -270,7 +259,7 @@ def _runs(words: list[dict[str, Any]], page: int) -> list[Word]:
                 continue
             if current is not None:
                 runs.append(current)
-            current = Word(text=text, x0=float(w["x0"]), top=float(w["top"]), x1=float(w["x1"]),
+            current = Run(text=text, x0=float(w["x0"]), top=float(w["top"]), x1=float(w["x1"]),
                            bottom=float(w["bottom"]), page=page)
         if current is not None:
             runs.append(current)

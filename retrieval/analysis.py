@@ -10,37 +10,22 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
+from corpora.normalise import fold, read_word_list, stop_words
+
+TERMS_FILE = Path(__file__).resolve().parent / "data" / "fr_en_terms.tsv"
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]")
-
-
-def fold(text: str) -> str:
-    """Lowercase and strip accents (``"Myocardite Aiguë"`` → ``"myocardite aigue"``)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("œ", "oe").replace("æ", "ae")
-
-
-def _data_lines(name: str) -> list[str]:
-    raw = (Path(__file__).resolve().parent / "data" / name).read_text(encoding="utf-8")
-    return [line.rstrip("\n") for line in raw.splitlines() if line.strip() and not line.startswith("#")]
-
-
-@functools.cache
-def stop_words() -> frozenset[str]:
-    """Folded stop words of French and English."""
-    words = _data_lines("stopwords_fr.txt") + _data_lines("stopwords_en.txt")
-    return frozenset(fold(w.strip()) for w in words)
 
 
 @functools.cache
 def term_map() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     """French term (folded words) → English expansions, longest terms first."""
     entries: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
-    for line in _data_lines("fr_en_terms.tsv"):
+    for line in read_word_list(TERMS_FILE):
         if "\t" not in line:
             continue
         fr, en = line.split("\t", 1)

@@ -8,9 +8,11 @@ of structured fields (title, vaccine types, substances, ATC, coded symptoms…).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from corpora.normalise import bar_split
 
 # A sentence ends at . ! ? ; or … followed by whitespace, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?;…])\s+|\n\s*")
@@ -113,30 +115,12 @@ def chunk_spans(text: str, max_chars: int = 1200) -> list[tuple[int, int]]:
     return spans
 
 
-def _as_items(value: Any) -> list[str]:
-    if value is None or value == "" or isinstance(value, bool):
-        return []
-    if isinstance(value, Mapping):
-        value = value.get("name") or value.get("vaccine_type") or ""
-        return [str(value)] if value else []
-    if isinstance(value, str):
-        return [p.strip() for p in value.split("|") if p.strip()]
-    if isinstance(value, int | float):
-        return [str(value)]
-    if isinstance(value, Iterable):
-        items: list[str] = []
-        for v in value:
-            items.extend(_as_items(v))
-        return items
-    return [str(value)]
-
-
 def field_header(title: str, metadata: Mapping[str, Any]) -> str:
     """Compact header of the structured fields prefixed to a chunk's indexed text."""
     parts = [title.strip()] if title and title.strip() else []
     seen_labels: dict[str, list[str]] = {}
     for key, label in HEADER_FIELDS:
-        items = [i.strip() for i in _as_items(metadata.get(key)) if i and i.strip()]
+        items = [i.strip() for i in bar_split(metadata.get(key)) if i and i.strip()]
         if not items:
             continue
         bucket = seen_labels.setdefault(label, [])

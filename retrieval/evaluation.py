@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from corpora.model import Document, Dossier
-from corpora.normalise import normalise_substance
+from corpora.normalise import bar_split, normalise_substance
 from retrieval.config import RetrievalConfig
 from retrieval.embeddings import CachingEmbedder, EmbeddingCache, get_embedder
 from retrieval.facets import document_facets, norm_code, norm_word
@@ -149,14 +149,6 @@ def vaers_set(corpora_dir: Path, limit: int) -> EvalSet:
                    f"signalements {VAERS_QUERY_YEAR}", docs, queries, precedents=True, filters={"type": "pv"})
 
 
-def _bar_items(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v.strip() for v in value.split("|") if v.strip()]
-    if isinstance(value, list):
-        return [str(v) for v in value if v]
-    return []
-
-
 def has_set(corpora_dir: Path, limit: int) -> EvalSet:
     from corpora.catalog import iter_documents
 
@@ -168,7 +160,7 @@ def has_set(corpora_dir: Path, limit: int) -> EvalSet:
     products: dict[str, Document] = {}
     for d in iter_documents(corpora_dir, ["bdpm"]):
         cis = str(d.metadata.get("cis") or "")
-        if cis in opinions and _bar_items(d.metadata.get("substance_names")):
+        if cis in opinions and bar_split(d.metadata.get("substance_names")):
             products[cis] = d
     candidates = [(cis, cis) for cis in products]
     chosen = _take(candidates, limit)
@@ -176,7 +168,7 @@ def has_set(corpora_dir: Path, limit: int) -> EvalSet:
     others = sorted((c for c in products if c not in chosen_set), key=_order)[:HAS_DISTRACTOR_PRODUCTS]
     docs = [o for cis in sorted(chosen_set | set(others)) for o in opinions[cis]]
     def query_text(cis: str) -> str:
-        return f"{products[cis].title} {' '.join(_bar_items(products[cis].metadata.get('substance_names')))}"
+        return f"{products[cis].title} {' '.join(bar_split(products[cis].metadata.get('substance_names')))}"
 
     queries = {
         split: [EvalQuery(f"has:{cis}", query_text(cis), frozenset(o.id for o in opinions[cis])) for cis in cis_list]
@@ -192,10 +184,10 @@ def crosslingual_set(corpora_dir: Path, limit: int) -> EvalSet:
     epars = list(iter_documents(corpora_dir, ["ema-epar"]))
 
     def keys(d: Document) -> set[str]:
-        return {normalise_substance(s) for s in _bar_items(d.metadata.get("substances"))} - {""}
+        return {normalise_substance(s) for s in bar_split(d.metadata.get("substances"))} - {""}
 
     def atcs(d: Document) -> set[str]:
-        return {norm_code(a) for a in _bar_items(d.metadata.get("atc_codes"))} - {""}
+        return {norm_code(a) for a in bar_split(d.metadata.get("atc_codes"))} - {""}
 
     by_key: dict[str, set[str]] = {}
     for e in epars:
@@ -230,8 +222,8 @@ def crosslingual_set(corpora_dir: Path, limit: int) -> EvalSet:
 
 def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None] | None) -> RetrievalConfig:
     cfg = replace(
-        config, data_dir=config.data_dir / "eval" / eval_set.name,
-        cache_root=config.cache_root or config.data_dir / "cache" / "embeddings",
+        config, data_dir=config.eval_dir / eval_set.name,
+        cache_root=config.cache_root or config.embeddings_cache_dir,
         dense_sources=tuple(sorted({d.source for d in eval_set.documents})),
         dense_max_per_source=10**9, dense_vaers_since_year=0,
     )
@@ -320,7 +312,7 @@ def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", li
             log(f"Préparation du jeu « {name} »…")
         eval_set = builders[name](corpora_dir, limit)
         cfg = _index(config, eval_set, log)
-        cache = EmbeddingCache(cfg.cache_dir, embedder)
+        cache = EmbeddingCache(cfg.embedder_cache_dir, embedder)
         try:
             with Retriever.open(cfg, embedder=CachingEmbedder(cache)) as retriever:
                 result.rows.extend(run_set(cfg, eval_set, split, retriever))

@@ -8,12 +8,13 @@ or ``atc``…). Values are normalised (accent-folded, lowercase for words, upper
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from corpora.normalise import normalise_substance
-from retrieval.analysis import fold, words
+from corpora.model import PV_OUTCOME_FLAGS, SERIOUS_KEYS
+from corpora.normalise import bar_split, fold, normalise_substance
+from retrieval.analysis import words
 
 # Dossier type of each source's documents when the metadata does not say it.
 SOURCE_DOSSIER_TYPE: dict[str, str] = {
@@ -21,10 +22,6 @@ SOURCE_DOSSIER_TYPE: dict[str, str] = {
     "ema-epar": "amm", "has-smr": "amm", "has-asmr": "amm", "bdpm": "amm", "ema-postauth": "amm",
     "ema-orphan": "amm", "ctgov": "aec",
 }
-
-SERIOUS_FLAGS = ("died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability",
-                 "congenital_anomaly")
-OUTCOME_FLAGS = (*SERIOUS_FLAGS, "er_visit", "recovered")
 
 # Facet name → kind ("str" single value, "list" multi-valued, "bool", "int", "code" = prefix-matched code list)
 FACETS: dict[str, str] = {
@@ -50,22 +47,6 @@ def _first(meta: Mapping[str, Any], *keys: str) -> Any:
         if v not in (None, "", []):
             return v
     return None
-
-
-def _items(value: Any) -> list[str]:
-    if value is None or isinstance(value, bool):
-        return []
-    if isinstance(value, str):
-        parts = value.split("|") if "|" in value else [value]
-        return [p.strip() for p in parts if p.strip()]
-    if isinstance(value, Mapping):
-        return _items(value.get("name") or value.get("vaccine_type"))
-    if isinstance(value, Iterable):
-        out: list[str] = []
-        for v in value:
-            out.extend(_items(v))
-        return out
-    return [str(value)]
 
 
 def norm_word(value: str) -> str:
@@ -128,17 +109,17 @@ def document_facets(
 ) -> dict[str, Any]:
     """Every filterable facet of a document (lists for multi-valued ones)."""
     products = metadata.get("products") or []
-    vaccine_types = _items(_first(metadata, "vaccine_types", "vaccine_type", "vax_type"))
-    substances = _items(_first(metadata, "substances", "active_substances", "active_substance", "inn", "substance"))
+    vaccine_types = bar_split(_first(metadata, "vaccine_types", "vaccine_type", "vax_type"))
+    substances = bar_split(_first(metadata, "substances", "active_substances", "active_substance", "inn", "substance"))
     if isinstance(products, list):
         for p in products:
             if isinstance(p, Mapping):
-                vaccine_types += _items(p.get("vaccine_type"))
-                substances += _items(p.get("substances"))
-    atc = _items(_first(metadata, "atc_codes", "atc", "atc_code"))
+                vaccine_types += bar_split(p.get("vaccine_type"))
+                substances += bar_split(p.get("substances"))
+    atc = bar_split(_first(metadata, "atc_codes", "atc", "atc_code"))
     flags: dict[str, bool | None] = {}
     sources = [outcome or {}, metadata]
-    for flag in OUTCOME_FLAGS:
+    for flag in PV_OUTCOME_FLAGS:
         value = None
         for src in sources:
             if src.get(flag) is not None:
@@ -147,8 +128,8 @@ def document_facets(
         flags[flag] = value
     serious_declared = _bool(metadata.get("serious")) if metadata.get("serious") is not None else None
     serious = serious_declared
-    if serious is None and any(flags.get(f) is not None for f in SERIOUS_FLAGS):
-        serious = any(bool(flags.get(f)) for f in SERIOUS_FLAGS)
+    if serious is None and any(flags.get(f) is not None for f in SERIOUS_KEYS):
+        serious = any(bool(flags.get(f)) for f in SERIOUS_KEYS)
     sex = _first(metadata, "patient_sex", "sex")
     status = _first(metadata, "status", "authorisation_status", "level")
     if status is None and outcome:
@@ -162,7 +143,7 @@ def document_facets(
         "vaccine_type": sorted({norm_code(v) for v in vaccine_types if norm_code(v)}),
         "substance": sorted({normalise_substance(s) for s in substances if normalise_substance(s)}),
         "atc": sorted({norm_code(a) for a in atc if norm_code(a)}),
-        "symptom": sorted({norm_word(s) for s in _items(_first(metadata, "symptoms", "symptom")) if norm_word(s)}),
+        "symptom": sorted({norm_word(s) for s in bar_split(_first(metadata, "symptoms", "symptom")) if norm_word(s)}),
         "sex": str(sex).upper()[:1] if sex else None,
         "age_band": age_band(_first(metadata, "patient_age", "age", "age_years")),
         "serious": serious,

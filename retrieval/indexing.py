@@ -160,7 +160,7 @@ def build_index(
                         "chunk_max_chars": str(config.chunk_max_chars)})
         if config.referentiel_version:
             vectors.set_info({"referentiel_version": config.referentiel_version})
-        cache = EmbeddingCache(config.cache_dir, embedder)
+        cache = EmbeddingCache(config.embedder_cache_dir, embedder)
         policy = DensePolicy(config.dense_sources, config.dense_max_per_source, config.dense_vaers_since_year)
         bar = tqdm(total=expected_total, unit="doc", desc="Indexation", file=sys.stderr, disable=not progress,
                    dynamic_ncols=True, smoothing=0.05)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import io
 import os
+import socket
+import threading
+import zipfile
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+
+from corpora.fetch import FileSpec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,3 +52,102 @@ def corpora_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"GDR_CORPORA_DIR={value} est défini mais n'est pas un dossier")
     return path.resolve()
+
+
+# --------------------------------------------------------------------------- loopback HTTP mirror (corpora fetch)
+
+
+class _RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; honours ``Range: bytes=N-`` (to test resumption); records the ranges asked."""
+
+    ranges: ClassVar[list[str]] = []
+
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.send_error(404, "Not Found")
+            return
+        data = path.read_bytes()
+        requested = self.headers.get("Range")
+        if requested and requested.startswith("bytes=") and requested.endswith("-"):
+            type(self).ranges.append(requested)
+            start = int(requested[6:-1])
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            data = data[start:]
+        else:
+            self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextlib.contextmanager
+def serve_folder(root: Path) -> Iterator[str]:
+    """Serve ``root`` over HTTP on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
+    handler = partial(_RangeHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _zip_bytes(members: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+@pytest.fixture()
+def serve() -> Callable[[Path], contextlib.AbstractContextManager[str]]:
+    """``with serve(folder) as url``: the folder over HTTP on loopback while the block runs."""
+    return serve_folder
+
+
+@pytest.fixture()
+def http_ranges() -> list[str]:
+    """The ``Range`` headers the loopback server received during the test."""
+    _RangeHandler.ranges.clear()
+    return _RangeHandler.ranges
+
+
+@pytest.fixture()
+def mirror(tmp_path: Path) -> tuple[Path, list[FileSpec]]:
+    """A small mirror in the corpora layout and the specs describing it (official URLs unreachable)."""
+    root = tmp_path / "mirror"
+    (root / "vaers").mkdir(parents=True)
+    (root / "bdpm").mkdir()
+    (root / "ctgov_stopped").mkdir()
+    (root / "vaers" / "1990VAERSData.zip").write_bytes(_zip_bytes({
+        "1990VAERSDATA.csv": "VAERS_ID,SYMPTOM_TEXT\n1,fièvre\n" * 2000,
+        "1990VAERSVAX.csv": "VAERS_ID,VAX_TYPE\n1,DTP\n", "1990VAERSSYMPTOMS.csv": "VAERS_ID,SYMPTOM1\n1,Pyrexia\n"}))
+    (root / "bdpm" / "CIS_bdpm.txt").write_bytes(
+        ("61111111\tEXEMPLE 50 mg, gélule\tgélule\torale\tAutorisation active\tProcédure nationale\t"
+         "Commercialisée\t12/03/1998\t\t\t LABO\tOui\n" * 500).encode("utf-8"))
+    (root / "ctgov_stopped" / "stopped_predictions_27.11.tsv").write_text(
+        "stop_reason\tphase\tnct_id\tstart_date\tstatus\tprediction\nLow accrual\tPhase 2\tNCT00000001\t"
+        "1.02.2019\tTerminated\tx\n", encoding="utf-8")
+    dead = f"http://127.0.0.1:{closed_port()}/official"
+    specs = [
+        FileSpec("vaers", "vaers/1990VAERSData.zip", f"{dead}/1990VAERSData.zip", "zip",
+                 members=("1990VAERSDATA.csv", "1990VAERSVAX.csv", "1990VAERSSYMPTOMS.csv")),
+        FileSpec("bdpm", "bdpm/CIS_bdpm.txt", f"{dead}/CIS_bdpm.txt", "tsv", encoding="utf-8", columns=11),
+        FileSpec("ctgov_stopped", "ctgov_stopped/stopped_predictions_27.11.tsv", f"{dead}/x.tsv", "tsv",
+                 encoding="utf-8", header=("stop_reason", "nct_id", "status")),
+    ]
+    return root, specs

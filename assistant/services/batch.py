@@ -21,7 +21,7 @@ from typing import Any
 from assistant.settings import Settings
 from corpora.batch import BatchEntry, iter_batch
 from corpora.errors import GdrError, InputError, InputTooLarge
-from corpora.intake import IntakeItem
+from corpora.model import IntakeItem
 
 # File kinds ``gdr triage`` reads through the intake parsers (the others keep their own reader).
 INTAKE_SUFFIXES = (".pdf", ".docx", ".xml", ".csv", ".tsv", ".zip")

@@ -31,7 +31,7 @@ def _records(source: str, paths: Sequence[Path], report: LoadReport, limit: int 
 
         yield from iter_vaers_records(paths, report, limit=limit)
     elif source == "ema":
-        from corpora.loaders.ema import iter_epar_records
+        from corpora.loaders.ema_epar import iter_epar_records
 
         if len(paths) != 1:
             raise InputError("La source ema attend un seul fichier (la table EPAR .xlsx ou .csv).")

@@ -5,9 +5,8 @@ Thin orchestration over :mod:`corpora.catalog` and :mod:`corpora.fetch`; no prin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,25 +16,17 @@ from corpora.loaders.base import LoadReport
 
 
 @dataclass
-class SourceStats:
-    """What one source holds: rows read, documents written, rows skipped with French reasons."""
+class SourceStats(LoadReport):
+    """What one source holds: its :class:`LoadReport` (rows read, written, skipped with French reasons),
+    the source's kind, unit and folder, and its French error when its files are unreadable."""
 
-    source: str
-    kind: str
-    unit: str
-    folder: str
-    read: int = 0
-    written: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    files: int = 0
+    kind: str = ""
+    unit: str = ""
+    folder: str = "."
     error: str | None = None
 
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
     def as_dict(self) -> dict[str, Any]:
+        """One JSON line of ``gdr corpora stats --json`` (files counted, seconds to the hundredth)."""
         return {
             "source": self.source,
             "kind": self.kind,
@@ -46,7 +37,7 @@ class SourceStats:
             "skipped_total": self.skipped_total,
             "skipped": dict(self.skipped),
             "seconds": round(self.seconds, 2),
-            "files": self.files,
+            "files": len(self.files),
             "error": self.error,
         }
 
@@ -75,10 +66,7 @@ def _count(corpora_dir: Path, source: str, report: LoadReport, vaers_years: Sequ
     reports: dict[str, LoadReport] = {}
     for _ in catalog.iter_documents(corpora_dir, sources=[source], reports=reports, vaers_years=vaers_years):
         pass
-    inner = reports[source]
-    report.files, report.read, report.written, report.skipped = (
-        inner.files, inner.read, inner.written, inner.skipped
-    )
+    report.merge(reports[source])
 
 
 def corpora_stats(
@@ -111,16 +99,11 @@ def corpora_stats(
     for name in names:
         spec = catalog.REGISTRY[name]
         stats = SourceStats(source=name, kind=spec.kind, unit=spec.unit_fr, folder=spec.folder or ".")
-        report = LoadReport(source=name)
-        started = time.perf_counter()
         try:
-            _count(corpora_dir, name, report, vaers_years)
+            _count(corpora_dir, name, stats, vaers_years)
         except GdrError as exc:
             stats.error = exc.message
-        stats.seconds = time.perf_counter() - started
-        stats.read, stats.written, stats.skipped = report.read, report.written, dict(report.skipped)
-        stats.files = len(report.files)
-        out.append(stats)
+        out.append(stats.finish())
         if on_source is not None:
             on_source(stats)
     return out

@@ -152,12 +152,7 @@ def _merge(report: LoadReport | Mapping[str, LoadReport]) -> LoadReport:
         return report.finish()
     merged = LoadReport(source="+".join(report))
     for name, part in report.items():
-        part.finish()
-        merged.files.extend(part.files)
-        merged.read += part.read
-        merged.written += part.written
-        for reason, n in part.skipped.items():
-            merged.skipped[f"{name} : {reason}"] += n
+        merged.merge(part.finish(), prefix=f"{name} : ")
     return merged
 
 

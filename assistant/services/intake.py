@@ -19,8 +19,9 @@ from typing import Any
 
 from assistant.settings import Settings
 from corpora.errors import InputError
-from corpora.intake import MAX_DOSSIERS, IntakeItem, compile_patterns, parse_upload
+from corpora.intake import MAX_DOSSIERS, compile_patterns, parse_upload
 from corpora.limits import IntakeLimits
+from corpora.model import IntakeItem
 
 PATTERNS_FILE = Path(__file__).resolve().parent.parent / "data" / "injection_patterns.yaml"
 

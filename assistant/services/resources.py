@@ -37,7 +37,7 @@ class RetrieverCache:
         if not index_dir.is_dir():
             return None
         parts: list[Any] = []
-        for path in (index_dir / "docs.sqlite", index_dir / "lexical"):
+        for path in (self.settings.layout.docstore_path, self.settings.layout.lexical_dir):
             if not path.exists():
                 return None
             parts.append(path.stat().st_mtime_ns)

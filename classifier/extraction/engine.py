@@ -8,7 +8,6 @@ window before the match in the same sentence and from a short pattern right afte
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -379,10 +378,6 @@ def extract_rules(text: str, cp: CompiledPatterns, upper: bool | None = None) ->
     out.extend(_age_findings(cp, t))
     out.extend(_phase_findings(cp, t))
     return out
-
-
-def strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 def _literal_prefixes(pattern: str, flags: int) -> frozenset[str] | None:

@@ -18,25 +18,22 @@ from pathlib import Path
 import yaml
 
 from classifier.extraction.engine import PATTERNS_DIR, Finding
+from corpora.normalise import fold, plain_apostrophes, read_word_list
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 _MAX_NGRAM = 4
-# words that are substance names in some databases but ordinary words in narratives
-_STOPWORDS_TEXT = """
-    eau water sodium potassium calcium magnesium chlorure chloride glucose fer iron zinc oxygene oxygen
-    alcool alcohol ethanol sucre sugar sel salt lait milk huile oil acide acid base air azote nitrogen
-    soufre sulfur carbone carbon argent silver or gold cuivre copper talc cire wax gelatine gelatin
-    lactose saccharose sucrose amidon starch glycerol citron lemon miel honey vitamine vitamin plasma
-    sang blood serum albumine albumin arnica menthe mint camphre camphor levure yeast the tea cafe coffee
-    cafeine caffeine nicotine mercure mercury plomb lead iode iodine fluor fluorine phosphore
-"""
-STOPWORDS: frozenset[str] = frozenset(_STOPWORDS_TEXT.split())
+# Words that are substance names in some databases but ordinary words in narratives ("fer", "sel").
+ORDINARY_WORDS_FILE = PATTERNS_DIR / "ordinary_words.txt"
+
+
+@lru_cache(maxsize=1)
+def ordinary_words() -> frozenset[str]:
+    """Folded words never looked up as substances (:data:`ORDINARY_WORDS_FILE`)."""
+    return frozenset(_fold(w) for line in read_word_list(ORDINARY_WORDS_FILE) for w in line.split())
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.replace("’", "'").replace("œ", "oe").replace("æ", "ae")
+    return fold(plain_apostrophes(text))
 
 
 def _key(text: str) -> str:
@@ -67,7 +64,7 @@ class Lexicon:
             self.cs_entries.setdefault(alias, entry)
             return
         key = _key(alias)
-        if not key or len(key) < 4 or key in STOPWORDS or len(key.split()) > _MAX_NGRAM:
+        if not key or len(key) < 4 or key in ordinary_words() or len(key.split()) > _MAX_NGRAM:
             return
         if overwrite or key not in self.entries:
             self.entries[key] = entry

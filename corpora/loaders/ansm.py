@@ -14,14 +14,15 @@ order) and the second gets ``-2``, the third ``-3``… Every entry stays a docum
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from corpora.errors import CorruptFile, InputError
+from corpora.errors import InputError
+from corpora.io import read_json_list
 from corpora.loaders.base import LoadReport
 from corpora.model import Document
 from corpora.normalise import bar_join, normalise_name, normalise_substance
@@ -106,19 +107,6 @@ def _text(value: Any) -> str | None:
     return joined or None
 
 
-def _load_json_list(path: Path) -> list[Any]:
-    try:
-        with Path(path).open(encoding="utf-8") as fh:
-            data = json.load(fh)
-    except UnicodeDecodeError as exc:
-        raise CorruptFile(f"{path} n'est pas encodé en UTF-8.") from exc
-    except json.JSONDecodeError as exc:
-        raise CorruptFile(f"{path} : JSON invalide ({exc.msg}, ligne {exc.lineno}).") from exc
-    if not isinstance(data, list):
-        raise CorruptFile(f"{path} : une liste JSON était attendue.")
-    return data
-
-
 def find_file(ansm_dir: Path, pattern: str) -> Path:
     matches = sorted(Path(ansm_dir).glob(pattern))
     if not matches:
@@ -131,7 +119,7 @@ def iter_interactions(path: Path, report: LoadReport | None = None) -> Iterator[
     report = report if report is not None else LoadReport(source=SOURCE)
     report.add_file(path)
     rows: list[tuple[int, dict[str, Any]]] = []
-    for n, row in enumerate(_load_json_list(path)):
+    for n, row in enumerate(read_json_list(path)):
         if not isinstance(row, dict):
             report.skip(SKIP_NOT_OBJECT)
             continue
@@ -217,16 +205,13 @@ def interaction_to_document(it: Interaction) -> Document:
 def iter_ansm_documents(ansm_dir: Path, report: LoadReport | None = None,
                         limit: int | None = None) -> Iterator[Document]:
     path = find_file(Path(ansm_dir), THESAURUS_GLOB)
-    for n, it in enumerate(iter_interactions(path, report), start=1):
-        yield interaction_to_document(it)
-        if limit is not None and n >= limit:
-            return
+    yield from map(interaction_to_document, islice(iter_interactions(path, report), limit))
 
 
 def load_substance_index(path: Path) -> dict[str, tuple[str, ...]]:
     """Normalised substance → normalised drug classes it belongs to (ANSM index)."""
     index: dict[str, tuple[str, ...]] = {}
-    for row in _load_json_list(path):
+    for row in read_json_list(path):
         if not isinstance(row, dict) or not isinstance(row.get("substance"), str):
             continue
         key = normalise_substance(row["substance"])

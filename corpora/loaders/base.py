@@ -6,7 +6,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
+
+# Skip reason shared by the loaders: a row whose values the domain model refuses.
+SKIP_INVALID = "valeurs invalides (ligne non convertible)"
 
 
 @dataclass
@@ -33,9 +36,17 @@ class LoadReport:
         self.read += 1
         self.skipped[reason] += 1
 
-    def finish(self) -> LoadReport:
+    def finish(self) -> Self:
         self.seconds = time.perf_counter() - self.started
         return self
+
+    def merge(self, other: LoadReport, prefix: str = "") -> None:
+        """Add another report's files and counts to this one (its skip reasons prefixed with ``prefix``)."""
+        self.files.extend(other.files)
+        self.read += other.read
+        self.written += other.written
+        for reason, n in other.skipped.items():
+            self.skipped[prefix + reason] += n
 
     @property
     def skipped_total(self) -> int:

@@ -31,14 +31,15 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from corpora.errors import InputError
 from corpora.loaders.base import LoadReport
-from corpora.loaders.tabular import clean, iter_tsv, parse_fr_date
+from corpora.loaders.tabular import clean, iter_tsv
 from corpora.model import Document
-from corpora.normalise import bar_join, normalise_name, normalise_substance
+from corpora.normalise import bar_join, normalise_name, normalise_substance, parse_date
 
 SOURCE = "bdpm"
 # UTF-8 today; older BDPM files were Windows-1252: each line falls back to it.
@@ -213,7 +214,7 @@ def _load_companions(bdpm_dir: Path, report: LoadReport) -> _Companions:
                 report.skip(f"{DISPO_FILE} : ligne inutilisable")
                 continue
             code = int(f[2])
-            since = parse_fr_date(f[4]) if len(f) > 4 else None
+            since = parse_date(f[4]) if len(f) > 4 else None
             url = clean(f[7]) if len(f) > 7 else None
             cis = f[0].strip()
             previous = comp.shortage.get(cis)
@@ -274,7 +275,7 @@ def iter_bdpm_products(bdpm_dir: Path, report: LoadReport | None = None) -> Iter
             status=clean(f[4]),
             procedure=clean(f[5]),
             commercialisation=clean(f[6]),
-            amm_date=parse_fr_date(f[7]),
+            amm_date=parse_date(f[7]),
             bdm_status=clean(f[8]),
             eu_number=clean(f[9]),
             holders=_split(f[10]),
@@ -382,10 +383,7 @@ def product_to_document(p: BdpmProduct) -> Document:
 def iter_bdpm_documents(bdpm_dir: Path, report: LoadReport | None = None,
                         limit: int | None = None) -> Iterator[Document]:
     """One ``Document`` per BDPM product; ``limit`` stops after that many."""
-    for n, product in enumerate(iter_bdpm_products(bdpm_dir, report), start=1):
-        yield product_to_document(product)
-        if limit is not None and n >= limit:
-            return
+    yield from map(product_to_document, islice(iter_bdpm_products(bdpm_dir, report), limit))
 
 
 class BdpmIndex:

@@ -5,13 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from corpora.model import Document, Record
-
-# ICH E2A seriousness criteria among the PV outcome keys.
-SERIOUS_KEYS = (
-    "died", "life_threatening", "hospitalised", "prolonged_hospitalisation", "disability", "congenital_anomaly",
-)
-PV_OUTCOME_FLAGS = (*SERIOUS_KEYS, "er_visit", "recovered")
+from corpora.model import PV_OUTCOME_FLAGS, SERIOUS_KEYS, Document, Record
 
 
 def case_title(products: Iterable[Any], symptoms: Iterable[str]) -> str | None:

@@ -19,13 +19,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from corpora.errors import CorruptFile, EncodingProblem, InputError
 from corpora.loaders.base import LoadReport
-from corpora.loaders.tabular import parse_fr_date
+from corpora.loaders.cells import column_getter
 from corpora.model import Document
+from corpora.normalise import parse_date
 
 SOURCE = "ctgov"
 FILE_GLOB = "stopped_predictions*.tsv"
@@ -61,11 +63,11 @@ class StoppedTrial:
         return {"status": self.status, "why_stopped": self.why_stopped}
 
 
-def _value(row: list[str], idx: dict[str, int], name: str) -> str | None:
-    i = idx.get(name)
-    if i is None or i >= len(row):
+def _value(value: str | None) -> str | None:
+    """A cell's text, spaces collapsed; blank and the exporter's ``nan``/``none`` markers are None."""
+    if value is None:
         return None
-    text = _SPACES_RE.sub(" ", row[i]).strip()
+    text = _SPACES_RE.sub(" ", value).strip()
     return None if not text or text.lower() in ("nan", "na", "none", "null") else text
 
 
@@ -103,18 +105,19 @@ def iter_stopped_trials(path: Path, report: LoadReport | None = None) -> Iterato
                 if len(row) <= max(idx[c] for c in REQUIRED):
                     report.skip(SKIP_MALFORMED)
                     continue
-                nct = (_value(row, idx, "nct_id") or "").upper()
+                get = column_getter(idx, row, _value)
+                nct = (get("nct_id") or "").upper()
                 if not _NCT_RE.match(nct):
                     report.skip(SKIP_BAD_ID)
                     continue
-                status = _value(row, idx, "status")
+                status = get("status")
                 if status not in STATUSES:
                     report.skip(SKIP_BAD_STATUS)
                     continue
                 if nct in seen:
                     report.skip(SKIP_DUPLICATE)
                     continue
-                why = _value(row, idx, "stop_reason")
+                why = get("stop_reason")
                 if not why:
                     report.skip(SKIP_NO_REASON)
                     continue
@@ -124,10 +127,10 @@ def iter_stopped_trials(path: Path, report: LoadReport | None = None) -> Iterato
                     nct_id=nct,
                     why_stopped=why,
                     status=status,
-                    phase=_value(row, idx, "phase"),
-                    start_date=parse_fr_date(_value(row, idx, "start_date")),
-                    completion_date=parse_fr_date(_value(row, idx, "completion_date")),
-                    last_update=parse_fr_date(_value(row, idx, "last_update_posted_date")),
+                    phase=get("phase"),
+                    start_date=parse_date(get("start_date")),
+                    completion_date=parse_date(get("completion_date")),
+                    last_update=parse_date(get("last_update_posted_date")),
                 )
         except UnicodeDecodeError as exc:
             raise EncodingProblem(f"{path} n'est pas encodé en UTF-8 (octet invalide).") from exc
@@ -170,7 +173,4 @@ def trial_to_document(t: StoppedTrial) -> Document:
 
 def iter_ctgov_documents(path: Path, report: LoadReport | None = None,
                          limit: int | None = None) -> Iterator[Document]:
-    for n, trial in enumerate(iter_stopped_trials(path, report), start=1):
-        yield trial_to_document(trial)
-        if limit is not None and n >= limit:
-            return
+    yield from map(trial_to_document, islice(iter_stopped_trials(path, report), limit))

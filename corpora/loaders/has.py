@@ -21,13 +21,15 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
 
 from corpora.errors import InputError
 from corpora.loaders.base import LoadReport
-from corpora.loaders.tabular import clean, html_to_text, iter_tsv, parse_fr_date, unquote
+from corpora.loaders.tabular import clean, html_to_text, iter_tsv, unquote
 from corpora.model import Document
+from corpora.normalise import parse_date
 
 # Windows-1252 as distributed; a line that is valid UTF-8 (a re-encoded copy) is read as such.
 ENCODING = ("utf-8", "cp1252")
@@ -106,7 +108,7 @@ def iter_has_opinions(path: Path, kind: Kind, report: LoadReport | None = None,
         if not (cis.isdigit() and len(cis) == 8):
             report.skip(SKIP_BAD_CIS)
             continue
-        when = parse_fr_date(f[3])
+        when = parse_date(f[3])
         if when is None:
             report.skip(SKIP_NO_DATE)
             continue
@@ -175,10 +177,8 @@ def iter_has_documents(has_dir: Path, kind: Kind, report: LoadReport | None = No
     links_path = has_dir / LINKS_FILE
     links = load_has_links(links_path) if links_path.is_file() else {}
     names = product_names or {}
-    for n, op in enumerate(iter_has_opinions(path, kind, report, links), start=1):
+    for op in islice(iter_has_opinions(path, kind, report, links), limit):
         yield opinion_to_document(op, names.get(op.cis))
-        if limit is not None and n >= limit:
-            return
 
 
 class HasIndex:

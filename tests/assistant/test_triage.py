@@ -12,13 +12,12 @@ from typer.testing import CliRunner
 from assistant.cli.main import build_app
 from assistant.services.triage import NO_INDEX_WARNING, triage_dossiers
 from assistant.settings import Settings, get_settings
-from corpora.model import dossier_from_json
+from corpora.model import RISK_LEVELS, dossier_from_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "corpora" / "sample" / "dossiers.jsonl"
 KEYS = {"id", "type", "risk_level", "risk_score", "needs_review", "processing_mode", "criteria", "context",
         "explanation", "precedents", "guidelines", "warnings", "model_version", "referentiel_version"}
-LEVELS = {"faible", "modéré", "élevé", "critique"}
 
 
 @pytest.fixture
@@ -40,7 +39,7 @@ def _sample_lines() -> list[dict]:
 
 def _check_row(row: dict, text: str) -> None:
     assert set(row) == KEYS
-    assert row["risk_level"] in LEVELS and unicodedata.is_normalized("NFC", row["risk_level"])
+    assert row["risk_level"] in RISK_LEVELS and unicodedata.is_normalized("NFC", row["risk_level"])
     assert 0.0 <= row["risk_score"] <= 1.0
     assert isinstance(row["needs_review"], bool)
     assert set(row["processing_mode"]) == {"code", "label", "expertises", "deadline_days", "reference"}

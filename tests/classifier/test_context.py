@@ -113,7 +113,7 @@ def real_kb(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Know
 def _documents(corpora_dir: Path, ids: set[str]) -> dict[str, Any]:
     from corpora.loaders.ansm import iter_ansm_documents
     from corpora.loaders.bdpm import load_bdpm_index, product_to_document
-    from corpora.loaders.ema import iter_ema_documents
+    from corpora.loaders.ema_json import iter_ema_documents
     from corpora.loaders.has import iter_has_documents
 
     docs: dict[str, Any] = {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from classifier.criteria import evaluate_criteria
-from classifier.levels import LEVELS, floor_level, is_serious, level_rank, max_level, normalise_level
-from corpora.model import Dossier, Hit
+from classifier.levels import floor_level, is_serious, level_rank, max_level, normalise_level
+from corpora.model import RISK_LEVELS, Dossier, Hit
 
 
 def dossier(text: str, type_: str = "pv", **fields: Any) -> Dossier:
@@ -82,7 +82,7 @@ def test_context_facts_fire_criteria() -> None:
 
 
 def test_levels_helpers() -> None:
-    assert LEVELS == ("faible", "modéré", "élevé", "critique")
+    assert RISK_LEVELS == ("faible", "modéré", "élevé", "critique")
     assert normalise_level("modere") == "modéré" and normalise_level("ÉLEVÉ") == "élevé"
     assert level_rank("critique") == 3 and max_level("faible", None, "élevé") == "élevé"
     assert is_serious("élevé") and not is_serious("modéré")

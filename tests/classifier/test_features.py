@@ -9,7 +9,6 @@ from classifier.features import (
     amm_tokens,
     detect_language,
     feature_row,
-    fold,
     mask_outcome_words,
     normalise_text,
     structured_tokens,
@@ -21,10 +20,6 @@ from corpora.model import Dossier, DossierFields
 def _pv(text: str, language: str = "en", **fields: object) -> Dossier:
     return Dossier(id="sample:t", type="pv", title="t", text=text, language=language, source="sample",
                    fields=DossierFields.model_validate(fields))
-
-
-def test_fold_strips_accents_and_case() -> None:
-    assert fold("Décédé À l'Hôpital") == "decede a l'hopital"
 
 
 def test_french_text_is_mapped_to_english_training_words() -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.levels import LEVELS
 from classifier.policy import expertises_of, load_policy, processing_mode
+from corpora.model import RISK_LEVELS
 
 
 def test_every_type_and_level() -> None:
     table = load_policy()
     for t in ("pv", "amm", "aec"):
-        for level in LEVELS:
+        for level in RISK_LEVELS:
             mode = table[t][level]
             assert mode.code and mode.label and mode.expertises and mode.deadline_days > 0 and mode.reference
 

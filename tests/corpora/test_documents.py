@@ -11,8 +11,9 @@ import pytest
 
 from corpora import cioms, seriousness
 from corpora.errors import CorruptFile, InputError, InputTooLarge
-from corpora.intake import IntakeItem, parse_upload
+from corpora.intake import parse_upload
 from corpora.limits import IntakeLimits
+from corpora.model import IntakeItem
 from corpora.sample_files import (
     SAMPLE_FORM,
     CiomsCase,

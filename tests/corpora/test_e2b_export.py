@@ -9,8 +9,9 @@ import pytest
 from test_vaers import make_zip  # the tiny 2004-layout VAERS builder (same folder)
 from typer.testing import CliRunner
 
+from corpora.e2b import parse_xml_root
 from corpora.e2b_export import NOT_EXPORTED, batch_xml, read_records
-from corpora.intake import parse_upload, parse_xml_root
+from corpora.intake import parse_upload
 from corpora.loaders.vaers import iter_vaers_records
 from corpora.model import Record
 

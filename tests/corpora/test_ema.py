@@ -12,18 +12,15 @@ import pytest
 
 from corpora.errors import CorruptFile, EncodingProblem, InputError
 from corpora.loaders.base import LoadReport
-from corpora.loaders.ema import (
-    EMA_JSON_SOURCES,
+from corpora.loaders.cells import split_top_level
+from corpora.loaders.ema_epar import (
     SKIP_DUPLICATE,
     SKIP_NO_NUMBER,
     SKIP_VETERINARY,
-    ema_facts_by_substance,
     epar_record_to_document,
-    iter_ema_documents,
     iter_epar_records,
-    normalise_substance,
-    split_top_level,
 )
+from corpora.loaders.ema_json import EMA_JSON_SOURCES, ema_facts_by_substance, iter_ema_documents
 from corpora.model import SOURCE_KINDS, EparOutcome
 
 HEADER = [
@@ -182,7 +179,6 @@ def test_epar_document(xlsx: Path) -> None:
 
 
 def test_helpers() -> None:
-    assert normalise_substance("  Onasemnogène\xa0ABÉPARVOVEC ") == "onasemnogene abeparvovec"
     assert split_top_level("a (x, y), b; c") == ["a (x, y)", "b", "c"]
 
 
@@ -252,7 +248,7 @@ def test_json_outputs_become_documents(tmp_path: Path) -> None:
 
 def test_json_errors(tmp_path: Path) -> None:
     (tmp_path / EMA_JSON_SOURCES["ema-dhpc"][0]).write_text("{not json", encoding="utf-8")
-    with pytest.raises(CorruptFile, match="JSON valide"):
+    with pytest.raises(CorruptFile, match="JSON invalide"):
         list(iter_ema_documents(tmp_path))
     with pytest.raises(InputError, match="introuvable"):
         list(iter_ema_documents(tmp_path / "absent"))

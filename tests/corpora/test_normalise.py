@@ -56,7 +56,8 @@ def test_empty_and_blank() -> None:
 
 
 def test_fold_and_names() -> None:
-    assert fold("Œstradiol  É’") == "oestradiol e'"
+    assert fold("Œstradiol  É’") == "oestradiol e’"  # apostrophes are made plain in keys only
+    assert normalise_name("L’ŒSTRADIOL ") == "l'oestradiol"
     assert normalise_name("DOLIPRANE 1000 mg, comprimé.") == "doliprane 1000 mg, comprime"
 
 

@@ -13,13 +13,10 @@ from corpora import schemas
 from corpora.loaders.base import LoadReport
 from corpora.loaders.sample import (
     SAMPLE_PATH,
-    fold,
     iter_sample_records,
     sample_record_to_document,
 )
-from corpora.model import SampleOutcome, record_from_json
-
-LEVELS = ("faible", "modéré", "élevé", "critique")
+from corpora.model import RISK_LEVELS, SampleOutcome, record_from_json
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +42,9 @@ def test_counts_types_and_levels(lines: list[dict]) -> None:
     assert all(types[t] >= 12 for t in ("pv", "amm", "aec")), types
     assert len({obj["id"] for obj in lines}) == len(lines)
     pv_levels = {obj["outcome"]["risk_level"] for obj in lines if obj["type"] == "pv"}
-    assert pv_levels == set(LEVELS)
+    assert pv_levels == set(RISK_LEVELS)
     for obj in lines:
-        assert obj["outcome"]["risk_level"] in LEVELS
+        assert obj["outcome"]["risk_level"] in RISK_LEVELS
         assert obj["outcome"]["decision"]
 
 
@@ -111,5 +108,3 @@ def test_loader_counts_bad_lines(tmp_path) -> None:
     assert report.read == 3 and report.written == 1 and report.skipped_total == 2
 
 
-def test_fold() -> None:
-    assert fold("Lévothyroxine Sodique") == "levothyroxine sodique"

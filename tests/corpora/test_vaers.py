@@ -16,7 +16,6 @@ from corpora.loaders.vaers import (
     SKIP_BAD_ID,
     SKIP_DUPLICATE,
     SKIP_MALFORMED,
-    bar_join,
     iter_vaers_records,
     vaers_record_to_document,
 )
@@ -248,7 +247,6 @@ def test_document_metadata_is_chroma_scalar(zip2004: Path) -> None:
     assert docs["vaers:214579"].metadata["serious"] is True  # disability
     for d in docs.values():
         assert all(isinstance(v, str | int | float | bool) for v in d.metadata.values())
-    assert bar_join([]) == "" and bar_join(["a|b", "c"]) == "|a/b|c|"
 
 
 def records_outcome(outcome: dict | None) -> dict:

@@ -1,10 +1,6 @@
 from __future__ import annotations
 
-from retrieval.analysis import analyze, analyze_query, expand_french_terms, fold
-
-
-def test_fold_accents_and_case() -> None:
-    assert fold("Myocardite AIGUË, œdème") == "myocardite aigue, oedeme"
+from retrieval.analysis import analyze, analyze_query, expand_french_terms
 
 
 def test_french_analysis_stems_and_drops_stop_words() -> None:

@@ -24,7 +24,7 @@ class Health(BaseModel):
 def _index_counts(settings: SettingsDep) -> dict[str, int] | None:
     from retrieval.stores.docstore import DocStore
 
-    path = settings.index_dir / "docs.sqlite"
+    path = settings.layout.docstore_path
     if not path.is_file():
         return None
     try:

@@ -14,7 +14,7 @@ from assistant.api.deps import EngineDep, SessionDep, SettingsDep
 from assistant.api.security import require
 from assistant.settings import Settings
 from corpora.errors import InputError, InputTooLarge
-from corpora.intake import IntakeItem
+from corpora.model import IntakeItem
 
 router = APIRouter(tags=["triage"])
 

@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.services.chat.facts import Entity, FactBase, cite, fold_same_length, verify
-from corpora.model import Hit
+from corpora.model import RISK_LEVELS, Hit
 from corpora.normalise import fold
 from retrieval.stores.docstore import DocStore
 
 TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "chat" / "answers.fr.yaml"
 MAX_FACTS = 4
-LEVELS = ("faible", "modéré", "élevé", "critique")
-_LEVEL_FOLD = {fold(lv): lv for lv in LEVELS}
+_LEVEL_FOLD = {fold(lv): lv for lv in RISK_LEVELS}
 _DOC_ID = re.compile(r"\b([a-z][a-z0-9-]*:[^\s,;?!«»\"]+)")
 
 
@@ -376,7 +375,8 @@ class Answerer:
 
     def _criteria(self, row: Mapping[str, Any]) -> list[Sentence | None]:
         out: list[Sentence | None] = []
-        fired = sorted(self._fired(row), key=lambda c: -LEVELS.index(c["floor"]) if c.get("floor") in LEVELS else 1)
+        fired = sorted(self._fired(row),
+                       key=lambda c: -RISK_LEVELS.index(c["floor"]) if c.get("floor") in RISK_LEVELS else 1)
         for c in fired[:MAX_FACTS]:
             doc_id = f"referentiel:{c['code']}"
             if c.get("floor"):
@@ -405,7 +405,7 @@ class Answerer:
                    type=t(f"types.{row['type']}"), level=row["risk_level"], reference=mode.get("reference"))
 
     def _escalate(self, row: Mapping[str, Any], target: str) -> list[Sentence | None]:
-        if LEVELS.index(row["risk_level"]) >= LEVELS.index(target):
+        if RISK_LEVELS.index(row["risk_level"]) >= RISK_LEVELS.index(target):
             return [say("dossier.already", [self._policy_hit(row)], [row["risk_level"]], id=row["id"],
                         level=row["risk_level"])]
         fired = {c.get("code") for c in row.get("criteria") or []}
