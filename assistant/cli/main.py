@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "assistant.cli.run_cmd",
     "assistant.cli.users_cmd",
     "assistant.cli.chat_cmd",
+    "assistant.cli.audit_cmd",
 )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.cli.common import _HELP, app, err, out_json, settings, user_errors
+from assistant.cli.common import _HELP, app, database_session, err, out_json, settings, user_errors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,19 +30,11 @@ app.add_typer(users_app, name="users")
 @contextmanager
 def _accounts() -> Iterator[tuple[Accounts, Session]]:
     """The accounts service and a session on the configured database (schema checked first)."""
-    from sqlalchemy.orm import Session
-
-    from assistant.db.engine import check_schema, make_engine
     from assistant.services.users import Accounts
 
     s = settings()
-    engine = make_engine(s)
-    try:
-        check_schema(engine)
-        with Session(engine) as session:
-            yield Accounts.from_settings(s), session
-    finally:
-        engine.dispose()
+    with database_session(s) as session:
+        yield Accounts.from_settings(s), session
 
 
 def read_password(*, confirm: bool = True) -> str:
