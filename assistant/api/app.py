@@ -75,13 +75,14 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         where = ".".join(str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body"))
         kind = str(error.get("type", ""))
         parts.append(f"{where or 'requête'} ({_VALIDATION_FR.get(kind, 'valeur invalide')})")
-    return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + "."}, status_code=422)
+    return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + ".", "code": "invalid_request"},
+                        status_code=422)
 
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
     from assistant.api.deps import RetrieverCache
-    from assistant.api.routes import assessments, auth, chat, dossiers, health, home, search, triage, users
+    from assistant.api.routes import assessments, auth, chat, decisions, dossiers, health, home, search, triage, users
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
     from assistant.services.chat.service import ChatService
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(triage.router)
     app.include_router(assessments.router)
     app.include_router(search.router)
+    app.include_router(decisions.router)  # before dossiers: its GET /dossiers/{id:path} would take …/decisions
     app.include_router(dossiers.router)
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
