@@ -162,6 +162,7 @@ def decide(session: Session, *, dossier_id: str, request: DecisionIn, user: HasL
     if reason is not None and len(reason) > max_reason_length:
         raise InputError(f"Motif trop long : {len(reason)} caractères (au plus {max_reason_length}).",
                          code="reason_too_long")
+    assert proposal.id is not None  # a stored row
     row = DecisionRow(
         dossier_id=dossier_id, assessment_id=proposal.id, dossier_type=proposal.dossier_type,
         proposed_level=proposal.risk_level, proposed_mode=proposal.processing_mode_code,
