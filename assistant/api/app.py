@@ -82,7 +82,19 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
     from assistant.api.deps import RetrieverCache
-    from assistant.api.routes import assessments, auth, chat, decisions, dossiers, health, home, search, triage, users
+    from assistant.api.routes import (
+        assessments,
+        auth,
+        chat,
+        decisions,
+        dossiers,
+        health,
+        home,
+        queue,
+        search,
+        triage,
+        users,
+    )
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
     from assistant.services.chat.service import ChatService
@@ -125,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(decisions.router)  # before dossiers: its GET /dossiers/{id:path} would take …/decisions
     app.include_router(dossiers.router)
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
+    app.include_router(queue.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     mount_chat(app)
     return app

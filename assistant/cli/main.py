@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "assistant.cli.users_cmd",
     "assistant.cli.chat_cmd",
     "assistant.cli.audit_cmd",
+    "assistant.cli.queue_cmd",
 )
 
 
