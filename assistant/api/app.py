@@ -85,9 +85,11 @@ def create_app(settings: Settings) -> FastAPI:
     from assistant.api.routes import (
         assessments,
         auth,
+        changelog,
         chat,
         decisions,
         dossiers,
+        feedback,
         health,
         home,
         queue,
@@ -129,6 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.chat = chat_service
     app.include_router(home.router)
     app.include_router(health.router)
+    app.include_router(changelog.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(triage.router)
@@ -138,6 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dossiers.router)
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
     app.include_router(queue.router)
+    app.include_router(feedback.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     mount_chat(app)
     return app

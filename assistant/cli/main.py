@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "assistant.cli.chat_cmd",
     "assistant.cli.audit_cmd",
     "assistant.cli.queue_cmd",
+    "assistant.cli.feedback_cmd",
 )
 
 

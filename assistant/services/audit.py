@@ -146,7 +146,7 @@ class NewEvent:
 
 # --------------------------------------------------------------------------- hashing (pure)
 
-def _plain_json(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
     """``value`` as it will read back from a JSON column (tuples → lists, keys → strings…)."""
     return json.loads(json.dumps(to_jsonable_python(value), ensure_ascii=False, allow_nan=False))
 
@@ -197,8 +197,8 @@ def record_events(session: Session, events: Sequence[NewEvent]) -> list[AuditEve
         actor = Actor.of(event.actor)
         values: dict[str, Any] = {
             "seq": seq, "at": now, "kind": event.kind, "actor": actor.login, "role": actor.role,
-            "dossier_id": event.dossier_id, "payload": _plain_json(dict(event.payload)),
-            "versions": _plain_json(dict(event.versions if event.versions is not None else current_versions())),
+            "dossier_id": event.dossier_id, "payload": plain_json(dict(event.payload)),
+            "versions": plain_json(dict(event.versions if event.versions is not None else current_versions())),
             "prev_hash": prev,
         }
         values["hash"] = prev = event_hash(prev, values)
