@@ -84,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     from assistant.api.deps import RetrieverCache
     from assistant.api.routes import (
         assessments,
+        audit,
         auth,
         changelog,
         chat,
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
         feedback,
         health,
         home,
+        metrics,
         queue,
         search,
         triage,
@@ -142,6 +144,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
     app.include_router(queue.router)
     app.include_router(feedback.router)
+    app.include_router(metrics.router)
+    app.include_router(audit.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     mount_chat(app)
     return app

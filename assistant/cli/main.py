@@ -19,6 +19,7 @@ _COMMAND_MODULES = (
     "assistant.cli.audit_cmd",
     "assistant.cli.queue_cmd",
     "assistant.cli.feedback_cmd",
+    "assistant.cli.report_cmd",
 )
 
 
