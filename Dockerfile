@@ -24,6 +24,8 @@ COPY schemas ./schemas
 # The chat (Chainlit) reads its config and welcome pages from the app root and writes uploads to .files.
 COPY .chainlit ./.chainlit
 COPY chainlit.md chainlit_fr-FR.md ./
+# The « Nouveautés » served by GET /changelog (read from the working directory).
+COPY CHANGELOG.md ./
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -c requirements.lock . \
     && useradd --create-home --uid 1000 gdr \
     && mkdir -p /data /app/.files && chown gdr:gdr /data /app/.files && chown -R gdr:gdr /app/.chainlit

@@ -30,7 +30,7 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/mypy
 
 bench: install
-	$(BIN)/python bench/retrieval.py && $(BIN)/python bench/triage.py && $(BIN)/python bench/intake.py
+	$(BIN)/python bench/retrieval.py && $(BIN)/python bench/triage.py && $(BIN)/python bench/intake.py && $(BIN)/python bench/oversight.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -128,6 +128,25 @@ class IntakeSettings(BaseModel):
     max_batch_rows: int = Field(10_000, description="dossiers in one batch; the rest is reported, not read")
 
 
+MIN_AUDIT_RETENTION_DAYS = 183  # six months: EU AI Act, art. 19 and 26(6)
+
+
+class AuditSettings(BaseModel):
+    """The audit log (hash-chained events): how long events are kept before ``gdr audit purge``."""
+
+    retention_days: int = Field(
+        MIN_AUDIT_RETENTION_DAYS, ge=MIN_AUDIT_RETENTION_DAYS,
+        description="days an audit event is kept (at least six months, EU AI Act art. 19 and 26)")
+
+
+class OversightSettings(BaseModel):
+    """Human oversight: decisions, the work queue and its regulatory clock."""
+
+    timezone: str = Field("Europe/Paris", description="calendar days of the regulatory clocks are counted here")
+    due_soon_days: int = Field(3, ge=0, description="a pending dossier is flagged « échéance proche » within this")
+    max_reason_length: int = Field(4000, ge=100)
+
+
 class Settings(BaseSettings):
     """All settings of GDR Santé."""
 
@@ -147,6 +166,8 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    oversight: OversightSettings = Field(default_factory=OversightSettings)
     admin_password: SecretStr | None = Field(
         None, description="GDR_ADMIN_PASSWORD: gdr run creates the account « admin » with it when no account exists")
     intake: IntakeSettings = Field(default_factory=IntakeSettings)

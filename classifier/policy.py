@@ -1,12 +1,13 @@
 """Processing-mode policy: for each dossier type × risk level, the mode, expertises and deadline.
 
 Data in ``classifier/policy.yaml``; ``processing_mode`` is pure once the file is loaded
-(cached). Expertises of fired criteria may be merged in (``extra_expertises``).
+(cached). Expertises of fired criteria may be merged in (``extra_expertises``). The same file holds
+the regulatory clocks (``regulatory_clock``): the milestones that run from a dossier's day 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -130,3 +131,91 @@ def policy_documents(path: str | None = None) -> list[Any]:
                 language="fr",
             ))
     return docs
+
+
+# --------------------------------------------------------------------------- regulatory clocks
+
+@dataclass(frozen=True, slots=True)
+class ClockStep:
+    """One milestone of a regulatory clock: due ``day`` calendar days after day 0."""
+
+    label: str
+    day: int
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatoryClock:
+    """The timetable that runs from day 0 for a dossier: the rule that chose it and its milestones."""
+
+    rule: str
+    day0: str
+    steps: tuple[ClockStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ClockRule:
+    name: str
+    criteria: frozenset[str]
+    findings: frozenset[str]
+    fields: tuple[str, ...]
+    steps: tuple[dict[str, Any], ...]
+
+
+@lru_cache(maxsize=4)
+def _load_clocks(path: str | None = None) -> dict[str, tuple[str, tuple[_ClockRule, ...]]]:
+    file = Path(path) if path else POLICY_PATH
+    with file.open(encoding="utf-8") as fh:
+        data = (yaml.safe_load(fh) or {}).get("clocks") or {}
+    table: dict[str, tuple[str, tuple[_ClockRule, ...]]] = {}
+    for dossier_type in _TYPES:
+        section = data.get(dossier_type) or {}
+        rules = []
+        for raw in section.get("rules") or []:
+            when = raw.get("when") or {}
+            steps = tuple(dict(s) for s in raw.get("steps") or [])
+            if not steps or any(not s.get("label") or not s.get("reference") or "days" not in s for s in steps):
+                raise ValueError(f"policy clocks: {dossier_type} × {raw.get('name')!r} incomplete")
+            rules.append(_ClockRule(name=str(raw["name"]), criteria=frozenset(when.get("criteria") or ()),
+                                    findings=frozenset(when.get("findings") or ()),
+                                    fields=tuple(when.get("fields") or ()), steps=steps))
+        table[dossier_type] = (str(section.get("day0") or "jour 0 : réception du dossier"), tuple(rules))
+    return table
+
+
+def _step_days(value: Any, deadline_days: int) -> int:
+    days = deadline_days if value == "deadline_days" else int(value)
+    if days < 0:
+        raise ValueError("policy clocks: negative number of days")
+    return days
+
+
+def regulatory_clock(dossier_type: str, level: str, *, criteria: Iterable[str] = (),
+                     fields: Mapping[str, Any] | None = None,
+                     findings: Callable[[], Iterable[str]] | None = None) -> RegulatoryClock:
+    """The regulatory timetable of a dossier from its type, level, fired criteria and fields.
+
+    ``findings`` (affirmed extraction codes of the dossier text) is only called when a rule needs it.
+    Without a matching rule, one milestone: the level's ``deadline_days`` with its reference.
+    """
+    mode = processing_mode(dossier_type, level)
+    day0, rules = _load_clocks()[dossier_type]
+    fired = set(criteria)
+    values = fields or {}
+    found: set[str] | None = None
+    for rule in rules:
+        if not rule.criteria <= fired or not all(values.get(name) is True for name in rule.fields):
+            continue
+        if rule.findings:
+            if found is None:
+                found = set(findings()) if findings is not None else set()
+            if not rule.findings & found:
+                continue
+        steps: list[ClockStep] = []
+        for raw in rule.steps:
+            start = steps[-1].day if raw.get("after_previous") and steps else 0
+            steps.append(ClockStep(str(raw["label"]), start + _step_days(raw["days"], mode.deadline_days),
+                                   str(raw["reference"])))
+        return RegulatoryClock(rule=rule.name, day0=day0, steps=tuple(steps))
+    return RegulatoryClock(rule="délai du mode de traitement", day0=day0,
+                           steps=(ClockStep("échéance réglementaire", mode.deadline_days, mode.reference),))

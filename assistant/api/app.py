@@ -75,13 +75,30 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         where = ".".join(str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body"))
         kind = str(error.get("type", ""))
         parts.append(f"{where or 'requête'} ({_VALIDATION_FR.get(kind, 'valeur invalide')})")
-    return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + "."}, status_code=422)
+    return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + ".", "code": "invalid_request"},
+                        status_code=422)
 
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
     from assistant.api.deps import RetrieverCache
-    from assistant.api.routes import assessments, auth, chat, dossiers, health, home, search, triage, users
+    from assistant.api.routes import (
+        assessments,
+        audit,
+        auth,
+        changelog,
+        chat,
+        decisions,
+        dossiers,
+        feedback,
+        health,
+        home,
+        metrics,
+        queue,
+        search,
+        triage,
+        users,
+    )
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
     from assistant.services.chat.service import ChatService
@@ -116,13 +133,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.chat = chat_service
     app.include_router(home.router)
     app.include_router(health.router)
+    app.include_router(changelog.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(triage.router)
     app.include_router(assessments.router)
     app.include_router(search.router)
+    app.include_router(decisions.router)  # before dossiers: its GET /dossiers/{id:path} would take …/decisions
     app.include_router(dossiers.router)
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
+    app.include_router(queue.router)
+    app.include_router(feedback.router)
+    app.include_router(metrics.router)
+    app.include_router(audit.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     mount_chat(app)
     return app

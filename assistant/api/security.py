@@ -32,8 +32,9 @@ from assistant.services.users import Accounts, CurrentUser
 from assistant.settings import Settings
 from corpora.errors import AuthenticationError, PermissionDenied
 
-#: Paths anyone may call: liveness, the home page, the token endpoint (and FastAPI's /openapi.json, /docs).
-PUBLIC_PATHS = frozenset({"/", "/health", "/auth/token"})
+#: Paths anyone may call: liveness, the home page and its « Nouveautés », the token endpoint (and FastAPI's
+#: /openapi.json, /docs).
+PUBLIC_PATHS = frozenset({"/", "/health", "/changelog", "/auth/token"})
 TOKEN_URL = "/auth/token"
 
 _bearer = OAuth2PasswordBearer(

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from assistant.settings import Settings, get_settings
 from corpora.errors import GdrError
 from corpora.io import dump_json_line
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +42,7 @@ index_app = typer.Typer(help="Index de recherche hybride (lexical + vectoriel)."
 eval_app = typer.Typer(help="Évaluations reproductibles (recherche, classifieur).",
                        no_args_is_help=True, context_settings=_HELP)
 db_app = typer.Typer(help="Base de données : migrations, état.", no_args_is_help=True, context_settings=_HELP)
+report_app = typer.Typer(help="Rapports (supervision humaine).", no_args_is_help=True, context_settings=_HELP)
 schemas_app = typer.Typer(help="Schémas JSON des contrats (Dossier, Hit).", no_args_is_help=True,
                           context_settings=_HELP)
 
@@ -45,6 +51,7 @@ app.add_typer(index_app, name="index")
 app.add_typer(eval_app, name="eval")
 app.add_typer(db_app, name="db")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(report_app, name="report")
 
 
 def settings() -> Settings:
@@ -79,3 +86,31 @@ def user_errors(func: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def database_session(s: Settings | None = None) -> Iterator[Session]:
+    """A session on the configured database, its schema checked first (French error when not migrated)."""
+    from sqlalchemy.orm import Session
+
+    from assistant.db.engine import check_schema, make_engine
+
+    engine = make_engine(s or settings())
+    try:
+        check_schema(engine)
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """``AAAA-MM-JJ`` → date (``None`` stays ``None``); a French :class:`InputError` otherwise."""
+    from corpora.errors import InputError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"Date invalide pour {option} : « {value} » (attendu : AAAA-MM-JJ).") from None

@@ -16,6 +16,10 @@ _COMMAND_MODULES = (
     "assistant.cli.run_cmd",
     "assistant.cli.users_cmd",
     "assistant.cli.chat_cmd",
+    "assistant.cli.audit_cmd",
+    "assistant.cli.queue_cmd",
+    "assistant.cli.feedback_cmd",
+    "assistant.cli.report_cmd",
 )
 
 

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.cli.common import _HELP, app, err, out_json, settings, user_errors
+from assistant.cli.common import _HELP, app, database_session, err, out_json, settings, user_errors
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from assistant.services.audit import Actor
     from assistant.services.users import Accounts, UserPublic
 
 PASSWORD_ENV = "GDR_PASSWORD"
@@ -27,22 +28,21 @@ users_app = typer.Typer(
 app.add_typer(users_app, name="users")
 
 
+def _operator() -> Actor:
+    """Who runs this command, for the audit log."""
+    from assistant.services.audit import cli_actor
+
+    return cli_actor()
+
+
 @contextmanager
 def _accounts() -> Iterator[tuple[Accounts, Session]]:
     """The accounts service and a session on the configured database (schema checked first)."""
-    from sqlalchemy.orm import Session
-
-    from assistant.db.engine import check_schema, make_engine
     from assistant.services.users import Accounts
 
     s = settings()
-    engine = make_engine(s)
-    try:
-        check_schema(engine)
-        with Session(engine) as session:
-            yield Accounts.from_settings(s), session
-    finally:
-        engine.dispose()
+    with database_session(s) as session:
+        yield Accounts.from_settings(s), session
 
 
 def read_password(*, confirm: bool = True) -> str:
@@ -79,7 +79,7 @@ def create_cmd(
     with _accounts() as (accounts, session):
         login = normalise_login(login)
         accounts.matrix.check_role(role)  # before asking for a password
-        user = accounts.create(session=session, login=login, password=read_password(), role=role)
+        user = accounts.create(session=session, login=login, password=read_password(), role=role, actor=_operator())
         session.commit()
     err(f"Compte « {user.login} » créé (rôle {user.role}).")
 
@@ -110,7 +110,7 @@ def list_cmd(
 def disable_cmd(login: Annotated[str, typer.Argument(help="Identifiant du compte.")]) -> None:
     """Désactive un compte : ses jetons sont refusés immédiatement (le compte et son historique restent)."""
     with _accounts() as (accounts, session):
-        user = accounts.set_disabled(session=session, login=login, disabled=True)
+        user = accounts.set_disabled(session=session, login=login, disabled=True, actor=_operator())
         session.commit()
     err(f"Compte « {user.login} » désactivé.")
 
@@ -120,7 +120,7 @@ def disable_cmd(login: Annotated[str, typer.Argument(help="Identifiant du compte
 def enable_cmd(login: Annotated[str, typer.Argument(help="Identifiant du compte.")]) -> None:
     """Réactive un compte désactivé."""
     with _accounts() as (accounts, session):
-        user = accounts.set_disabled(session=session, login=login, disabled=False)
+        user = accounts.set_disabled(session=session, login=login, disabled=False, actor=_operator())
         session.commit()
     err(f"Compte « {user.login} » réactivé.")
 
@@ -134,7 +134,7 @@ def role_cmd(
     """Change le rôle d'un compte (effectif dès la requête suivante)."""
     with _accounts() as (accounts, session):
         before = accounts.get(session=session, login=login).role
-        user = accounts.set_role(session=session, login=login, role=role)
+        user = accounts.set_role(session=session, login=login, role=role, actor=_operator())
         session.commit()
     err(f"Compte « {user.login} » : rôle {before} → {user.role}.")
 
@@ -145,7 +145,7 @@ def password_cmd(login: Annotated[str, typer.Argument(help="Identifiant du compt
     """Change le mot de passe (GDR_PASSWORD, sinon demandé deux fois) ; les jetons déjà émis sont révoqués."""
     with _accounts() as (accounts, session):
         accounts.get(session=session, login=login)  # unknown login: said before asking for a password
-        user = accounts.set_password(session=session, login=login, password=read_password())
+        user = accounts.set_password(session=session, login=login, password=read_password(), actor=_operator())
         session.commit()
     err(f"Mot de passe de « {user.login} » changé.")
 

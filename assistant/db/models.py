@@ -188,3 +188,95 @@ class ChatMessageRow(SQLModel, table=True):
     citations: list[Any] = Field(default_factory=list, sa_column=_json_column(nullable=False))
     timings_ms: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+
+
+class DecisionRow(SQLModel, table=True):
+    """An evaluator's decision on a proposal (an assessment): accepted or changed, with the reason.
+
+    The proposal's level, mode and versions are copied beside the decision, so that a decision reads
+    alone (and the override statistics need no join) even if the assessment is later re-triaged.
+    """
+
+    __tablename__ = "decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dossier_id: str = Field(index=True, max_length=512)
+    assessment_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("assessment.id"), nullable=False, index=True))
+    dossier_type: str = Field(max_length=8)
+    proposed_level: str = Field(max_length=16)
+    proposed_mode: str | None = Field(default=None, max_length=64)
+    proposed_score: float | None = None
+    risk_level: str = Field(max_length=16)
+    processing_mode: str = Field(max_length=64)
+    level_changed: bool = False
+    mode_changed: bool = False
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    decided_by: str = Field(max_length=64)
+    decided_role: str | None = Field(default=None, max_length=32)
+    decided_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    proposed_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    model_version: str | None = Field(default=None, max_length=128)
+    referentiel_version: str | None = Field(default=None, max_length=64)
+    policy_version: str | None = Field(default=None, max_length=64)
+
+
+class FeedbackRow(SQLModel, table=True):
+    """A user's feedback: useful / not useful on an answer or a proposal, a suggestion, a problem report.
+
+    ``context`` says where it was given (screen or route, question, answer excerpt…), ``versions`` with
+    which versions of the application, référentiel, policy and model.
+    """
+
+    __tablename__ = "feedback"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=16)
+    comment: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    author: str = Field(max_length=64)
+    role: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())
+    screen: str | None = Field(default=None, max_length=200)
+    dossier_id: str | None = Field(default=None, index=True, max_length=512)
+    assessment_id: int | None = None
+    answer_id: str | None = Field(default=None, max_length=128)
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    versions: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+
+
+class AuditEventRow(SQLModel, table=True):
+    """One event of the append-only audit log; ``hash`` = SHA-256(``prev_hash`` + canonical JSON of the row).
+
+    ``seq`` is the position in the chain (1, 2, …), given under the lock of :class:`AuditHeadRow`.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.UniqueConstraint("hash", name="uq_audit_event_hash"),)
+
+    seq: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True, autoincrement=False))
+    at: datetime = Field(sa_column=sa.Column(UTCDateTime(), nullable=False, index=True))
+    kind: str = Field(index=True, max_length=32)
+    actor: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=32)
+    dossier_id: str | None = Field(default=None, index=True, max_length=512)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    versions: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The single row (``id`` 1) that serialises appends: last position and hash, and the purge anchor.
+
+    Every append starts by updating this row, which takes the database's write lock (SQLite) or the
+    row lock (PostgreSQL) until the transaction ends: concurrent writers queue instead of forking the
+    chain. ``anchor_*`` is the last purged event (genesis when nothing was purged).
+    """
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    last_hash: str = Field(max_length=64)
+    anchor_seq: int = 0
+    anchor_hash: str = Field(max_length=64)

@@ -15,6 +15,8 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
 from assistant.db.models import AssessmentRow
+from assistant.services import audit
+from assistant.services.audit import Actor, HasLogin
 from assistant.services.dossiers import database_errors
 from assistant.settings import Settings
 from corpora.errors import InputError, NotFound
@@ -61,14 +63,24 @@ def _row_values(result: Mapping[str, Any], dossier: Mapping[str, Any] | None) ->
 
 
 def store_assessment(*, session: Session, result: Mapping[str, Any],
-                     dossier: Mapping[str, Any] | None = None) -> int:
-    """Insert one triage result (and optionally the dossier as assessed); return its id."""
+                     dossier: Mapping[str, Any] | None = None, actor: HasLogin | Actor | None = None) -> int:
+    """Insert one triage result (and optionally the dossier as assessed) with its ``triage`` audit event.
+
+    Returns the assessment id. ``actor`` is who asked for the triage (``None``: the system).
+    """
     with database_errors(session):
         row = AssessmentRow(**_row_values(result, dossier))
         session.add(row)
         session.flush()
         assert row.id is not None
-        return row.id
+    mode = result.get("processing_mode") or {}
+    audit.record(session, "triage", actor=actor, dossier_id=row.dossier_id, payload={
+        "assessment_id": row.id, "type": row.dossier_type, "risk_level": row.risk_level,
+        "risk_score": row.risk_score, "needs_review": row.needs_review, "processing_mode": row.processing_mode_code,
+        "deadline_days": mode.get("deadline_days") if isinstance(mode, Mapping) else None,
+        "criteria": [c.get("code") for c in result.get("criteria") or [] if isinstance(c, Mapping)],
+    }, versions=audit.current_versions(model=row.model_version, referentiel=row.referentiel_version))
+    return row.id
 
 
 def _summary(row: AssessmentRow) -> AssessmentSummary:
@@ -86,15 +98,21 @@ def list_assessments(*, session: Session, dossier_id: str | None = None, limit: 
         return [_summary(r) for r in session.execute(stmt).scalars()]
 
 
-def get_assessment(*, session: Session, id: int) -> AssessmentDetail:
+def get_assessment(*, session: Session, id: int, viewer: HasLogin | Actor | None = None) -> AssessmentDetail:
+    """One stored assessment; with ``viewer``, the view is audited (the caller commits)."""
     with database_errors(session):
         row = session.get(AssessmentRow, id)
         if row is None:
-            raise NotFound(f"Évaluation introuvable : {id}")
-        return AssessmentDetail.model_validate(row, from_attributes=True)
+            raise NotFound(f"Évaluation introuvable : {id}", code="assessment_not_found")
+        detail = AssessmentDetail.model_validate(row, from_attributes=True)
+    if viewer is not None:
+        audit.record(session, "dossier_view", actor=viewer, dossier_id=detail.dossier_id,
+                     payload={"what": "assessment", "assessment_id": detail.id})
+    return detail
 
 
-def store_results(settings: Settings, results: Iterable[Mapping[str, Any]]) -> int:
+def store_results(settings: Settings, results: Iterable[Mapping[str, Any]],
+                  actor: HasLogin | Actor | None = None) -> int:
     """Store triage results (e.g. those of ``gdr triage``) in one transaction; return how many."""
     from assistant.db.engine import check_schema, make_engine
 
@@ -104,7 +122,7 @@ def store_results(settings: Settings, results: Iterable[Mapping[str, Any]]) -> i
         n = 0
         with Session(engine) as session, session.begin():
             for result in results:
-                store_assessment(session=session, result=result)
+                store_assessment(session=session, result=result, actor=actor)
                 n += 1
         return n
     finally:

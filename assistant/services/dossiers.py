@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,9 @@ from sqlalchemy.orm import Session
 
 from corpora.errors import InputError, NotFound, StoreError
 from corpora.model import DOSSIER_TYPES, Dossier
+
+if TYPE_CHECKING:
+    from assistant.services.audit import HasLogin
 
 MAX_PAGE = 500
 
@@ -69,14 +72,21 @@ def database_errors(session: Session) -> Iterator[None]:
         raise StoreError(f"Base de données inaccessible ({url}) : {detail}") from exc
 
 
-def get_dossier(*, session: Session, dossier_id: str, include_outcome: bool = False) -> DossierDetail:
+def get_dossier(*, session: Session, dossier_id: str, include_outcome: bool = False,
+                viewer: HasLogin | None = None) -> DossierDetail:
+    """One dossier (404 ``dossier_not_found``); with ``viewer``, the view is audited (the caller commits)."""
     from assistant.db import repository as repo
 
     with database_errors(session):
         dossier = repo.get_dossier(session=session, id=dossier_id)
         if dossier is None:
-            raise NotFound(f"Dossier introuvable : {dossier_id}")
+            raise NotFound(f"Dossier introuvable : {dossier_id}", code="dossier_not_found")
         outcome = repo.get_outcome(session=session, dossier_id=dossier_id) if include_outcome else None
+    if viewer is not None:
+        from assistant.services import audit
+
+        audit.record(session, "dossier_view", actor=viewer, dossier_id=dossier_id,
+                     payload={"what": "dossier", "outcome": include_outcome})
     return DossierDetail(**dossier.model_dump(), outcome=outcome)
 
 

@@ -1,7 +1,8 @@
 """Accounts: creation, roles, disabling, passwords (Argon2id through pwdlib), authentication.
 
 Framework-free: the API and the CLI call :class:`Accounts`. The caller owns the session and
-commits; every method checks its input before writing, so a refused call stores nothing.
+commits; every method checks its input before writing, so a refused call stores nothing. Each
+change and each login is written to the audit log in the same transaction (``actor`` = who did it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from assistant.db.models import UserRow, utcnow
+from assistant.services import audit
 from assistant.services.dossiers import database_errors
 from assistant.services.permissions import PermissionMatrix, load_permissions
 from assistant.settings import AuthSettings, Settings
@@ -149,7 +151,8 @@ class Accounts:
 
     # ------------------------------------------------------------------ writing (the caller commits)
 
-    def create(self, *, session: Session, login: str, password: str, role: str) -> UserPublic:
+    def create(self, *, session: Session, login: str, password: str, role: str,
+               actor: audit.HasLogin | audit.Actor | None = None) -> UserPublic:
         """Create an account; refused (nothing stored) for a bad login, role or password, or a taken login."""
         login = normalise_login(login)
         self.matrix.check_role(role)
@@ -162,22 +165,31 @@ class Accounts:
         with database_errors(session):
             session.add(row)
             session.flush()
+        audit.record(session, "account_created", actor=actor, payload={"login": login, "role": role})
         return _public(row)
 
-    def set_role(self, *, session: Session, login: str, role: str) -> UserPublic:
+    def set_role(self, *, session: Session, login: str, role: str,
+                 actor: audit.HasLogin | audit.Actor | None = None) -> UserPublic:
         """Change the role; effective on the next request (the role is never taken from the token)."""
         self.matrix.check_role(role)
         row = self._existing(session, login)
         if role != ADMIN_ROLE:
             self._keep_an_admin(session, row)
-        row.role = role
+        before, row.role = row.role, role
+        if before != role:
+            audit.record(session, "role_change", actor=actor,
+                         payload={"login": row.login, "before": before, "after": role})
         return self._save(session, row)
 
-    def set_disabled(self, *, session: Session, login: str, disabled: bool = True) -> UserPublic:
+    def set_disabled(self, *, session: Session, login: str, disabled: bool = True,
+                     actor: audit.HasLogin | audit.Actor | None = None) -> UserPublic:
         """Disable (or enable again) an account; its tokens stop working at once."""
         row = self._existing(session, login)
         if disabled:
             self._keep_an_admin(session, row)
+        if row.disabled != disabled:
+            audit.record(session, "account_disabled" if disabled else "account_enabled", actor=actor,
+                         payload={"login": row.login})
         row.disabled = disabled
         return self._save(session, row)
 
@@ -193,12 +205,14 @@ class Accounts:
             raise Conflict(f"« {row.login} » est le dernier administrateur actif : créez-en un autre d'abord.",
                            code="last_admin")
 
-    def set_password(self, *, session: Session, login: str, password: str) -> UserPublic:
+    def set_password(self, *, session: Session, login: str, password: str,
+                     actor: audit.HasLogin | audit.Actor | None = None) -> UserPublic:
         """Replace the password; tokens issued before are refused from the next second on."""
         row = self._existing(session, login)
         self.check_password(password, login=row.login)
         row.password_hash = self.hasher.hash(password)
         row.password_changed_at = utcnow()
+        audit.record(session, "password_change", actor=actor, payload={"login": row.login})
         return self._save(session, row)
 
     def _save(self, session: Session, row: UserRow) -> UserPublic:
@@ -230,7 +244,17 @@ class Accounts:
         with database_errors(session):
             session.add(row)
             session.flush()
+        audit.record(session, "login", actor=audit.Actor(row.login, row.role), payload={"login": row.login})
         return _public(row)
+
+    def record_failed_login(self, *, session: Session, login: str, code: str | None) -> None:
+        """Audit a refused login in its own transaction step (the caller commits, then re-raises).
+
+        The login is kept only when it has the shape of one (never a password typed in the wrong field).
+        """
+        value = login.strip().lower()
+        audit.record(session, "login_failed", payload={
+            "login": value if LOGIN_RE.fullmatch(value) else None, "reason": code})
 
     def ensure_first_admin(self, *, session: Session, password: str | None) -> str:
         """What ``gdr run`` does about accounts (French line): never an account without a given password."""
@@ -240,5 +264,6 @@ class Accounts:
             return f"{existing} compte(s) existant(s){ignored}"
         if not password:
             return NO_ACCOUNT_HINT
-        self.create(session=session, login=FIRST_ADMIN, password=password, role=ADMIN_ROLE)
+        self.create(session=session, login=FIRST_ADMIN, password=password, role=ADMIN_ROLE,
+                    actor=audit.Actor("gdr run (GDR_ADMIN_PASSWORD)"))
         return f"compte « {FIRST_ADMIN} » (rôle admin) créé avec le mot de passe de GDR_ADMIN_PASSWORD"

@@ -84,7 +84,7 @@ def test_get_dossier_with_percent_encoded_id(client: TestClient) -> None:
 def test_errors_are_french(client: TestClient) -> None:
     missing = client.get("/dossiers/sample%3Ainexistant")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "Dossier introuvable : sample:inexistant"}
+    assert missing.json() == {"detail": "Dossier introuvable : sample:inexistant", "code": "dossier_not_found"}
     bad_type = client.get("/dossiers", params={"type": "xyz"})
     assert bad_type.status_code == 400 and "Type de dossier inconnu" in bad_type.json()["detail"]
     bad_limit = client.get("/dossiers", params={"limit": 0})

@@ -156,7 +156,8 @@ def test_bad_requests_are_french(client: TestClient) -> None:
     raw_huge = client.post("/triage", content=b"y" * (MAX_UPLOAD + 1), headers={"content-type": "text/plain"})
     assert raw_huge.status_code == 413
     missing = client.get("/assessments/999999")
-    assert missing.status_code == 404 and missing.json() == {"detail": "Évaluation introuvable : 999999"}
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Évaluation introuvable : 999999", "code": "assessment_not_found"}
 
 
 def test_triage_on_database_not_upgraded_is_409(tmp_path: Path) -> None:
@@ -240,7 +241,8 @@ def test_precedents_with_percent_encoded_ids(client: TestClient) -> None:
     assert slashed.status_code == 200 and isinstance(slashed.json(), list)
     assert client.get("/dossiers/ema-epar%3AEMEA%2FH%2FC%2F009999").json()["id"] == EPAR_ID  # detail unaffected
     unknown = client.get("/dossiers/sample%3Ainconnu/precedents")
-    assert unknown.status_code == 404 and unknown.json() == {"detail": "Dossier introuvable : sample:inconnu"}
+    assert unknown.status_code == 404
+    assert unknown.json() == {"detail": "Dossier introuvable : sample:inconnu", "code": "dossier_not_found"}
 
 
 # --------------------------------------------------------------------------- home page and OpenAPI

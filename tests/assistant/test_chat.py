@@ -276,6 +276,20 @@ def test_post_chat(settings: Settings) -> None:
         body = r.json()
         assert set(body) == KEYS and body["intent"] == "corpus_question"
         assert_cited(body, settings)
+        from sqlalchemy.orm import Session
+
+        from assistant.db.engine import make_engine
+        from assistant.services import audit
+
+        engine = make_engine(settings)
+        with Session(engine) as session:  # the exchange is audited with its citations (issue 10)
+            [event] = audit.list_events(session, kinds=["chat"])
+        engine.dispose()
+        assert event.actor == "formateur-test" and event.role == "formateur"
+        assert event.payload["question"] == "Quel SMR pour Spasfon ?" and event.payload["answer"] == body["answer"]
+        assert event.payload["conversation_id"] == body["conversation_id"]
+        assert [(h["document_id"], h["start"], h["end"]) for h in event.payload["citations"]] == [
+            (h["document_id"], h["start"], h["end"]) for h in body["citations"]]
         r2 = c.post("/chat", json={"message": "Et pour Novaxine, quelle ASMR ?",
                                    "conversation_id": body["conversation_id"]})
         assert r2.status_code == 200 and r2.json()["conversation_id"] == body["conversation_id"]

@@ -23,8 +23,8 @@ from corpora.loaders.sample import iter_sample_records
 from corpora.model import Dossier, Record
 
 TABLES = {"dossier", "outcome", "ingest_run", "assessment", "app_user", "conversation", "conversation_dossier",
-          "chat_message", "alembic_version"}
-HEAD = "0004_chat"  # latest migration
+          "chat_message", "decision", "feedback", "audit_event", "audit_head", "alembic_version"}
+HEAD = "0005_oversight"  # latest migration
 
 
 def _record(native: str = "t-1", title: str = "Essai", outcome: dict | None = None) -> Record:

@@ -36,3 +36,38 @@ def test_extra_expertises_merged_and_level_spelling() -> None:
     assert expertises_of([{"expertises": ["a", "b"]}, {"expertises": ["b", "c"]}]) == ["a", "b", "c"]
     with pytest.raises(ValueError):
         processing_mode("xyz", "faible")
+
+
+def test_regulatory_clocks() -> None:
+    from classifier.policy import regulatory_clock
+
+    def days(clock):  # type: ignore[no-untyped-def]
+        return [(s.label, s.day) for s in clock.steps]
+
+    # PV: GVP VI.C.3, 15 calendar days for a serious case, 90 otherwise (the level's deadline).
+    assert days(regulatory_clock("pv", "critique")) == [("échéance réglementaire", 15)]
+    assert days(regulatory_clock("pv", "élevé")) == [("échéance réglementaire", 15)]
+    assert days(regulatory_clock("pv", "modéré")) == [("échéance réglementaire", 90)]
+    # AEC: Part I timetable (validation 10 days, report 45 days after validation, decision 5 days after).
+    part1 = regulatory_clock("aec", "faible")
+    assert part1.rule == "calendrier de la partie I"
+    assert [d for _, d in days(part1)] == [10, 55, 60] and "art. 6(4)" in part1.steps[1].reference
+    # SUSAR: 7 days when fatal or life-threatening (affirmed in the text), 15 otherwise.
+    calls: list[int] = []
+
+    def findings(codes: list[str]):  # type: ignore[no-untyped-def]
+        def found() -> list[str]:
+            calls.append(1)
+            return codes
+        return found
+
+    fatal = regulatory_clock("aec", "critique", criteria=["AEC-SUSAR"], findings=findings(["SER_DEATH"]))
+    assert days(fatal) == [("déclaration de la SUSAR", 7)] and "42(2)(a)" in fatal.steps[0].reference
+    other = regulatory_clock("aec", "élevé", criteria=["AEC-SUSAR"], findings=findings(["SER_HOSPITALISATION"]))
+    assert days(other) == [("déclaration de la SUSAR", 15)]
+    regulatory_clock("aec", "élevé", findings=findings(["SER_DEATH"]))
+    assert len(calls) == 2  # the text is only read when a rule needs it
+    # AMM: the procedure's clock, 150 days in accelerated assessment.
+    assert days(regulatory_clock("amm", "élevé")) == [("échéance réglementaire", 210)]
+    accelerated = regulatory_clock("amm", "faible", fields={"accelerated_assessment": True})
+    assert days(accelerated) == [("avis", 150)] and "14(9)" in accelerated.steps[0].reference

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from assistant.api.deps import SessionDep
 from assistant.api.security import require
 from assistant.services import assessments as service
+from assistant.services.users import CurrentUser
 
 router = APIRouter(prefix="/assessments", tags=["évaluations"])
 
@@ -24,10 +25,12 @@ def list_assessments(
 
 
 @router.get("/{assessment_id}", response_model=service.AssessmentDetail,
-            summary="Une évaluation : résultat de triage complet et dossier évalué",
-            dependencies=[Depends(require("read_dossier"))])
+            summary="Une évaluation : résultat de triage complet et dossier évalué (consultation journalisée)")
 def get_assessment(
     session: SessionDep,
+    user: Annotated[CurrentUser, Depends(require("read_dossier"))],
     assessment_id: Annotated[int, Path(ge=1, description="identifiant renvoyé par POST /triage")],
 ) -> service.AssessmentDetail:
-    return service.get_assessment(session=session, id=assessment_id)
+    detail = service.get_assessment(session=session, id=assessment_id, viewer=user)
+    session.commit()  # the audit event of this view
+    return detail

@@ -11,6 +11,7 @@ from assistant.api.deps import SessionDep
 from assistant.api.security import AuthDep, require
 from assistant.services.auth import Token
 from assistant.services.users import CurrentUser
+from corpora.errors import AuthenticationError
 
 router = APIRouter(prefix="/auth", tags=["authentification"])
 
@@ -23,8 +24,14 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
     Réponse : ``{"access_token", "token_type": "bearer", "expires_in"}`` ; envoyez ensuite
     l'en-tête ``Authorization: Bearer <access_token>``.
     """
-    user = auth.accounts.authenticate(session=session, login=form.username, password=form.password)
-    session.commit()  # last login (and a re-hashed password when the cost changed)
+    try:
+        user = auth.accounts.authenticate(session=session, login=form.username, password=form.password)
+    except AuthenticationError as exc:
+        session.rollback()
+        auth.accounts.record_failed_login(session=session, login=form.username, code=exc.code)
+        session.commit()  # the refusal is audited; nothing else was written
+        raise
+    session.commit()  # last login and its audit event (and a re-hashed password when the cost changed)
     return auth.issuer.issue(user.login, role=user.role)
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from assistant.api.deps import RetrieversDep, SessionDep
 from assistant.api.security import require
 from assistant.services import dossiers as service
+from assistant.services.users import CurrentUser
 from corpora.model import Dossier, Hit
 
 router = APIRouter(prefix="/dossiers", tags=["dossiers"])
@@ -49,12 +50,14 @@ def get_precedents(
     "/{dossier_id:path}",
     response_model=service.DossierDetail,
     response_model_exclude_none=False,
-    summary="Un dossier (identifiant encodé en pourcentage s'il contient « / »)",
-    dependencies=[Depends(require("read_dossier"))],
+    summary="Un dossier (identifiant encodé en pourcentage s'il contient « / ») ; la consultation est journalisée",
 )
 def get_dossier(
     session: SessionDep,
+    user: Annotated[CurrentUser, Depends(require("read_dossier"))],
     dossier_id: str,
     outcome: Annotated[bool, Query(description="inclure l'issue enregistrée (gardée à part)")] = False,
 ) -> service.DossierDetail:
-    return service.get_dossier(session=session, dossier_id=dossier_id, include_outcome=outcome)
+    detail = service.get_dossier(session=session, dossier_id=dossier_id, include_outcome=outcome, viewer=user)
+    session.commit()  # the audit event of this view
+    return detail

@@ -40,6 +40,12 @@ joignez un fichier pour obtenir le niveau de risque, le mode de traitement et le
  <li><a href="/dossiers"><code>GET /dossiers</code></a> — dossiers enregistrés ;
      <code>GET /dossiers/{id}</code> et <code>GET /dossiers/{id}/precedents</code>
      (identifiant encodé en pourcentage, par exemple <code>sample%3Apv-001</code>)</li>
+ <li><a href="/queue"><code>GET /queue</code></a> — dossiers en attente de décision, par niveau de risque puis
+     jours restants avant l'échéance réglementaire ;
+     <code>POST /dossiers/{id}/decision</code> — accepter ou modifier la proposition (motif obligatoire
+     si elle est modifiée)</li>
+ <li><code>POST /feedback</code> — envoyer un retour (utile, pas utile, suggestion, problème) ;
+     <a href="/changelog"><code>GET /changelog</code></a> — nouveautés (public)</li>
  <li><a href="/openapi.json"><code>GET /openapi.json</code></a> — description OpenAPI complète
      (la page <code>/docs</code> charge Swagger UI depuis Internet : hors ligne, utilisez ce fichier)</li>
 </ul>

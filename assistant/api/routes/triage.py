@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import EngineDep, SessionDep, SettingsDep
 from assistant.api.security import require
+from assistant.services.users import CurrentUser
 from assistant.settings import Settings
 from corpora.errors import InputError, InputTooLarge
 from corpora.model import IntakeItem
@@ -89,7 +90,7 @@ async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | No
 
 
 def _triage_and_store(settings: Settings, session: Session, items: list[IntakeItem],
-                      with_precedents: bool) -> list[dict[str, Any]]:
+                      with_precedents: bool, user: CurrentUser) -> list[dict[str, Any]]:
     from assistant.services.assessments import store_assessment
     from assistant.services.intake import annotate
     from assistant.services.triage import triage_dossiers
@@ -101,7 +102,7 @@ def _triage_and_store(settings: Settings, session: Session, items: list[IntakeIt
         for item, row in zip(items, rows, strict=True):
             annotate(row, item)
             row["assessment_id"] = store_assessment(
-                session=session, result=row, dossier=item.dossier.model_dump(mode="json"))
+                session=session, result=row, dossier=item.dossier.model_dump(mode="json"), actor=user)
     return rows
 
 
@@ -118,10 +119,10 @@ def _triage_and_store(settings: Settings, session: Session, items: list[IntakeIt
     ),
     openapi_extra=_BODY_DOC,
     response_description="Un résultat de triage par dossier (contrat de « gdr triage --json »)",
-    dependencies=[Depends(require("triage"))],
 )
 async def triage(
     request: Request,
+    user: Annotated[CurrentUser, Depends(require("triage"))],
     settings: SettingsDep,
     engine: EngineDep,
     session: SessionDep,
@@ -141,7 +142,7 @@ async def triage(
     items = await run_in_threadpool(
         read_upload, settings, data, filename=name or filename, declared_type=declared_type,
         declared_format=format or fields.get("format"), media_type=media)
-    rows = await run_in_threadpool(_triage_and_store, settings, session, items, precedents)
+    rows = await run_in_threadpool(_triage_and_store, settings, session, items, precedents, user)
     return JSONResponse(rows)
 
 
@@ -158,10 +159,10 @@ async def triage(
     ),
     openapi_extra=_BODY_DOC,
     response_description="Flux NDJSON : un résultat ou une erreur par ligne du lot, puis un résumé",
-    dependencies=[Depends(require("triage"))],
 )
 async def triage_batch(
     request: Request,
+    user: Annotated[CurrentUser, Depends(require("triage"))],
     settings: SettingsDep,
     engine: EngineDep,
     precedents: bool = Query(False, description="chercher précédents et référentiel dans l'index (plus lent)"),
@@ -182,10 +183,12 @@ async def triage_batch(
     entries = await run_in_threadpool(
         upload_entries, settings, data, filename=name or filename, declared_type=declared_type,
         declared_format=format or fields.get("format"), media_type=media)
-    return StreamingResponse(_batch_lines(settings, engine, entries, precedents), media_type="application/x-ndjson")
+    return StreamingResponse(_batch_lines(settings, engine, entries, precedents, user),
+                             media_type="application/x-ndjson")
 
 
-def _batch_lines(settings: Settings, engine: Any, entries: Any, with_precedents: bool) -> Iterator[str]:
+def _batch_lines(settings: Settings, engine: Any, entries: Any, with_precedents: bool,
+                 user: CurrentUser) -> Iterator[str]:
     from assistant.services.assessments import store_assessment
     from assistant.services.batch import triage_entries
     from assistant.services.triage import to_json_line
@@ -194,7 +197,7 @@ def _batch_lines(settings: Settings, engine: Any, entries: Any, with_precedents:
         # One transaction per dossier: a row is stored whole or not at all.
         with Session(engine) as session, session.begin():
             row["assessment_id"] = store_assessment(session=session, result=row,
-                                                    dossier=item.dossier.model_dump(mode="json"))
+                                                    dossier=item.dossier.model_dump(mode="json"), actor=user)
 
     triaged = failed = 0
     for row in triage_entries(settings, entries, with_precedents=with_precedents, store=store):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from assistant.api.deps import SessionDep
-from assistant.api.security import AuthDep, require
+from assistant.api.security import AuthDep, UserDep, require
 from assistant.services.users import UserPublic
 
 router = APIRouter(prefix="/users", tags=["comptes"], dependencies=[Depends(require("users"))])
@@ -32,8 +32,9 @@ def list_users(session: SessionDep, auth: AuthDep) -> list[UserPublic]:
 
 
 @router.post("", response_model=UserPublic, status_code=201, summary="Créer un compte")
-def create_user(body: UserCreate, session: SessionDep, auth: AuthDep) -> UserPublic:
-    user = auth.accounts.create(session=session, login=body.login, password=body.password, role=body.role)
+def create_user(body: UserCreate, session: SessionDep, auth: AuthDep, caller: UserDep) -> UserPublic:
+    user = auth.accounts.create(session=session, login=body.login, password=body.password, role=body.role,
+                                actor=caller)
     session.commit()
     return user
 
@@ -41,7 +42,7 @@ def create_user(body: UserCreate, session: SessionDep, auth: AuthDep) -> UserPub
 @router.patch("/{login}", response_model=UserPublic, summary="Changer le rôle, désactiver ou réactiver, "
               "changer le mot de passe d'un compte")
 def update_user(
-    body: UserUpdate, session: SessionDep, auth: AuthDep,
+    body: UserUpdate, session: SessionDep, auth: AuthDep, caller: UserDep,
     login: Annotated[str, Path(description="identifiant du compte")],
 ) -> UserPublic:
     accounts = auth.accounts
@@ -52,10 +53,10 @@ def update_user(
     if body.password is not None:
         accounts.check_password(body.password, login=user.login)
     if body.role is not None:
-        user = accounts.set_role(session=session, login=login, role=body.role)
+        user = accounts.set_role(session=session, login=login, role=body.role, actor=caller)
     if body.disabled is not None:
-        user = accounts.set_disabled(session=session, login=login, disabled=body.disabled)
+        user = accounts.set_disabled(session=session, login=login, disabled=body.disabled, actor=caller)
     if body.password is not None:
-        user = accounts.set_password(session=session, login=login, password=body.password)
+        user = accounts.set_password(session=session, login=login, password=body.password, actor=caller)
     session.commit()
     return user

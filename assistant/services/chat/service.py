@@ -156,11 +156,15 @@ class ChatService:
 
     def _store(self, turn: Turn, user_id: int | None, message: str, intent: str, reply: dict[str, Any],
                new_dossiers: Sequence[tuple[dict[str, Any], dict[str, Any] | None]]) -> str:
+        from assistant.db.models import UserRow
+        from assistant.services import audit
         from assistant.services.assessments import store_assessment
         from assistant.services.dossiers import database_errors
 
         conv_id = turn.id or uuid.uuid4().hex
         with Session(self.engine) as session, database_errors(session), session.begin():
+            account = session.get(UserRow, user_id) if user_id is not None else None
+            actor = audit.Actor(account.login, account.role) if account is not None else audit.SYSTEM
             if turn.id is None:
                 session.add(ConversationRow(id=conv_id, user_id=user_id, title=message[:200]))
                 session.flush()
@@ -171,13 +175,19 @@ class ChatService:
                 conv.updated_at = utcnow()
             session.add(ChatMessageRow(conversation_id=conv_id, role="user", intent=intent, content=message))
             for result, dossier in new_dossiers:
-                store_assessment(session=session, result=result, dossier=dossier)
+                store_assessment(session=session, result=result, dossier=dossier, actor=actor)
                 session.add(ConversationDossierRow(conversation_id=conv_id, dossier_id=str(result["id"]),
                                                    result=result, dossier=dossier))
             session.add(ChatMessageRow(conversation_id=conv_id, role="assistant", intent=intent,
                                        content=reply["answer"], refused=reply["refused"],
                                        sentences=reply["sentences"], citations=reply["citations"],
                                        timings_ms=reply["timings_ms"]))
+            # The exchange and its audit event commit together (EU AI Act art. 12: question, answer, citations).
+            dossiers = [str(r["id"]) for r, _ in new_dossiers] or [d["dossier_id"] for d in turn.dossiers[-1:]]
+            audit.record_chat(session, actor=actor, question=message, answer=reply["answer"],
+                              citations=reply["citations"], conversation_id=conv_id,
+                              dossier_id=dossiers[0] if dossiers else None, intent=intent,
+                              refused=bool(reply["refused"]))
         return conv_id
 
     # ------------------------------------------------------------------ reply
