@@ -73,12 +73,13 @@ def _decision(row: DecisionRow) -> Decision:
 
 def check_level(value: str) -> str:
     """The canonical level, or a French error (code ``unknown_level``)."""
-    from classifier.levels import LEVELS, normalise_level
+    from classifier.levels import normalise_level
+    from corpora.model import RISK_LEVELS
 
     try:
         return normalise_level(value)
     except ValueError:
-        raise InputError(f"Niveau de risque inconnu : « {value} » (attendu : {', '.join(LEVELS)}).",
+        raise InputError(f"Niveau de risque inconnu : « {value} » (attendu : {', '.join(RISK_LEVELS)}).",
                          code="unknown_level") from None
 
 

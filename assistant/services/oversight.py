@@ -182,7 +182,8 @@ def _month(moment: datetime) -> str:
 
 
 def _month_stats(dossier_type: str, facts: list[AssessmentFact], decisions: list[DecisionFact]) -> list[MonthStat]:
-    from classifier.levels import LEVELS, is_serious
+    from classifier.levels import is_serious
+    from corpora.model import RISK_LEVELS
 
     by_month: dict[str, list[AssessmentFact]] = defaultdict(list)
     for f in facts:
@@ -199,7 +200,7 @@ def _month_stats(dossier_type: str, facts: list[AssessmentFact], decisions: list
         lengths = [f.text_length for f in rows if f.text_length is not None]
         languages = [f.language for f in rows if f.language]
         levels = Counter(f.risk_level for f in rows)
-        histograms[month] = (_histogram(scores, SCORE_BINS), [levels.get(lv, 0) for lv in LEVELS],
+        histograms[month] = (_histogram(scores, SCORE_BINS), [levels.get(lv, 0) for lv in RISK_LEVELS],
                              _histogram([float(x) for x in lengths], LENGTH_BINS))
         month_decisions = decided.get(month, [])
         stats.append(MonthStat(
@@ -230,14 +231,15 @@ def compute_report(decisions: Sequence[DecisionFact], assessments: Sequence[Asse
                    since: date | None = None, dossier_type: str | None = None,
                    now: datetime | None = None) -> OversightReport:
     """Override rates by type and proposed level, time to decision, monthly drift (pure)."""
-    from classifier.levels import LEVELS, level_rank
+    from classifier.levels import level_rank
+    from corpora.model import RISK_LEVELS
 
     groups: dict[tuple[str, str], list[DecisionFact]] = defaultdict(list)
     for d in decisions:
         groups[(d.dossier_type, d.proposed_level)].append(d)
     by_level = []
     for kind in DOSSIER_TYPES:
-        for level in LEVELS:
+        for level in RISK_LEVELS:
             rows = groups.get((kind, level))
             if not rows:
                 continue
