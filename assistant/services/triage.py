@@ -117,7 +117,7 @@ def _init_state(settings_json: str, with_context: bool) -> None:
     """Load models (and the knowledge base) once per process; reloaded when settings or models change."""
     settings = Settings.model_validate_json(settings_json)
     from assistant.services.classifier import load_models
-    from classifier.training import latest_version
+    from classifier.artefacts import latest_version
 
     key = (settings_json, with_context, tuple(latest_version(settings.models_dir, t) for t in ("pv", "amm")))
     if _STATE.get("key") == key:
