@@ -128,7 +128,7 @@ def _init_state(settings_json: str, with_context: bool) -> None:
 
 
 def _knowledge_base(settings: Settings) -> Any:
-    from classifier.context import build_knowledge_base
+    from classifier.knowledge_base import build_knowledge_base
 
     return build_knowledge_base(settings.effective_corpora_dir, settings.cache_dir)
 
@@ -146,8 +146,8 @@ def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     from classifier.policy import processing_mode as policy
     dossiers = [Dossier.model_validate(r) for r in raw]
     kb = _STATE.get("kb")
-    contexts = [gather(d, kb) if kb is not None else [] for d in dossiers]
-    results = assess_batch(dossiers, _STATE["models"], contexts)
+    contexts = [gather(d, kb) if kb is not None else None for d in dossiers]
+    results = assess_batch(dossiers, _STATE["models"], [c.facts if c else [] for c in contexts])
     out = []
     for d, ctx, a in zip(dossiers, contexts, results, strict=True):
         mode = policy(d.type, a.level, expertises_of(a.fired))
@@ -160,7 +160,7 @@ def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "processing_mode": _mode_json(mode),
             "criteria": criteria_json(a.fired),
             "context": [{"fact": getattr(c, "fact", None), "source_hit": _hit_json(getattr(c, "source_hit", None))}
-                        for c in ctx],
+                        for c in (ctx.facts if ctx else [])],
             "explanation": a.explanation,
             "precedents": [],
             "guidelines": [],
