@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -80,8 +81,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
-    from assistant.api.deps import RetrieverCache
+    """Build the API for ``settings``: the engine and the resources (index, models) live as long as the app.
+
+    Both are created here and released at shutdown. The chat mounted under ``/chat`` uses the app's
+    conversation service (and so its settings and resources), handed over in the lifespan state.
+    """
     from assistant.api.routes import (
         assessments,
         audit,
@@ -102,17 +106,18 @@ def create_app(settings: Settings) -> FastAPI:
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
     from assistant.services.chat.service import ChatService
+    from assistant.services.resources import Resources
 
     auth_state = AuthState.from_settings(settings)  # signing key: settings, else created once in the data dir
     engine = make_engine(settings)
-    retrievers = RetrieverCache(settings)
-    chat_service = ChatService(settings, engine, retrievers)
+    resources = Resources(settings)
+    chat_service = ChatService(settings, engine, resources)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        yield {"chat": chat_service}  # reaches the mounted chat's connections (ui.app)
         chat_service.close()
-        retrievers.close()
+        resources.close()
         engine.dispose()
 
     app = FastAPI(
@@ -128,7 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.state.retrievers = retrievers
+    app.state.resources = resources
     app.state.auth = auth_state
     app.state.chat = chat_service
     app.include_router(home.router)

@@ -57,8 +57,8 @@ def ask_cmd(
             else:
                 exchange = service.converse("", conv, dossier_id=dossier)
             conv = exchange.reply["conversation_id"]
-            for row in exchange.triaged:
-                err(f"Dossier {row['id']} trié : niveau de risque « {row['risk_level']} » "
+            for result in exchange.triaged:
+                err(f"Dossier {result.id} trié : niveau de risque « {result.risk_level} » "
                     f"(conversation {conv}).")
         if question != "-":
             _emit(service.reply(question, conv), json_out)

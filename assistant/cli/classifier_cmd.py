@@ -90,22 +90,24 @@ def triage_cmd(
     alors 3. Un fichier nommé illisible dans son ensemble arrête la commande (code 2) avant toute sortie.
     """
     from assistant.services.batch import path_entries, triage_entries
+    from assistant.services.resources import Resources
     from assistant.services.triage import EXIT_SKIPPED, summary_fr
 
     s = settings()
     skipped = 0
     entries = path_entries(s, files, type_)
-    for row in triage_entries(s, entries, with_precedents=not no_precedents, workers=max(1, workers),
-                              locate=False):
-        if "error" in row:
-            skipped += 1
-            err(f"{row['where']} : {row['error']} — ignoré.")
-            continue
-        if json_:
-            out_json(row)
-        else:
-            typer.echo(summary_fr(row))
-            typer.echo("")
+    with Resources(s) as resources:
+        for row in triage_entries(s, entries, with_precedents=not no_precedents, workers=max(1, workers),
+                                  resources=resources):
+            if row.result is None:
+                skipped += 1
+                err(f"{row.where} : {row.error} — ignoré.")
+                continue
+            if json_:
+                out_json(row.result.model_dump(mode="json"))
+            else:
+                typer.echo(summary_fr(row.result))
+                typer.echo("")
     if skipped:
         err(f"{skipped} dossier(s) ignoré(s) : voir les messages ci-dessus.")
         raise typer.Exit(EXIT_SKIPPED)

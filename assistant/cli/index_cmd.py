@@ -80,9 +80,12 @@ def show_cmd(
     document_id: Annotated[str, typer.Argument(help="Identifiant du document, ex. vaers:214577 ou bdpm:61266250.")],
     json_out: Annotated[bool, typer.Option("--json", help="Le document en une ligne JSON.")] = False,
 ) -> None:
+    from assistant.services.resources import Resources
     from assistant.services.retrieval import get_document
 
-    document = get_document(settings(), document_id)
+    s = settings()
+    with Resources(s) as resources:
+        document = get_document(s, document_id, resources=resources)
     if json_out:
         out_json(document.model_dump(mode="json"))
         return
@@ -114,6 +117,7 @@ def search_cmd(
                                                show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Une ligne JSON par résultat (Hit).")] = False,
 ) -> None:
+    from assistant.services.resources import Resources
     from assistant.services.retrieval import search
     from retrieval.search import check_query, parse_where
 
@@ -122,7 +126,9 @@ def search_cmd(
     for key, values in (("source", source), ("kind", kind), ("type", dossier_type)):
         if values:
             filters.setdefault(key, []).extend(values)
-    hits = search(settings(), query, k=k, filters=filters or None, method=method)
+    s = settings()
+    with Resources(s) as resources:
+        hits = search(s, query, k=k, filters=filters or None, method=method, resources=resources)
     if json_out:
         for hit in hits:
             out_json(hit.model_dump(mode="json"))

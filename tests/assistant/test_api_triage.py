@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from assistant.api.app import create_app
-from assistant.api.deps import INDEX_MISSING
 from assistant.db import repository as repo
 from assistant.db.engine import head_revision, make_engine
-from assistant.services.assessments import list_assessments, store_results
 from assistant.services.ingest import ingest_sample
+from assistant.services.resources import INDEX_MISSING
 from assistant.settings import Settings, get_settings
+from classifier.result import TriageResult
 from corpora.intake import INJECTION_WARNING
 from corpora.model import Dossier, Hit, Record
 
@@ -71,6 +71,7 @@ def test_triage_french_text_is_critique_and_stored(client: TestClient) -> None:
     assert {"id", "processing_mode", "criteria", "precedents", "guidelines", "warnings", "model_version",
             "referentiel_version", "assessment_id"} <= set(row)
     assert all(Hit.model_validate(h) for h in row["precedents"] + row["guidelines"])
+    assert TriageResult.model_validate(row).assessment_id == row["assessment_id"]
     for criterion in row["criteria"]:
         for ev in criterion["evidence"]:
             if "start" in ev:
@@ -177,19 +178,6 @@ def test_search_without_index_is_409(tmp_path: Path) -> None:
     with api_clients(fresh) as clients:
         search = clients["evaluateur"].get("/search", params={"q": "myocardite"})
         assert search.status_code == 409 and search.json() == {"detail": INDEX_MISSING}
-
-
-def test_store_results_for_batches(settings: Settings) -> None:
-    row = {"id": "vaers:1", "type": "pv", "risk_level": "élevé", "risk_score": 0.8, "needs_review": True,
-           "processing_mode": {"code": "PV-X"}, "model_version": "m", "referentiel_version": "r"}
-    assert store_results(settings, [row, {**row, "id": "vaers:2"}]) == 2
-    engine = make_engine(settings)
-    try:
-        with Session(engine) as session:
-            [latest] = list_assessments(session=session, dossier_id="vaers:2", limit=1)
-            assert latest.risk_level == "élevé" and latest.needs_review and latest.processing_mode_code == "PV-X"
-    finally:
-        engine.dispose()
 
 
 # --------------------------------------------------------------------------- search and precedents
