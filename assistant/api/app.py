@@ -16,10 +16,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.settings import Settings
 from corpora.errors import GdrError
+from corpora.model import Dossier
 
 _HTTP_FR = {
     400: "Requête invalide.",
@@ -152,8 +154,26 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(audit.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
+    _document_models(app, Dossier)
     mount_chat(app)
     return app
+
+
+def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Add to ``/openapi.json`` the models that routes reference by hand (the raw ``POST /triage`` body)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, sub in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, sub)
+                schemas.setdefault(model.__name__, schema)
+        return app.openapi_schema  # type: ignore[return-value]  # set by generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 CHAT_PATH = "/chat"

@@ -8,6 +8,7 @@ authenticated evaluateur (permissions themselves: test_route_permissions.py).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -245,6 +246,24 @@ def test_home_page_and_openapi(client: TestClient) -> None:
     assert {"/triage", "/assessments", "/assessments/{assessment_id}", "/search",
             "/dossiers/{dossier_id}/precedents"} <= set(paths)
     assert "multipart/form-data" in paths["/triage"]["post"]["requestBody"]["content"]
+
+
+def test_openapi_describes_the_triage_result(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(spec))
+    assert refs and set(refs) <= set(schemas)  # every reference resolves (the raw triage body: Dossier)
+    response = spec["paths"]["/triage"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert response["type"] == "array" and response["items"]["$ref"] == "#/components/schemas/TriageResult"
+    result = schemas["TriageResult"]
+    assert list(result["properties"]) == [*TriageResult.model_fields]
+    assert set(result["required"]) == set(TriageResult.model_fields) - {"intake", "assessment_id"}
+    assert result["properties"]["risk_level"]["enum"] == ["faible", "modéré", "élevé", "critique"]
+    assert set(schemas["ProcessingMode"]["properties"]) == {"code", "label", "expertises", "deadline_days",
+                                                          "reference"}
+    assert set(schemas["CriterionResult"]["properties"]) == {"code", "label", "evidence", "reference"}
+    assert set(schemas["ContextItem"]["properties"]) == {"fact", "source_hit"}
+    assert "niveau_plancher_criteres" in schemas["Explanation"]["properties"]
 
 
 # --------------------------------------------------------------------------- PostgreSQL
