@@ -17,7 +17,7 @@ from assistant.services.resources import Resources
 from assistant.settings import Settings
 from classifier.referentiel import referentiel_version
 from corpora.catalog import iter_documents
-from corpora.errors import InputError, UnknownSource
+from corpora.errors import InputError, StoreError, UnknownSource
 from corpora.model import SOURCES, Document, Dossier, Hit
 from retrieval.config import DEFAULT_DENSE_SOURCES, RetrievalConfig
 from retrieval.indexing import BuildReport, build_index
@@ -117,6 +117,23 @@ def default_dense_max(limit: int | None) -> int:
     """Documents per source that get vectors: 3,000 for a full build, ~5 % of a ``--limit`` subset."""
     full = RetrievalConfig().dense_max_per_source
     return full if limit is None else min(full, max(20, limit // 20))
+
+
+def index_counts(settings: Settings) -> dict[str, int] | None:
+    """Documents, passages and vectorised passages of the index (None when none was built or it is unreadable)."""
+    from retrieval.stores.docstore import DocStore
+
+    path = settings.layout.docstore_path
+    if not path.is_file():
+        return None
+    try:
+        store = DocStore(path)
+    except StoreError:
+        return None
+    try:
+        return store.counts()
+    finally:
+        store.close()
 
 
 def search(settings: Settings, query: str, k: int = 10, filters: dict[str, Any] | None = None,
