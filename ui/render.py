@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from classifier.result import FieldEvidence, TextEvidence, TriageResult
+from corpora.io import dotted_text, read_texts
 from corpora.model import Hit
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.fr.yaml"
@@ -47,20 +48,12 @@ class ChatRequest:
 @lru_cache(maxsize=1)
 def messages(path: Path = MESSAGES_FILE) -> dict[str, Any]:
     """The French texts of the UI (read once)."""
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name} : dictionnaire de textes attendu.")
-    return data
+    return read_texts(path)
 
 
 def text(key: str, **values: Any) -> str:
     """The French text at a dotted ``key`` of the messages file, formatted with ``values``."""
-    node: Any = messages()
-    for part in key.split("."):
-        node = node[part]
-    return str(node).format(**values) if values else str(node)
+    return dotted_text(messages(), key, **values)
 
 
 def parse_request(message: str, has_files: bool = False) -> ChatRequest:

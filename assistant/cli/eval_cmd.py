@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,11 +25,7 @@ def eval_retrieval_cmd(
     from assistant.services.retrieval import run_evaluation
 
     result = run_evaluation(settings(), split=split, limit=limit, log=err)
-    if json_out:
-        for row in result.rows:
-            out_json(row)
-    typer.echo(result.markdown)
-    err(f"Rapport écrit : {result.path}")
+    _report(result, json_out)
 
 
 @eval_app.command("classifier")
@@ -82,6 +78,11 @@ def eval_chat_cmd(
     from assistant.services.chat.evaluation import run_evaluation
 
     result = run_evaluation(settings(), split=split, path=input_path, log=err)
+    _report(result, json_out)
+
+
+def _report(result: Any, json_out: bool) -> None:
+    """An evaluation's rows (``--json``), its Markdown table and where the report was written."""
     if json_out:
         for row in result.rows:
             out_json(row)
