@@ -6,6 +6,9 @@ Pinned outputs, in ``tests/assistant/golden/``:
   ``.txt`` narrative, with the embedded defaults (no trained model: criteria only; no real corpora:
   no database crossing), precedents and guidelines from an index of the sample and the référentiel
   built with the deterministic ``fake`` embedder. The same output is expected with ``--workers 2``.
+* ``sample_files.jsonl``: the sample documents of ``corpora/sample/files`` (CIOMS I PDFs with form
+  fields and flattened, a DOCX narrative, a CSV batch and a zip), ``--no-precedents``: the
+  ``intake`` block (declared seriousness, format, form boxes, pages) and the evidence pages.
 * ``sample_context.jsonl`` (real corpora, marked ``corpora``): the 43 sample dossiers, ``--no-precedents``,
   with the knowledge base crossed from BDPM, HAS, EMA, the ANSM thesaurus and VAERS 1990–1991.
 
@@ -37,6 +40,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SAMPLE = REPO_ROOT / "corpora" / "sample" / "dossiers.jsonl"
 NARRATIVE = GOLDEN / "nourrisson-convulsion.txt"
+SAMPLE_FILES = REPO_ROOT / "corpora" / "sample" / "files"
 UPDATE = os.environ.get("GDR_UPDATE_GOLDEN") == "1"
 # Real corpora crossed for the context golden (VAERS bounded to two small years to stay fast).
 CONTEXT_SOURCES = ("bdpm", "has", "ema", "ansm_interactions")
@@ -108,6 +112,22 @@ def test_worker_processes_give_the_same_output(indexed_data: Path, sample_output
     _env(monkeypatch, indexed_data)
     two = _gdr("triage", str(SAMPLE), str(NARRATIVE), "--json", "--workers", "2")
     assert _normalised(two) == _normalised(sample_output)
+
+
+def test_sample_files_triage_is_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from classifier.result import IntakeInfo, TriageResult
+
+    _env(monkeypatch, tmp_path / "var")
+    stdout = _gdr("triage", str(SAMPLE_FILES), "--json", "--no-precedents")
+    contract, _ = _readme_contract()
+    for line in stdout.splitlines():
+        row = json.loads(line)
+        assert TriageResult.model_validate_json(line).model_dump(mode="json") == row  # the typed model round-trips
+        intake = row.pop("intake", None)  # documented beside the contract: only when intake read more
+        _conforms(row, contract, row["id"])
+        assert intake is None or set(intake) <= set(IntakeInfo.model_fields)  # every key described
+    assert any('"intake":{"declared_seriousness"' in line for line in stdout.splitlines())
+    _check_golden("sample_files.jsonl", stdout)
 
 
 @pytest.mark.corpora
