@@ -34,7 +34,6 @@ class RetrievalSettings(BaseModel):
     vector_store: str = Field("chroma", description="registered vector store name")
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient")
     chroma_port: int = 8000
-    fusion: str = Field("rrf", description="hybrid fusion method")
     default_method: Literal["hybrid", "dense", "lexical"] = "hybrid"
     batch_size: int = 64
     threads: int = 2
@@ -46,7 +45,6 @@ class ClassifierSettings(BaseModel):
     # Chosen on the 2002 validation year (never on the test years): training on 1996–2001 gave ROC-AUC
     # 0.963 and precision 0.26 at recall 0.97, against 0.960 and 0.24 with 1990–2001, in 40% less time.
     first_year: int | None = Field(1996, description="first VAERS year used for training (0 = all years)")
-    review_threshold: float = 0.15
 
 
 class LLMSettings(BaseModel):
@@ -195,10 +193,6 @@ class Settings(BaseSettings):
     @property
     def layout(self) -> DataLayout:
         return DataLayout(self.data_dir)
-
-    @property
-    def sample_dir(self) -> Path:
-        return BUNDLED_SAMPLE_DIR
 
     @property
     def uses_real_corpora(self) -> bool:

@@ -38,6 +38,7 @@ def main() -> None:
     from assistant.services.queue import pending_queue
     from assistant.settings import get_settings
     from classifier.policy import processing_mode
+    from classifier.result import TriageResult
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = get_settings(data_dir=Path(tmp) / "var", database_url=args.database_url, corpora_dir=None)
@@ -82,8 +83,13 @@ def main() -> None:
         with Session(engine) as session:
             for n in range(args.pending):
                 kind, level = ("pv", "aec", "amm")[n % 3], ("faible", "modéré", "élevé", "critique")[n % 4]
-                result_row = {"id": f"bench:{n}", "type": kind, "risk_level": level, "risk_score": 0.5,
-                              "processing_mode": processing_mode(kind, level).to_dict(), "criteria": []}
+                result_row = TriageResult.model_validate({
+                    "id": f"bench:{n}", "type": kind, "risk_level": level, "risk_score": 0.5, "needs_review": False,
+                    "processing_mode": processing_mode(kind, level), "criteria": [], "context": [],
+                    "explanation": {"niveau_plancher_criteres": level, "niveau_modele": None, "regle": "",
+                                    "criteres_declenches": [], "contributions_modele": [], "probabilites": {}},
+                    "precedents": [], "guidelines": [], "warnings": [], "model_version": "bench",
+                    "referentiel_version": None})
                 store_assessment(session=session, result=result_row, dossier={
                     "received_at": (today - timedelta(days=n % 120)).isoformat(), "text": "texte", "fields": {}})
             session.commit()

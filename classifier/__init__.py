@@ -14,12 +14,18 @@ API of the criteria part (pure functions unless noted):
   ``floor_level(fired) -> str``.
 - ``classifier.policy.processing_mode(dossier_type, level, extra_expertises=())
   -> ProcessingMode(code, label, expertises, deadline_days, reference)``; ``expertises_of(fired)``.
-- ``classifier.context``: ``build_knowledge_base(corpora_dir, cache_dir, sources=None)
-  -> KnowledgeBase`` (I/O; JSON cache under cache_dir; empty without real corpora) and
-  ``gather_context(dossier, kb, findings=None) -> ContextResult`` (a list of
-  ContextFact(code, fact, source_hit: Hit, substance, outcome_related) with ``.unmatched`` and
-  ``.warnings``). Facts dated after ``dossier.received_at`` are dropped (time-split honest);
+- ``classifier.knowledge_base.build_knowledge_base(corpora_dir, cache_dir, sources=None)
+  -> KnowledgeBase`` (I/O; JSON cache under cache_dir; empty without real corpora).
+  ``kb.lexicon()`` is the substance lexicon enlarged with the corpora's names (pass it to
+  ``extract`` to recognise every substance).
+- ``classifier.context.gather_context(dossier, kb, findings=None) -> ContextResult``
+  (``facts``: ContextFact(code, fact, source_hit: Hit, substance, outcome_related), ``unmatched``,
+  ``warnings``). Facts dated after ``dossier.received_at`` are dropped (time-split honest);
   ``outcome_related`` marks facts mirroring the AMM label (additional monitoring): drop them
-  for AMM models. ``kb.lexicon()`` is the substance lexicon enlarged with the corpora's names
-  (pass it to ``extract`` to recognise every substance).
+  for AMM models.
+- ``classifier.assess.assess_batch(dossiers, models, contexts) -> list[Assessment]`` and
+  ``classifier.result.triage_result(dossier, assessment, context, referentiel_version)
+  -> TriageResult`` (the typed output of a triage; its JSON is the ``gdr triage --json`` line).
+- ``classifier.artefacts``: the store of trained models (``latest_version``, ``load_artefact``
+  after a sha256 check, ``save_artefact``, ``latest_card``); ``classifier.training`` writes to it.
 """

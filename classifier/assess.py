@@ -12,9 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from classifier.context import ContextFact
+from classifier.criteria import FiredCriterion, evaluate_criteria
+from classifier.extraction import Finding, extract
 from classifier.features import FeatureOptions, FeatureRow, detect_language, feature_row
+from classifier.levels import floor_level
 from classifier.models import REVIEW_REASON, CriteriaOnlyModel, ModelOutput
+from classifier.result import Contribution, Explanation, FiredSummary
 from corpora.model import RISK_LEVELS, Dossier
+
+FINAL_LEVEL_RULE = "niveau final = max(niveau du modèle, plancher des critères déclenchés)"
 
 # Indicative score of a criteria-only assessment, per floor (no probability without a model).
 _FLOOR_SCORE = {"faible": 0.05, "modéré": 0.25, "élevé": 0.7, "critique": 0.95}
@@ -24,8 +31,8 @@ _FLOOR_SCORE = {"faible": 0.05, "modéré": 0.25, "élevé": 0.7, "critique": 0.
 class Analysis:
     """Language-independent reading of a dossier: extraction findings and fired criteria."""
 
-    findings: list[Any] = field(default_factory=list)
-    fired: list[Any] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    fired: list[FiredCriterion] = field(default_factory=list)
     language: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -36,18 +43,15 @@ class Assessment:
     risk_score: float
     needs_review: bool
     reasons: list[str]
-    fired: list[Any]
-    explanation: dict[str, Any]
+    fired: list[FiredCriterion]
+    explanation: Explanation
     model_version: str
     warnings: list[str] = field(default_factory=list)
-    findings: list[Any] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
 
-def analyse(dossier: Dossier, context: Sequence[Any] | None = None) -> Analysis:
+def analyse(dossier: Dossier, context: Sequence[ContextFact] | None = None) -> Analysis:
     """Run extraction and the référentiel's criteria on a dossier (no model)."""
-    from classifier.criteria import evaluate_criteria
-    from classifier.extraction import extract
-
     lang = detect_language(dossier.text) if dossier.text.strip() else "und"
     text_lang = lang if lang in ("fr", "en") else dossier.language
     findings = list(extract(dossier.text, text_lang)) if dossier.text.strip() else []
@@ -59,47 +63,18 @@ def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = Fal
     return feature_row(dossier, analysis.findings, analysis.fired, FeatureOptions(mask_outcomes=mask_outcomes))
 
 
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
-def _floor(fired: Sequence[Any]) -> str:
-    rank = {lv: i for i, lv in enumerate(RISK_LEVELS)}
-    best = 0
-    for c in fired:
-        fl = _get(c, "floor")
-        if fl in rank:
-            best = max(best, rank[fl])
-    return RISK_LEVELS[best]
-
-
-def criteria_json(fired: Sequence[Any]) -> list[dict[str, Any]]:
-    """Fired criteria in the triage output shape."""
-    out = []
-    for c in fired:
-        evidence = []
-        for ev in _get(c, "evidence") or []:
-            if _get(ev, "field") is not None:
-                evidence.append({"field": _get(ev, "field"), "value": _get(ev, "value")})
-            else:
-                evidence.append({"start": _get(ev, "start"), "end": _get(ev, "end"), "text": _get(ev, "text")})
-        out.append({"code": _get(c, "code"), "label": _get(c, "label"), "evidence": evidence,
-                    "reference": _get(c, "reference")})
-    return out
-
-
 def model_version(model: Any) -> str:
     return str(getattr(model, "version", None) or getattr(model, "version_", None) or CriteriaOnlyModel.version)
 
 
 def combine(dossier: Dossier, analysis: Analysis, output: ModelOutput | None, model: Any) -> Assessment:
     """Final level = max(model level, floor of fired criteria); explanation and review reasons."""
-    floor = _floor(analysis.fired)
+    floor = floor_level(analysis.fired)
     reasons: list[str] = []
     warnings = list(analysis.warnings)
     if output is None:
         level = floor
-        weights = [float(_get(c, "weight") or 0.0) for c in analysis.fired]
+        weights = [float(c.weight or 0.0) for c in analysis.fired]
         score = _FLOOR_SCORE[floor]
         for w in weights:
             if 0 < w < 1:
@@ -115,19 +90,16 @@ def combine(dossier: Dossier, analysis: Analysis, output: ModelOutput | None, mo
         reasons.append("texte ni en français ni en anglais")
     if not dossier.text.strip():
         warnings.append("texte vide : évaluation fondée sur les seuls champs structurés")
-    explanation: dict[str, Any] = {
-        "niveau_plancher_criteres": floor,
-        "niveau_modele": model_level,
-        "regle": "niveau final = max(niveau du modèle, plancher des critères déclenchés)",
-        "criteres_declenches": [
-            {"code": _get(c, "code"), "label": _get(c, "label"), "plancher": _get(c, "floor"),
-             "poids": _get(c, "weight")} for c in analysis.fired
-        ],
-        "contributions_modele": output.contributions if output else [],
-        "probabilites": output.probabilities if output else {},
-    }
-    if reasons:
-        explanation["motifs_revue"] = reasons
+    explanation = Explanation(
+        niveau_plancher_criteres=floor,  # type: ignore[arg-type]
+        niveau_modele=model_level,  # type: ignore[arg-type]
+        regle=FINAL_LEVEL_RULE,
+        criteres_declenches=[FiredSummary(code=c.code, label=c.label, plancher=c.floor,  # type: ignore[arg-type]
+                                          poids=c.weight) for c in analysis.fired],
+        contributions_modele=[Contribution.model_validate(c) for c in output.contributions] if output else [],
+        probabilites=output.probabilities if output else {},
+        motifs_revue=reasons or None,
+    )
     return Assessment(
         level=level,
         risk_score=round(float(min(1.0, max(0.0, score))), 4),
@@ -148,7 +120,7 @@ def _scores(model: Any, rows: list[FeatureRow], langs: list[str | None]) -> list
 
 
 def assess_batch(
-    dossiers: Sequence[Dossier], model: Any, contexts: Sequence[Sequence[Any]] | None = None
+    dossiers: Sequence[Dossier], model: Any, contexts: Sequence[Sequence[ContextFact]] | None = None
 ) -> list[Assessment]:
     """Assess several dossiers of any types; ``model`` maps a dossier type to its model (or is one model)."""
     analyses = [analyse(d, contexts[i] if contexts else None) for i, d in enumerate(dossiers)]
@@ -167,6 +139,6 @@ def assess_batch(
     return [r for r in results if r is not None]
 
 
-def assess(dossier: Dossier, model: Any, context: Sequence[Any] | None = None) -> Assessment:
+def assess(dossier: Dossier, model: Any, context: Sequence[ContextFact] | None = None) -> Assessment:
     """Assess one dossier (see :func:`assess_batch`)."""
     return assess_batch([dossier], model, [list(context or [])])[0]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from classifier.context import ContextFact
 from classifier.extraction import Finding, extract
 from classifier.referentiel import Criterion, Detection, FieldCondition, criteria_for, load_referentiel
 
@@ -31,16 +32,13 @@ class FiredCriterion:
     evidence: list[dict[str, Any]]
     reference: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass(slots=True)
 class _Inputs:
     text: str
     fields: dict[str, Any]
     findings: dict[str, list[Finding]]
-    context: dict[str, list[Any]]
+    context: dict[str, list[ContextFact]]
     substances: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # key -> evidence
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)  # key -> its words
 
@@ -187,12 +185,8 @@ def _detect(det: Detection, inp: _Inputs, lists: dict[str, tuple[frozenset[str],
     return _dedupe(evidence)
 
 
-def _fact_evidence(fact: Any) -> dict[str, Any]:
-    hit = getattr(fact, "source_hit", None)
-    value: dict[str, Any] = {"fact": getattr(fact, "fact", str(fact))}
-    if hit is not None:
-        value["document_id"] = hit.document_id
-    return {"field": f"context.{getattr(fact, 'code', 'fact')}", "value": value}
+def _fact_evidence(fact: ContextFact) -> dict[str, Any]:
+    return {"field": f"context.{fact.code}", "value": {"fact": fact.fact, "document_id": fact.source_hit.document_id}}
 
 
 def _dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -209,14 +203,14 @@ def _dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def evaluate_criteria(
     dossier: Any,
     findings: Sequence[Finding] | None = None,
-    context: Iterable[Any] | None = None,
+    context: Iterable[ContextFact] | None = None,
     *,
     criteria: Sequence[Criterion] | None = None,
 ) -> list[FiredCriterion]:
     """Fired criteria of ``dossier`` (a ``corpora.model.Dossier``), in référentiel order.
 
     ``findings`` defaults to ``extract(dossier.text, dossier.language)``; ``context`` is the
-    list of ``ContextFact`` from ``classifier.context.gather_context`` (optional).
+    ``facts`` of ``classifier.context.gather_context`` (optional).
     """
     if findings is None:
         findings = extract(dossier.text or "", dossier.language)
@@ -224,7 +218,7 @@ def evaluate_criteria(
     for fd in findings:
         if fd.affirmed:
             affirmed.setdefault(fd.code, []).append(fd)
-    ctx: dict[str, list[Any]] = {}
+    ctx: dict[str, list[ContextFact]] = {}
     for fact in context or ():
         ctx.setdefault(fact.code, []).append(fact)
     inp = _Inputs(

@@ -8,12 +8,13 @@ the regulatory clocks (``regulatory_clock``): the milestones that run from a dos
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
 
 from classifier.levels import normalise_level
 from corpora.model import RISK_LEVELS
@@ -22,16 +23,16 @@ POLICY_PATH = Path(__file__).parent / "policy.yaml"
 _TYPES = ("pv", "amm", "aec")
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessingMode:
+class ProcessingMode(BaseModel):
+    """The proposed mode de traitement: French label, expertises and deadline with its regulatory source."""
+
+    model_config = ConfigDict(frozen=True)
+
     code: str
     label: str
     expertises: list[str]
     deadline_days: int
-    reference: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    reference: str = Field(..., description="regulatory source of the deadline")
 
 
 @lru_cache(maxsize=4)
@@ -82,7 +83,7 @@ def processing_mode(dossier_type: str, level: str, extra_expertises: Iterable[st
     for e in extras:
         if e not in merged:
             merged.append(e)
-    return ProcessingMode(mode.code, mode.label, merged, mode.deadline_days, mode.reference)
+    return mode.model_copy(update={"expertises": merged})
 
 
 def expertises_of(fired: Iterable[Any]) -> list[str]:

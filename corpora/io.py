@@ -68,6 +68,24 @@ def read_json_list(path: str | Path) -> list[Any]:
     return data
 
 
+def read_texts(path: Path) -> dict[str, Any]:
+    """A YAML file of texts (a mapping of keys to texts or nested mappings); ValueError otherwise."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name} : dictionnaire de textes attendu.")
+    return data
+
+
+def dotted_text(texts: dict[str, Any], key: str, **values: Any) -> str:
+    """The text at a dotted ``key`` (``"triage.title"``) of ``texts``, formatted with ``values``."""
+    node: Any = texts
+    for part in key.split("."):
+        node = node[part]
+    return str(node).format(**values) if values else str(node)
+
+
 def dump_json_line(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 

@@ -29,7 +29,6 @@ class RetrievalConfig(DataLayout):
     vector_store: str = "chroma"
     chroma_host: str | None = None
     chroma_port: int = 8000
-    fusion: str = "rrf"
     default_method: str = "hybrid"
     batch_size: int = 64
     threads: int = 2

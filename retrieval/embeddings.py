@@ -43,10 +43,6 @@ def register_embedder(name: str, factory: Callable[..., Embedder]) -> None:
     _REGISTRY[name] = factory
 
 
-def unregister_embedder(name: str) -> None:
-    _REGISTRY.pop(name, None)
-
-
 def embedder_names() -> list[str]:
     return sorted(_REGISTRY)
 

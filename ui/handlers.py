@@ -1,7 +1,8 @@
 """What the chat does with a message: call the assistant services and render French Markdown.
 
 Framework-free (no Chainlit import) so that it is tested directly; :mod:`ui.app` runs these
-functions in a worker thread. Data is reached only through ``assistant.services``.
+functions in a worker thread with the application's conversation service (its settings and
+resources are the application's). Data is reached only through ``assistant.services``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.settings import Settings
 from corpora.errors import GdrError, InputError
 from ui import render
 
@@ -31,43 +31,13 @@ class Upload:
     mime: str | None = None
 
 
-def search_answer(settings: Settings, query: str, k: int = render.SEARCH_K) -> str:
+def search_answer(service: ChatService, query: str, k: int = render.SEARCH_K) -> str:
     """``/recherche …``: cited passages of the corpora and the référentiel."""
     from assistant.services.retrieval import search
 
     if not query.strip():
         return render.text("empty_search")
-    return render.render_hits(query, search(settings, query, k=k))
-
-
-def triage_answer(settings: Settings, text: str = "", dossier_type: str | None = None,
-                  uploads: Sequence[Upload] = ()) -> str:
-    """A pasted dossier text and/or joined files → one rendered triage result per dossier."""
-    from assistant.services.intake import read_upload
-    from assistant.services.triage import triage_dossiers
-
-    items = []
-    for up in uploads:
-        try:
-            data = up.path.read_bytes()
-        except OSError as exc:
-            raise InputError(render.text("file_unreadable", name=up.name)) from exc
-        items.extend(read_upload(settings, data, filename=up.name, declared_type=dossier_type,
-                                 media_type=up.mime))
-    if text.strip():
-        items.extend(read_upload(settings, text.encode("utf-8"), declared_type=dossier_type))
-    if not items:
-        return render.text("empty_message")
-    rows = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=True))
-    return "\n\n---\n\n".join(render.render_triage(row, it.warnings) for it, row in zip(items, rows, strict=True))
-
-
-def chat_service(settings: Settings) -> ChatService:
-    """A chat service for one UI session (its own engine and index handle; closed with the session)."""
-    from assistant.db.engine import make_engine
-    from assistant.services.chat.service import ChatService
-
-    return ChatService(settings, make_engine(settings))
+    return render.render_hits(query, search(service.settings, query, k=k, resources=service.resources))
 
 
 def render_reply(reply: dict[str, Any]) -> str:
@@ -81,16 +51,15 @@ def render_reply(reply: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def answer(settings: Settings, message: str, uploads: Sequence[Upload] = (), service: ChatService | None = None,
+def answer(service: ChatService, message: str, uploads: Sequence[Upload] = (),
            session: dict[str, Any] | None = None) -> str:
     """The assistant's French reply to one chat message; domain errors become one French line.
 
-    Questions, dossiers and follow-ups go through the chat service (the conversation id is kept in
-    ``session``); ``/recherche`` lists passages and ``/aide`` shows the welcome text.
+    Questions, dossiers and follow-ups go through the conversation ``service`` (the conversation id
+    is kept in ``session``); ``/recherche`` lists passages and ``/aide`` shows the welcome text.
     """
     request = render.parse_request(message, has_files=bool(uploads))
     session = session if session is not None else {}
-    own = service is None
     try:
         if request.kind == "help":
             return render.text("welcome")
@@ -99,8 +68,7 @@ def answer(settings: Settings, message: str, uploads: Sequence[Upload] = (), ser
         if request.kind == "unknown":
             return render.text("unknown_command", command=request.text)
         if request.kind == "search":
-            return search_answer(settings, request.text)
-        service = service or chat_service(settings)
+            return search_answer(service, request.text)
         conversation = session.get("conversation_id")
         if uploads:
             parts: list[str] = []
@@ -112,22 +80,17 @@ def answer(settings: Settings, message: str, uploads: Sequence[Upload] = (), ser
                 exchange = service.converse(request.text if not parts else "", conversation,
                                             upload=(data, up.name, up.mime), dossier_type=request.dossier_type)
                 conversation = exchange.reply["conversation_id"]
-                parts += [render.render_triage(row) for row in exchange.triaged]
+                parts += [render.render_triage(result) for result in exchange.triaged]
             session["conversation_id"] = conversation
             return "\n\n---\n\n".join(parts)
         text = f"/{request.dossier_type} {request.text}" if request.dossier_type else request.text
         exchange = service.converse(text, conversation)
         session["conversation_id"] = exchange.reply["conversation_id"]
         if exchange.triaged:
-            return "\n\n---\n\n".join(render.render_triage(row) for row in exchange.triaged)
+            return "\n\n---\n\n".join(render.render_triage(result) for result in exchange.triaged)
         return render_reply(exchange.reply)
     except GdrError as exc:
         return render.render_error(exc.message)
     except Exception:  # the evaluator gets one French line; the operator gets the traceback in the log
         log.exception("Erreur interne du chat")
         return render.text("internal_error")
-    finally:
-        if own and service is not None:
-            service.close()
-            service.engine.dispose()
-

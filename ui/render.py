@@ -1,6 +1,7 @@
 """Pure rendering for the chat UI: user text → request, service results → French Markdown.
 
-Nothing here imports Chainlit or touches the services: :mod:`ui.app` does the I/O. The texts come
+Nothing here imports Chainlit or calls the services (it only reads their result types):
+:mod:`ui.app` and :mod:`ui.handlers` do the I/O. The texts come
 from ``ui/messages.fr.yaml`` (loaded once, on first use).
 
 >>> parse_request("/recherche myocardite").kind
@@ -18,6 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+
+from classifier.result import FieldEvidence, TextEvidence, TriageResult
+from corpora.io import dotted_text, read_texts
+from corpora.model import Hit
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.fr.yaml"
 
@@ -43,20 +48,12 @@ class ChatRequest:
 @lru_cache(maxsize=1)
 def messages(path: Path = MESSAGES_FILE) -> dict[str, Any]:
     """The French texts of the UI (read once)."""
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name} : dictionnaire de textes attendu.")
-    return data
+    return read_texts(path)
 
 
 def text(key: str, **values: Any) -> str:
     """The French text at a dotted ``key`` of the messages file, formatted with ``values``."""
-    node: Any = messages()
-    for part in key.split("."):
-        node = node[part]
-    return str(node).format(**values) if values else str(node)
+    return dotted_text(messages(), key, **values)
 
 
 def parse_request(message: str, has_files: bool = False) -> ChatRequest:
@@ -92,14 +89,6 @@ def number(value: Any, digits: int = 2) -> str:
         return str(value)
 
 
-def _as_dict(hit: Any) -> dict[str, Any]:
-    if isinstance(hit, Mapping):
-        return dict(hit)
-    if hasattr(hit, "model_dump"):
-        return dict(hit.model_dump(mode="json"))
-    return dict(vars(hit))
-
-
 def excerpt(value: str | None, limit: int = EXCERPT_CHARS) -> str:
     """One quoted Markdown line: whitespace collapsed, cut at a word boundary."""
     flat = " ".join((value or "").split())
@@ -114,17 +103,15 @@ def _bullets(lines: Iterable[str]) -> list[str]:
 
 # --------------------------------------------------------------------------- search
 
-def render_hits(query: str, hits: Sequence[Any]) -> str:
+def render_hits(query: str, hits: Sequence[Hit]) -> str:
     """Search results with their citation: title, source, document id, similarity and excerpt."""
     if not hits:
         return text("search.none", query=query)
     parts = [text("search.title", query=query)]
-    for rank, raw in enumerate(hits, 1):
-        hit = _as_dict(raw)
-        parts.append(text("search.hit", rank=rank, title=hit.get("title") or hit.get("document_id"),
-                          source=hit.get("source"), document_id=hit.get("document_id"),
-                          similarity=number(hit.get("similarity"))))
-        quoted = excerpt(hit.get("excerpt"))
+    for rank, hit in enumerate(hits, 1):
+        parts.append(text("search.hit", rank=rank, title=hit.title or hit.document_id, source=hit.source,
+                          document_id=hit.document_id, similarity=number(hit.similarity)))
+        quoted = excerpt(hit.excerpt)
         if quoted:
             parts.append(quoted)
     return "\n\n".join(parts)
@@ -152,94 +139,84 @@ def outcome_fr(outcome: Mapping[str, Any] | None) -> str:
     return " ; ".join(parts)
 
 
-def _evidence_fr(evidence: Sequence[Mapping[str, Any]], limit: int = 3) -> str:
+def _evidence_fr(evidence: Sequence[TextEvidence | FieldEvidence], limit: int = 3) -> str:
     items = []
     for ev in list(evidence)[:limit]:
-        if ev.get("text"):
-            items.append(f"« {' '.join(str(ev['text']).split())} »")
-        elif ev.get("field"):
-            items.append(f"{ev['field']} = {ev.get('value')}")
+        if isinstance(ev, TextEvidence):
+            if ev.text:
+                items.append(f"« {' '.join(ev.text.split())} »")
+        elif ev.field:
+            items.append(f"{ev.field} = {ev.value}")
     return " ; ".join(items)
 
 
-def _level_fr(level: Any) -> str:
+def _level_fr(level: str) -> str:
     levels: dict[str, str] = messages()["levels"]
-    return levels.get(str(level), str(level))
+    return levels.get(level, level)
 
 
-def render_triage(row: Mapping[str, Any], intake_warnings: Sequence[str] = ()) -> str:
-    """One triage result (the ``gdr triage --json`` contract) as French Markdown."""
+def render_triage(result: TriageResult, intake_warnings: Sequence[str] = ()) -> str:
+    """One triage result as French Markdown."""
     unknown = text("triage.unknown")
-    dtype = str(row.get("type") or "")
     types: dict[str, str] = messages()["triage"]["types"]
-    parts = [text("triage.title", id=row.get("id"), type=types.get(dtype, dtype)),
-             text("triage.risk", level=_level_fr(row.get("risk_level")), score=number(row.get("risk_score")))]
-    if row.get("needs_review"):
+    parts = [text("triage.title", id=result.id, type=types.get(result.type, result.type)),
+             text("triage.risk", level=_level_fr(result.risk_level), score=number(result.risk_score))]
+    if result.needs_review:
         parts.append(text("triage.needs_review"))
 
-    mode = row.get("processing_mode") or {}
+    mode = result.processing_mode
     parts.append(text("triage.mode_title"))
-    mode_lines = [text("triage.mode", label=mode.get("label") or unknown)]
-    if mode.get("expertises"):
-        mode_lines.append(text("triage.expertises", expertises=", ".join(mode["expertises"])))
-    if mode.get("deadline_days"):
-        mode_lines.append(text("triage.deadline", days=mode["deadline_days"]))
-    if mode.get("reference"):
-        mode_lines.append(text("triage.reference", reference=mode["reference"]))
+    mode_lines = [text("triage.mode", label=mode.label or unknown)]
+    if mode.expertises:
+        mode_lines.append(text("triage.expertises", expertises=", ".join(mode.expertises)))
+    if mode.deadline_days:
+        mode_lines.append(text("triage.deadline", days=mode.deadline_days))
+    if mode.reference:
+        mode_lines.append(text("triage.reference", reference=mode.reference))
     parts.append("\n".join(_bullets(mode_lines)))
 
     parts.append(text("triage.criteria_title"))
-    criteria = row.get("criteria") or []
-    if not criteria:
+    if not result.criteria:
         parts.append(text("triage.criteria_none"))
-    for c in criteria:
-        lines = [text("triage.criterion", code=c.get("code"), label=c.get("label"))]
-        ev = _evidence_fr(c.get("evidence") or [])
+    for c in result.criteria:
+        lines = [text("triage.criterion", code=c.code, label=c.label)]
+        ev = _evidence_fr(c.evidence)
         if ev:
             lines.append("  - " + text("triage.evidence", evidence=ev))
-        if c.get("reference"):
-            lines.append("  - " + text("triage.criterion_reference", reference=c["reference"]))
+        if c.reference:
+            lines.append("  - " + text("triage.criterion_reference", reference=c.reference))
         parts.append("- " + "\n".join(lines))
 
-    context = [c for c in row.get("context") or [] if c.get("fact")]
+    context = [c for c in result.context if c.fact]
     if context:
         parts.append(text("triage.context_title"))
-        lines = []
-        for c in context:
-            line = str(c["fact"])
-            src = c.get("source_hit")
-            if src:
-                s = _as_dict(src)
-                line += " — " + text("triage.source", title=s.get("title") or s.get("document_id"),
-                                      document_id=s.get("document_id"))
-            lines.append(line)
-        parts.append("\n".join(_bullets(lines)))
+        parts.append("\n".join(_bullets(
+            f"{c.fact} — " + text("triage.source", title=c.source_hit.title or c.source_hit.document_id,
+                                  document_id=c.source_hit.document_id)
+            for c in context)))
 
     parts.append(text("triage.precedents_title"))
-    precedents = [_as_dict(p) for p in row.get("precedents") or []]
-    if not precedents:
+    if not result.precedents:
         parts.append(text("triage.precedents_none"))
-    for p in precedents:
-        parts.append("- " + text("triage.precedent", title=p.get("title") or p.get("document_id"),
-                                 document_id=p.get("document_id"), similarity=number(p.get("similarity")),
-                                 outcome=outcome_fr(p.get("outcome"))))
+    for p in result.precedents:
+        parts.append("- " + text("triage.precedent", title=p.title or p.document_id, document_id=p.document_id,
+                                 similarity=number(p.similarity), outcome=outcome_fr(p.outcome)))
 
-    guidelines = [_as_dict(g) for g in row.get("guidelines") or []]
-    if guidelines:
+    if result.guidelines:
         parts.append(text("triage.guidelines_title"))
-        for g in guidelines:
-            parts.append("- " + text("triage.guideline", title=g.get("title") or g.get("document_id"),
-                                     document_id=g.get("document_id"), similarity=number(g.get("similarity"))))
-            quoted = excerpt(g.get("excerpt"), 240)
+        for g in result.guidelines:
+            parts.append("- " + text("triage.guideline", title=g.title or g.document_id, document_id=g.document_id,
+                                     similarity=number(g.similarity)))
+            quoted = excerpt(g.excerpt, 240)
             if quoted:
                 parts.append("  " + quoted)
 
-    warnings = list(dict.fromkeys([*intake_warnings, *(row.get("warnings") or [])]))
+    warnings = list(dict.fromkeys([*intake_warnings, *result.warnings]))
     if warnings:
         parts.append(text("triage.warnings_title"))
-        parts.append("\n".join(_bullets(str(w) for w in warnings)))
-    parts.append("_" + text("triage.versions", model=row.get("model_version") or unknown,
-                            referentiel=row.get("referentiel_version") or unknown) + "_")
+        parts.append("\n".join(_bullets(warnings)))
+    parts.append("_" + text("triage.versions", model=result.model_version or unknown,
+                            referentiel=result.referentiel_version or unknown) + "_")
     return "\n\n".join(parts)
 
 

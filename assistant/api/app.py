@@ -11,14 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.settings import Settings
 from corpora.errors import GdrError
+from corpora.model import Dossier
 
 _HTTP_FR = {
     400: "Requête invalide.",
@@ -80,8 +83,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """Build the API for ``settings`` (the engine is created here and disposed at shutdown)."""
-    from assistant.api.deps import RetrieverCache
+    """Build the API for ``settings``: the engine and the resources (index, models) live as long as the app.
+
+    Both are created here and released at shutdown. The chat mounted under ``/chat`` uses the app's
+    conversation service (and so its settings and resources), handed over in the lifespan state.
+    """
     from assistant.api.routes import (
         assessments,
         audit,
@@ -102,17 +108,18 @@ def create_app(settings: Settings) -> FastAPI:
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
     from assistant.services.chat.service import ChatService
+    from assistant.services.resources import Resources
 
     auth_state = AuthState.from_settings(settings)  # signing key: settings, else created once in the data dir
     engine = make_engine(settings)
-    retrievers = RetrieverCache(settings)
-    chat_service = ChatService(settings, engine, retrievers)
+    resources = Resources(settings)
+    chat_service = ChatService(settings, engine, resources)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        yield {"chat": chat_service}  # reaches the mounted chat's connections (ui.app)
         chat_service.close()
-        retrievers.close()
+        resources.close()
         engine.dispose()
 
     app = FastAPI(
@@ -128,7 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.state.retrievers = retrievers
+    app.state.resources = resources
     app.state.auth = auth_state
     app.state.chat = chat_service
     app.include_router(home.router)
@@ -147,8 +154,26 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(audit.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
+    _document_models(app, Dossier)
     mount_chat(app)
     return app
+
+
+def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Add to ``/openapi.json`` the models that routes reference by hand (the raw ``POST /triage`` body)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, sub in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, sub)
+                schemas.setdefault(model.__name__, schema)
+        return app.openapi_schema  # type: ignore[return-value]  # set by generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 CHAT_PATH = "/chat"

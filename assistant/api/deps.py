@@ -1,4 +1,4 @@
-"""Dependencies injected into the routes (typed aliases for ``Depends``) and the shared retriever."""
+"""Dependencies injected into the routes (typed aliases for ``Depends``): what ``create_app`` built."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from assistant.services.resources import INDEX_MISSING, RetrieverCache
+from assistant.services.resources import Resources
 from assistant.settings import Settings
-
-__all__ = ["INDEX_MISSING", "RetrieverCache", "SessionDep", "SettingsDep"]
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -30,12 +28,12 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
-def get_retrievers(request: Request) -> RetrieverCache:
-    cache: RetrieverCache = request.app.state.retrievers
-    return cache
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
-RetrieversDep = Annotated[RetrieverCache, Depends(get_retrievers)]
+ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -114,3 +114,25 @@ def parse_day(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise InputError(f"Date invalide pour {option} : « {value} » (attendu : AAAA-MM-JJ).") from None
+
+
+def progress_bars() -> tuple[object, object]:
+    """(progress(stage, done, total), close()): one tqdm bar per stage, on stderr."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="dossier", leave=True, file=None)
+        bar.total = total
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+
+    return progress, close

@@ -1,14 +1,12 @@
-"""``gdr db upgrade|status``, ``gdr ingest`` and ``gdr serve`` (thin layer over the services)."""
+"""``gdr db upgrade|status`` (thin layer over the database services)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from assistant.cli.common import app, db_app, err, out_json, settings, user_errors
+from assistant.cli.common import db_app, err, out_json, settings, user_errors
 
 _STATUS_FR = {"running": "en cours (ou interrompue)", "completed": "terminée", "failed": "échec"}
 
@@ -68,114 +66,3 @@ def _run_line(run: dict[str, Any]) -> str:
     if run.get("error"):
         line += f" — {run['error']}"
     return line
-
-
-@app.command(
-    "ingest",
-    help="Charge des dossiers et leurs issues dans la base de données : l'échantillon fictif intégré "
-    "(par défaut), des fichiers JSONL écrits par « gdr corpora convert », ou avec --corpus les dossiers "
-    "des corpus (GDR_CORPORA_DIR : VAERS → pv, EPAR → amm). Relancer est sans effet de bord (mise à "
-    "jour par identifiant).",
-)
-@user_errors
-def ingest_cmd(
-    files: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Fichiers JSONL convertis ; sans argument : l'échantillon intégré.", show_default=False),
-    ] = None,
-    corpus: Annotated[bool, typer.Option(
-        "--corpus", help="Dossiers des corpus (GDR_CORPORA_DIR ; sinon l'échantillon intégré).")] = False,
-    types: Annotated[list[str] | None, typer.Option(
-        "--type", "-t", help="Avec --corpus : types à charger (pv, amm, aec ; répétable).",
-        show_default=False)] = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", "-n", min=1, help="Au plus N dossiers (par source avec --corpus).",
-                                 show_default=False)
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Résumé JSON (une ligne) sur la sortie standard.")] = False,
-) -> None:
-    from assistant.services.ingest import ingest_corpora, ingest_files, ingest_sample, summary_fr
-    from corpora.errors import InputError
-
-    s = settings()
-    if corpus and files:
-        raise InputError("Indiquez soit des fichiers JSONL, soit --corpus, pas les deux.")
-    if types and not corpus:
-        raise InputError("L'option --type ne s'emploie qu'avec --corpus.")
-    if corpus:
-        summary = ingest_corpora(s, types=types, limit=limit)
-    elif files:
-        summary = ingest_files(s, list(files), limit=limit)
-    else:
-        summary = ingest_sample(s, limit=limit)
-    if as_json:
-        out_json(summary.model_dump(mode="json"))
-    err(summary_fr(summary))
-    if summary.read == 0:
-        err("Attention : aucun dossier lu.")
-    if summary.skipped:
-        raise typer.Exit(1)
-
-
-@app.command("serve", help="Lance l'API HTTP (FastAPI) au premier plan ; la base est mise à jour au démarrage.")
-@user_errors
-def serve_cmd(
-    host: Annotated[str | None, typer.Option("--host", help="Adresse d'écoute (défaut : réglage api.host).",
-                                             show_default=False)] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port (défaut : réglage api.port).",
-                                             show_default=False, min=1, max=65535)] = None,
-) -> None:
-    serve(host=host, port=port)
-
-
-def _check_port(host: str, port: int) -> None:
-    """Fail with one French line when the address is taken (uvicorn would print an English error)."""
-    import socket
-
-    from corpora.errors import InputError
-
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise InputError(f"Adresse d'écoute invalide : {host}.") from exc
-    family, _, _, _, address = infos[0]
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise InputError(
-                f"Impossible d'écouter sur {host}:{port} : port déjà utilisé ou adresse indisponible. "
-                "Choisissez un autre port avec --port."
-            ) from exc
-
-
-def _warn_without_accounts(api: Any) -> None:
-    from sqlalchemy.orm import Session
-
-    from assistant.services.users import NO_ACCOUNT_WARNING
-
-    with Session(api.state.engine) as session:
-        if api.state.auth.accounts.count(session=session) == 0:
-            err(NO_ACCOUNT_WARNING)
-
-
-def serve(*, host: str | None = None, port: int | None = None) -> None:
-    """Upgrade the database, build the app and serve it in the foreground (used by ``gdr run`` too)."""
-    import uvicorn
-
-    from assistant.api.app import create_app
-    from assistant.db.engine import upgrade
-
-    s = settings()
-    host = host or s.api.host
-    port = port or s.api.port
-    _check_port(host, port)
-    upgrade(s)
-    api = create_app(s)
-    _warn_without_accounts(api)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    err(f"GDR Santé disponible sur http://{shown}:{port} "
-        "(accueil : /, discussion : /chat, schéma OpenAPI : /openapi.json)")
-    sys.stderr.flush()
-    uvicorn.run(api, host=host, port=port, log_level="warning")

@@ -1,4 +1,4 @@
-"""``gdr index build``, ``gdr index status``, ``gdr search`` and ``gdr eval retrieval`` (thin CLI layer)."""
+"""``gdr index build|status|show`` (thin layer over the retrieval service)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.common import app, err, eval_app, index_app, out_json, settings, user_errors
+from assistant.cli.common import err, index_app, out_json, settings, user_errors
 from corpora.catalog import parse_years
 
 
@@ -80,84 +80,14 @@ def show_cmd(
     document_id: Annotated[str, typer.Argument(help="Identifiant du document, ex. vaers:214577 ou bdpm:61266250.")],
     json_out: Annotated[bool, typer.Option("--json", help="Le document en une ligne JSON.")] = False,
 ) -> None:
+    from assistant.services.resources import Resources
     from assistant.services.retrieval import get_document
 
-    document = get_document(settings(), document_id)
+    s = settings()
+    with Resources(s) as resources:
+        document = get_document(s, document_id, resources=resources)
     if json_out:
         out_json(document.model_dump(mode="json"))
         return
     typer.echo(f"{document.id} — {document.title} ({document.source}, {document.kind})")
     typer.echo(document.text)
-
-
-@app.command(
-    "search",
-    help="Recherche hybride dans l'index (français ou anglais). "
-    "Exemple : gdr search \"myocardite après vaccination\" --source vaers -k 5",
-)
-@user_errors
-def search_cmd(
-    query: Annotated[str, typer.Argument(help="Texte recherché (10 000 caractères au plus).",
-                                         show_default=False)],
-    source: Annotated[list[str] | None, typer.Option("--source", help="Filtrer par source (répétable).",
-                                                     show_default=False)] = None,
-    kind: Annotated[list[str] | None, typer.Option("--kind", help="Filtrer par nature : case, opinion, "
-                                                   "guideline… (répétable).", show_default=False)] = None,
-    dossier_type: Annotated[list[str] | None, typer.Option("--type", help="Filtrer par type de dossier : "
-                                                           "pv, amm, aec.", show_default=False)] = None,
-    where: Annotated[list[str] | None, typer.Option("--where", help="Filtre clé=valeur (répétable), ex. "
-                                                    "--where year=2004 --where serious=oui.",
-                                                    show_default=False)] = None,
-    k: Annotated[int, typer.Option("-k", "--k", help="Nombre de résultats.")] = 10,
-    method: Annotated[str | None, typer.Option("--method", help="hybrid, dense ou lexical "
-                                               "(défaut : réglage retrieval.default_method).",
-                                               show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Une ligne JSON par résultat (Hit).")] = False,
-) -> None:
-    from assistant.services.retrieval import search
-    from retrieval.search import check_query, parse_where
-
-    check_query(query)
-    filters: dict[str, list[str]] = dict(parse_where(where or []))
-    for key, values in (("source", source), ("kind", kind), ("type", dossier_type)):
-        if values:
-            filters.setdefault(key, []).extend(values)
-    hits = search(settings(), query, k=k, filters=filters or None, method=method)
-    if json_out:
-        for hit in hits:
-            out_json(hit.model_dump(mode="json"))
-        return
-    if not hits:
-        err("Aucun résultat.")
-        return
-    for i, hit in enumerate(hits, start=1):
-        excerpt = " ".join(hit.excerpt.split())
-        if len(excerpt) > 300:
-            excerpt = excerpt[:297] + "…"
-        typer.echo(f"{i}. {hit.title}  [{hit.document_id}, {hit.kind}, similarité {hit.similarity:.2f}]")
-        typer.echo(f"   « {excerpt} » (caractères {hit.start}–{hit.end})")
-        if hit.outcome:
-            flags = ", ".join(f"{k}={v}" for k, v in hit.outcome.items() if v not in (None, False, ""))
-            typer.echo(f"   Issue enregistrée : {flags or 'aucun critère de gravité'}")
-
-
-@eval_app.command(
-    "retrieval",
-    help="Évalue la recherche (lexicale, dense, hybride) sur des jeux étiquetés dérivés des corpus réels : "
-    "précédents VAERS, avis HAS, interlingue HAS/BDPM → EMA. Écrit data_dir/reports/retrieval_eval.md.",
-)
-@user_errors
-def eval_retrieval_cmd(
-    split: Annotated[str, typer.Option("--split", help="dev (réglages) ou test (rapport).")] = "test",
-    limit: Annotated[int | None, typer.Option("--limit", help="Au plus N requêtes par jeu (défaut : 200).",
-                                              show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Résultats en JSON Lines.")] = False,
-) -> None:
-    from assistant.services.retrieval import run_evaluation
-
-    result = run_evaluation(settings(), split=split, limit=limit, log=err)
-    if json_out:
-        for row in result.rows:
-            out_json(row)
-    typer.echo(result.markdown)
-    err(f"Rapport écrit : {result.path}")

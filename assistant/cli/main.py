@@ -6,20 +6,26 @@ import importlib
 
 from assistant.cli.common import app
 
-# Each module registers its commands on the shared apps when imported.
+# Each module registers its commands on the shared apps when imported. One module per command or
+# command group, named after it: ``gdr X`` lives in ``X_cmd.py``.
 _COMMAND_MODULES = (
     "assistant.cli.corpora_cmd",
-    "assistant.cli.corpora_extra_cmd",
     "assistant.cli.db_cmd",
+    "assistant.cli.ingest_cmd",
+    "assistant.cli.serve_cmd",
     "assistant.cli.index_cmd",
-    "assistant.cli.classifier_cmd",
+    "assistant.cli.search_cmd",
+    "assistant.cli.eval_cmd",
+    "assistant.cli.train_cmd",
+    "assistant.cli.triage_cmd",
     "assistant.cli.run_cmd",
     "assistant.cli.users_cmd",
-    "assistant.cli.chat_cmd",
+    "assistant.cli.ask_cmd",
     "assistant.cli.audit_cmd",
     "assistant.cli.queue_cmd",
     "assistant.cli.feedback_cmd",
     "assistant.cli.report_cmd",
+    "assistant.cli.schemas_cmd",
 )
 
 

@@ -1,24 +1,10 @@
-"""``gdr run`` (the main job) and ``gdr schemas export``."""
+"""``gdr run``: the main job (database, dossiers, index, models), then the API."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
-from assistant.cli.common import app, err, schemas_app, settings, user_errors
-
-
-@schemas_app.command("export")
-@user_errors
-def schemas_export(
-    directory: Path = typer.Option(None, "--dir", help="Dossier de sortie (défaut : schemas/ du dépôt)."),
-) -> None:
-    """Réécrit les schémas JSON (dossier, hit) à partir des modèles."""
-    from corpora import schemas
-
-    for path in schemas.export(directory or schemas.SCHEMA_DIR):
-        err(f"Écrit : {path}")
+from assistant.cli.common import app, err, settings, user_errors
 
 
 @app.command("run")
@@ -53,6 +39,6 @@ def run_cmd(
     if not serve and any(step["detail"] == NO_ACCOUNT_HINT for step in plan.steps):
         err(NO_ACCOUNT_WARNING)  # when serving, serve() says it just before the address
     if serve:
-        from assistant.cli.db_cmd import serve as serve_api
+        from assistant.cli.serve_cmd import serve as serve_api
 
         serve_api(host=host, port=port)

@@ -1,11 +1,11 @@
-"""Stored assessments: every triage made through the API (and ``store_results`` for batches).
+"""Stored assessments: every triage made through the API (see ``triage.triage_and_store``).
 
-Framework-free; the caller owns the session (and, for ``store_assessment``, the transaction).
+Framework-free; the caller owns the session and the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,8 +18,9 @@ from assistant.db.models import AssessmentRow
 from assistant.services import audit
 from assistant.services.audit import Actor, HasLogin
 from assistant.services.dossiers import database_errors
-from assistant.settings import Settings
+from classifier.result import TriageResult
 from corpora.errors import InputError, NotFound
+from corpora.model import Dossier
 
 MAX_LIST = 500
 
@@ -42,45 +43,49 @@ class AssessmentDetail(AssessmentSummary):
     dossier: dict[str, Any] | None = Field(None, description="the dossier as it was assessed")
 
 
-def _row_values(result: Mapping[str, Any], dossier: Mapping[str, Any] | None) -> dict[str, Any]:
-    for key in ("id", "type", "risk_level"):
-        if not result.get(key):
-            raise InputError(f"Résultat de triage incomplet : clé « {key} » absente.")
-    mode = result.get("processing_mode") or {}
-    score = result.get("risk_score")
-    return {
-        "dossier_id": str(result["id"]),
-        "dossier_type": str(result["type"]),
-        "risk_level": str(result["risk_level"]),
-        "risk_score": float(score) if score is not None else None,
-        "needs_review": bool(result.get("needs_review")),
-        "processing_mode_code": mode.get("code") if isinstance(mode, Mapping) else None,
-        "result": to_jsonable_python(dict(result)),
-        "dossier": to_jsonable_python(dict(dossier)) if dossier is not None else None,
-        "model_version": result.get("model_version"),
-        "referentiel_version": result.get("referentiel_version"),
-    }
-
-
-def store_assessment(*, session: Session, result: Mapping[str, Any],
-                     dossier: Mapping[str, Any] | None = None, actor: HasLogin | Actor | None = None) -> int:
+def store_assessment(*, session: Session, result: TriageResult, dossier: Dossier | Mapping[str, Any] | None = None,
+                     actor: HasLogin | Actor | None = None, position: tuple[int, str] | None = None) -> int:
     """Insert one triage result (and optionally the dossier as assessed) with its ``triage`` audit event.
 
-    Returns the assessment id. ``actor`` is who asked for the triage (``None``: the system).
+
+    Returns the assessment id. ``dossier`` is the dossier as assessed (or its JSON); ``actor`` is who
+    asked for the triage (``None``: the system).
+    ``position``: a batch row's ``(row, where)``, stored with the result (``{"row", "where", …}``).
     """
+    stored = result.model_dump(mode="json")
+    if position is not None:
+        stored = {"row": position[0], "where": position[1], **stored}
     with database_errors(session):
-        row = AssessmentRow(**_row_values(result, dossier))
+        row = AssessmentRow(
+            dossier_id=result.id,
+            dossier_type=result.type,
+            risk_level=result.risk_level,
+            risk_score=result.risk_score,
+            needs_review=result.needs_review,
+            processing_mode_code=result.processing_mode.code,
+            result=stored,
+            dossier=_dossier_json(dossier),
+            model_version=result.model_version,
+            referentiel_version=result.referentiel_version,
+        )
         session.add(row)
         session.flush()
         assert row.id is not None
-    mode = result.get("processing_mode") or {}
     audit.record(session, "triage", actor=actor, dossier_id=row.dossier_id, payload={
         "assessment_id": row.id, "type": row.dossier_type, "risk_level": row.risk_level,
         "risk_score": row.risk_score, "needs_review": row.needs_review, "processing_mode": row.processing_mode_code,
-        "deadline_days": mode.get("deadline_days") if isinstance(mode, Mapping) else None,
-        "criteria": [c.get("code") for c in result.get("criteria") or [] if isinstance(c, Mapping)],
+        "deadline_days": result.processing_mode.deadline_days,
+        "criteria": [c.code for c in result.criteria],
     }, versions=audit.current_versions(model=row.model_version, referentiel=row.referentiel_version))
     return row.id
+
+
+def _dossier_json(dossier: Dossier | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if dossier is None:
+        return None
+    if isinstance(dossier, Dossier):
+        return dossier.model_dump(mode="json")
+    return dict(to_jsonable_python(dict(dossier)))
 
 
 def _summary(row: AssessmentRow) -> AssessmentSummary:
@@ -109,21 +114,3 @@ def get_assessment(*, session: Session, id: int, viewer: HasLogin | Actor | None
         audit.record(session, "dossier_view", actor=viewer, dossier_id=detail.dossier_id,
                      payload={"what": "assessment", "assessment_id": detail.id})
     return detail
-
-
-def store_results(settings: Settings, results: Iterable[Mapping[str, Any]],
-                  actor: HasLogin | Actor | None = None) -> int:
-    """Store triage results (e.g. those of ``gdr triage``) in one transaction; return how many."""
-    from assistant.db.engine import check_schema, make_engine
-
-    engine = make_engine(settings)
-    try:
-        check_schema(engine)
-        n = 0
-        with Session(engine) as session, session.begin():
-            for result in results:
-                store_assessment(session=session, result=result, actor=actor)
-                n += 1
-        return n
-    finally:
-        engine.dispose()

@@ -5,9 +5,10 @@ Used by ``POST /triage/batch`` (NDJSON stream) and ``gdr triage`` (files and fol
 service as one stream (models and index opened once), and puts each row's error back in its
 place between the results, so the output follows the input order.
 
-Output rows: a triage result (contract of ``gdr triage --json``) with ``row`` (1-based position
-in the batch), ``where`` (file and line) and the ``intake`` block; or an error row
-``{"row", "where", "error"}`` with a French message. Errors about the batch as a whole (corrupt
+Output rows (:class:`BatchRow`): a triage result (contract of ``gdr triage --json``, with the
+``intake`` block) at its ``row`` (1-based position in the batch) and ``where`` (file and line),
+or the row's French error; as JSON, ``{"row", "where", **result}`` or ``{"row", "where",
+"error"}``. Errors about the batch as a whole (corrupt
 zip, CSV without a text column, empty batch…) raise before the first row.
 """
 
@@ -15,13 +16,21 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.services.resources import Resources
 from assistant.settings import Settings
+from classifier.result import TriageResult
 from corpora.batch import BatchEntry, iter_batch
 from corpora.errors import GdrError, InputError, InputTooLarge
 from corpora.model import IntakeItem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from assistant.services.audit import Actor, HasLogin
 
 # File kinds ``gdr triage`` reads through the intake parsers (the others keep their own reader).
 INTAKE_SUFFIXES = (".pdf", ".docx", ".xml", ".csv", ".tsv", ".zip")
@@ -129,14 +138,30 @@ def _file_entries(settings: Settings, path: Path, default_type: str) -> Iterator
         yield entry
 
 
+@dataclass
+class BatchRow:
+    """One row of a batch: its triage result, or the French error that kept it from being triaged."""
+
+    row: int
+    where: str
+    result: TriageResult | None = None
+    error: str | None = None
+
+    def as_json(self, locate: bool = True) -> dict[str, Any]:
+        """``{"row", "where", **result}`` (the result alone without ``locate``), or ``{"row", "where", "error"}``."""
+        if self.result is None:
+            return {"row": self.row, "where": self.where, "error": self.error}
+        data = self.result.model_dump(mode="json")
+        return {"row": self.row, "where": self.where, **data} if locate else data
+
+
 def triage_entries(settings: Settings, entries: Iterable[BatchEntry], *, with_precedents: bool = True,
-                   workers: int = 1, locate: bool = True,
-                   store: Callable[[dict[str, Any], IntakeItem], None] | None = None) -> Iterator[dict[str, Any]]:
+                   workers: int = 1, store: Callable[[BatchRow, IntakeItem], None] | None = None,
+                   resources: Resources | None = None) -> Iterator[BatchRow]:
     """Triage the entries' dossiers as one stream; yield results and error rows in input order.
 
-    ``locate`` puts ``row`` and ``where`` on the results too (error rows always carry them).
-    ``store`` (optional) is called with each finished result and its intake item (the API stores
-    assessments that way, one transaction per row, so a failing row never leaves half a record).
+    ``store`` (optional) is called with each finished row and its intake item (see
+    :func:`triage_and_store_entries`). ``resources``: the application's (see :func:`triage_dossiers`).
     """
     from assistant.services.intake import annotate
     from assistant.services.triage import triage_dossiers
@@ -155,20 +180,40 @@ def triage_entries(settings: Settings, entries: Iterable[BatchEntry], *, with_pr
             seen += 1
             yield entry.item.dossier
 
-    for done, row in enumerate(triage_dossiers(settings, dossiers(), with_precedents=with_precedents,
-                                               workers=workers)):
+    for done, result in enumerate(triage_dossiers(settings, dossiers(), with_precedents=with_precedents,
+                                                  workers=workers, resources=resources)):
         while errors and errors[0][0] <= done:
             yield error_row(errors.popleft()[1])
         entry = items.popleft()
         assert entry.item is not None
-        annotate(row, entry.item)
-        out = {"row": entry.row, "where": entry.where, **row} if locate else row
+        row = BatchRow(entry.row, entry.where, annotate(result, entry.item))
         if store is not None:
-            store(out, entry.item)
-        yield out
+            store(row, entry.item)
+        yield row
     while errors:
         yield error_row(errors.popleft()[1])
 
 
-def error_row(entry: BatchEntry) -> dict[str, Any]:
-    return {"row": entry.row, "where": entry.where, "error": entry.error}
+def triage_and_store_entries(settings: Settings, engine: Engine, entries: Iterable[BatchEntry], *,
+                             with_precedents: bool = False, resources: Resources | None = None,
+                             actor: HasLogin | Actor | None = None) -> Iterator[BatchRow]:
+    """What ``POST /triage/batch`` does: each triaged row is stored as an assessment (``assessment_id``).
+
+    ``actor`` (who sent the batch) is recorded with each row in the audit log.
+    One transaction per row: a failing row never leaves half a record, and the rows before it stay stored.
+    """
+    from sqlalchemy.orm import Session
+
+    from assistant.services.assessments import store_assessment
+
+    def store(row: BatchRow, item: IntakeItem) -> None:
+        assert row.result is not None
+        with Session(engine) as session, session.begin():
+            row.result.assessment_id = store_assessment(session=session, result=row.result, dossier=item.dossier,
+                                                        actor=actor, position=(row.row, row.where))
+
+    return triage_entries(settings, entries, with_precedents=with_precedents, store=store, resources=resources)
+
+
+def error_row(entry: BatchEntry) -> BatchRow:
+    return BatchRow(entry.row, entry.where, error=entry.error)

@@ -5,9 +5,8 @@ The library (``classifier/``) never reads the settings; this module does.
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ import numpy as np
 
 from assistant.settings import Settings
 from corpora.errors import InputError, ModelMissing
-from corpora.model import Dossier
 
 Progress = Callable[[str, int, int], None]
 
@@ -62,8 +60,8 @@ def load_models(settings: Settings) -> dict[str, Any]:
     ``criteria``: criteria only for every type. A registered model name (``pv-tfidf-lr``,
     ``amm-lr``): that type's trained artefact, which must exist.
     """
+    from classifier.artefacts import latest_version, load_artefact
     from classifier.models import CriteriaOnlyModel, registered_models
-    from classifier.training import latest_version, load_artefact
 
     choice = settings.classifier.model
     models: dict[str, Any] = {t: CriteriaOnlyModel() for t in ("pv", "amm", "aec")}
@@ -86,16 +84,11 @@ def load_models(settings: Settings) -> dict[str, Any]:
 
 
 def model_cards(settings: Settings) -> dict[str, dict[str, Any]]:
-    from classifier.training import latest_version
+    """The card of the current model of each trainable type that has one."""
+    from classifier.artefacts import latest_card
 
-    out = {}
-    for dtype in TRAINABLE:
-        version = latest_version(settings.models_dir, dtype)
-        if version:
-            path = settings.models_dir / dtype / version / "model_card.json"
-            if path.is_file():
-                out[dtype] = json.loads(path.read_text(encoding="utf-8"))
-    return out
+    cards = {dtype: latest_card(settings.models_dir, dtype) for dtype in TRAINABLE}
+    return {dtype: card for dtype, card in cards.items() if card is not None}
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -201,6 +194,3 @@ def _evaluate_amm(settings: Settings) -> tuple[Path, dict[str, Any]]:
         fh.write(html_report(md, {}))
     return out, card["metrics"]
 
-
-def dossier_types(dossiers: Sequence[Dossier]) -> set[str]:
-    return {d.type for d in dossiers}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from corpora.errors import InputError, UnknownSource
 from corpora.io import atomic_writer, dump_json_line
@@ -159,6 +159,3 @@ def summary_fr(report: LoadReport, out: Path | str) -> str:
         lines.append(f"  ignoré(s) : {_fmt_int(count)} — {reason}")
     return "\n".join(lines)
 
-
-def report_dict(report: LoadReport) -> dict[str, Any]:
-    return report.as_dict()

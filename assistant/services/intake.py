@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.settings import Settings
+from classifier.result import IntakeInfo, TextEvidence, TriageResult
 from corpora.errors import InputError
 from corpora.intake import MAX_DOSSIERS, compile_patterns, parse_upload
 from corpora.limits import IntakeLimits
@@ -57,29 +58,25 @@ def intake_limits(settings: Settings) -> IntakeLimits:
     return IntakeLimits(**settings.intake.model_dump())
 
 
-def annotate(row: dict[str, Any], item: IntakeItem) -> dict[str, Any]:
+def annotate(result: TriageResult, item: IntakeItem) -> TriageResult:
     """Add what intake knows to a triage result: its warnings first, and an ``intake`` block.
 
     ``intake`` holds the reporter-declared seriousness, the file format and form boxes read
     (``details``), and for paged documents the page spans of the text; each text evidence of a
     fired criterion gets the ``page`` its offsets fall on.
     """
-    warnings = list(row.get("warnings") or [])
-    row["warnings"] = [*item.warnings, *(w for w in warnings if w not in item.warnings)]
-    block: dict[str, Any] = dict(row.get("intake") or {})
+    result.warnings = [*item.warnings, *(w for w in result.warnings if w not in item.warnings)]
+    block: dict[str, Any] = result.intake.model_dump(exclude_none=True) if result.intake else {}
     if item.declared_seriousness:
         block["declared_seriousness"] = item.declared_seriousness
-    if item.details:
-        block.update(item.details)
+    block.update(item.details)
     if item.pages:
         block["pages"] = item.pages
-        for criterion in row.get("criteria") or []:
-            for evidence in criterion.get("evidence") or []:
-                start = evidence.get("start")
-                if isinstance(start, int):
-                    page = next((p["page"] for p in item.pages if p["start"] <= start < p["end"]), None)
-                    if page is not None:
-                        evidence["page"] = page
+        for criterion in result.criteria:
+            for evidence in criterion.evidence:
+                if isinstance(evidence, TextEvidence):
+                    evidence.page = next((p["page"] for p in item.pages
+                                          if p["start"] <= evidence.start < p["end"]), evidence.page)
     if block:
-        row["intake"] = block
-    return row
+        result.intake = IntakeInfo.model_validate(block)
+    return result

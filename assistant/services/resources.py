@@ -1,6 +1,11 @@
-"""Resources a process keeps open for its services (API, chat, ``gdr ask``): the retriever.
+"""What the application keeps open between calls: the retriever, the risk models, the knowledge base.
 
-Framework-free: :func:`assistant.api.app.create_app` and the CLI build one and hand it to services.
+One :class:`Resources` per application, created by its composition root (``create_app(settings)``
+for the API and the chat it mounts, each ``gdr`` command for itself) and handed to the services
+(triage, search, the conversation service).
+Each part is opened on first use and reopened when its files change (index rebuilt, model
+retrained); ``close()`` releases them. Thread-safe: the API and the chat call the services from
+worker threads.
 """
 
 from __future__ import annotations
@@ -14,64 +19,119 @@ from assistant.settings import Settings
 from corpora.errors import StoreError
 
 if TYPE_CHECKING:
+    from classifier.knowledge_base import KnowledgeBase
+    from retrieval.config import RetrievalConfig
     from retrieval.search import Retriever
 
 INDEX_MISSING = "Index de recherche absent : lancez « gdr index build »."
 
 
-class RetrieverCache:
-    """One open :class:`~retrieval.search.Retriever` per process, reopened when the index changes.
-
-    Opening an index (lexical arrays, document store) and loading the encoder costs seconds;
-    the API keeps them open. Calls are serialised by a lock (the stores are not thread-safe).
-    """
+class Resources:
+    """The application's open retriever, risk models and knowledge base (see the module docstring)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
-        self._key: tuple[Any, ...] | None = None
+        # The retriever's stores (SQLite, Chroma) are not thread-safe: one thread at a time. Reentrant,
+        # so that a service using the retriever may call another that does (the chat triages a dossier).
+        self._retriever_lock = threading.RLock()
+        self._retriever_depth = 0
         self._retriever: Retriever | None = None
+        self._config: RetrievalConfig | None = None
+        self._index_key: tuple[Any, ...] | None = None
+        # Models and knowledge base are read-only once loaded: the lock only guards their loading.
+        self._load_lock = threading.Lock()
+        self._models: dict[str, Any] | None = None
+        self._models_key: tuple[str | None, ...] | None = None
+        self._knowledge_base: KnowledgeBase | None = None
 
-    def _index_key(self) -> tuple[Any, ...] | None:
-        index_dir = self.settings.index_dir
-        if not index_dir.is_dir():
+    def __enter__(self) -> Resources:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ retriever
+
+    def _retrieval_config(self) -> RetrievalConfig:
+        if self._config is None:
+            from assistant.services.retrieval import retrieval_config
+
+            self._config = retrieval_config(self.settings)
+        return self._config
+
+    def _current_index_key(self) -> tuple[Any, ...] | None:
+        """Modification times of the index files (None when no index was built)."""
+        layout = self.settings.layout
+        if not layout.docstore_path.is_file():
             return None
-        parts: list[Any] = []
-        for path in (self.settings.layout.docstore_path, self.settings.layout.lexical_dir):
-            if not path.exists():
-                return None
-            parts.append(path.stat().st_mtime_ns)
-            if path.is_dir():
-                parts += sorted((p.name, p.stat().st_mtime_ns) for p in path.iterdir())
+        parts: list[Any] = [layout.docstore_path.stat().st_mtime_ns]
+        if layout.lexical_dir.is_dir():
+            parts += sorted((p.name, p.stat().st_mtime_ns) for p in layout.lexical_dir.iterdir())
         return tuple(parts)
 
-    @property
-    def key(self) -> tuple[Any, ...] | None:
-        """Identity of the index currently open (changes when it is rebuilt)."""
-        return self._key
-
     @contextmanager
-    def use(self) -> Iterator[Retriever]:
-        """The open retriever (a French 409 when no index was built)."""
-        from assistant.services.retrieval import open_retriever
+    def retriever(self) -> Iterator[Retriever]:
+        """The open retriever for the duration of the block (callers take turns).
 
-        with self._lock:
-            key = self._index_key()
-            if key is None:
-                self.close_unlocked()
-                raise StoreError(INDEX_MISSING)
-            if self._retriever is None or key != self._key:
-                self.close_unlocked()
-                self._retriever = open_retriever(self.settings)
-                self._key = key
-            yield self._retriever
+        StoreError when no index was built, or when it is corrupted or built for another encoder
+        (the retrieval library says which).
+        """
+        from retrieval.search import Retriever
 
-    def close_unlocked(self) -> None:
+        with self._retriever_lock:
+            if self._retriever_depth == 0:  # never reopened under an outer caller's feet
+                key = self._current_index_key()
+                if key is None:
+                    self._close_retriever()
+                    raise StoreError(INDEX_MISSING)
+                if self._retriever is None or key != self._index_key:
+                    self._close_retriever()
+                    self._retriever = Retriever.open(self._retrieval_config())
+                    self._index_key = key
+            retriever = self._retriever
+            assert retriever is not None
+            self._retriever_depth += 1
+            try:
+                yield retriever
+            finally:
+                self._retriever_depth -= 1
+
+    @property
+    def index_key(self) -> tuple[Any, ...] | None:
+        """Identity of the index currently open (changes when it is rebuilt); None before the first use."""
+        return self._index_key
+
+    def _close_retriever(self) -> None:
         if self._retriever is not None:
             self._retriever.close()
         self._retriever = None
-        self._key = None
+        self._index_key = None
+
+    # ------------------------------------------------------------------ models and knowledge base
+
+    def models(self) -> dict[str, Any]:
+        """The risk model of each dossier type (see :func:`assistant.services.classifier.load_models`)."""
+        from assistant.services.classifier import TRAINABLE, load_models
+        from classifier.artefacts import latest_version
+
+        key = tuple(latest_version(self.settings.models_dir, t) for t in TRAINABLE)
+        with self._load_lock:
+            if self._models is None or key != self._models_key:
+                self._models = load_models(self.settings)
+                self._models_key = key
+            return self._models
+
+    def knowledge_base(self) -> KnowledgeBase:
+        """Facts of the public databases for the context (empty without real corpora)."""
+        from classifier.knowledge_base import build_knowledge_base
+
+        with self._load_lock:
+            if self._knowledge_base is None:
+                self._knowledge_base = build_knowledge_base(self.settings.effective_corpora_dir,
+                                                            self.settings.cache_dir)
+            return self._knowledge_base
 
     def close(self) -> None:
-        with self._lock:
-            self.close_unlocked()
+        """Release the open index (models and knowledge base are plain objects, dropped with this)."""
+        with self._retriever_lock:
+            self._close_retriever()

@@ -1,22 +1,26 @@
 """Retrieval service: maps the application settings onto the retrieval library and feeds it documents.
 
-CLI commands and the API call these functions; the library itself (``retrieval/``) never reads
-the settings.
+CLI commands, the API and the chat call these functions with the application's
+:class:`~assistant.services.resources.Resources` (the open index); the library itself
+(``retrieval/``) never reads the settings.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from assistant.services.resources import Resources
 from assistant.settings import Settings
-from corpora.errors import InputError, UnknownSource
+from classifier.referentiel import referentiel_version
+from corpora.catalog import iter_documents
+from corpora.errors import InputError, StoreError, UnknownSource
 from corpora.model import SOURCES, Document, Dossier, Hit
 from retrieval.config import DEFAULT_DENSE_SOURCES, RetrievalConfig
 from retrieval.indexing import BuildReport, build_index
-from retrieval.search import Retriever
 
 # Published record counts (corpora README): only used to show an ETA on the progress bar.
 EXPECTED_COUNTS: dict[str, int] = {
@@ -24,20 +28,6 @@ EXPECTED_COUNTS: dict[str, int] = {
     "ema-referral": 589, "ema-psusa": 2_515, "ema-dhpc": 160, "ema-postauth": 131, "ema-orphan": 3_138,
     "ema-shortage": 74, "ansm-interaction": 3_139, "ctgov": 28_852, "sample": 42,
 }
-
-
-def referentiel_version() -> str | None:
-    try:
-        from classifier import referentiel
-    except ImportError:
-        return None
-    version = getattr(referentiel, "REFERENTIEL_VERSION", None) or getattr(referentiel, "VERSION", None)
-    if version is None and hasattr(referentiel, "referentiel_version"):
-        try:
-            version = referentiel.referentiel_version()
-        except Exception:  # the référentiel is optional for retrieval
-            version = None
-    return str(version) if version else None
 
 
 def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
@@ -49,11 +39,10 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "vector_store": r.vector_store,
         "chroma_host": r.chroma_host,
         "chroma_port": r.chroma_port,
-        "fusion": r.fusion,
         "default_method": r.default_method,
         "batch_size": r.batch_size,
         "threads": r.threads,
-        "referentiel_version": referentiel_version(),
+        "referentiel_version": str(referentiel_version()),
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return RetrievalConfig(**values)
@@ -82,25 +71,6 @@ def referentiel_documents() -> list[Document]:
     return [*docs(), *policy_documents()]
 
 
-def _fallback_documents(corpora_dir: Path, sources: Sequence[str] | None, limit: int | None,
-                        bundled: bool) -> Iterator[Document]:
-    """Used only until ``corpora.catalog`` exists: sample, VAERS and EMA EPAR loaders directly."""
-    from corpora.loaders.base import LoadReport
-
-    wanted = set(sources) if sources else None
-    if bundled and (wanted is None or "sample" in wanted):
-        from corpora.loaders.sample import iter_sample_records, sample_record_to_document
-
-        yield from itertools.islice((sample_record_to_document(r) for r in iter_sample_records()), limit)
-    if bundled:
-        return
-    if (wanted is None or "vaers" in wanted) and (corpora_dir / "vaers").is_dir():
-        from corpora.loaders.vaers import iter_vaers_records, vaers_record_to_document, vaers_zip_paths
-
-        records = iter_vaers_records(vaers_zip_paths(corpora_dir / "vaers"), LoadReport("vaers"), limit=limit)
-        yield from (vaers_record_to_document(r) for r in records)
-
-
 def iter_index_documents(settings: Settings, sources: Sequence[str] | None = None,
                          limit: int | None = None, vaers_years: Sequence[int] | None = None) -> Iterator[Document]:
     """Documents to index: every corpus present (via the catalog) plus the référentiel."""
@@ -109,15 +79,7 @@ def iter_index_documents(settings: Settings, sources: Sequence[str] | None = Non
         raise InputError(f"Dossier des corpus introuvable : {corpora_dir}")
     corpus_sources = [s for s in sources if s != "referentiel"] if sources else None
     if sources is None or corpus_sources:
-        try:
-            from corpora.catalog import iter_documents
-        except ImportError:
-            yield from _fallback_documents(corpora_dir, corpus_sources, limit, not settings.uses_real_corpora)
-        else:
-            if vaers_years:
-                yield from iter_documents(corpora_dir, corpus_sources, limit, vaers_years=vaers_years)
-            else:
-                yield from iter_documents(corpora_dir, corpus_sources, limit)
+        yield from iter_documents(corpora_dir, corpus_sources, limit, vaers_years=vaers_years)
     if sources is None or "referentiel" in sources:
         yield from itertools.islice(referentiel_documents(), limit)
 
@@ -157,47 +119,50 @@ def default_dense_max(limit: int | None) -> int:
     return full if limit is None else min(full, max(20, limit // 20))
 
 
-def open_retriever(settings: Settings) -> Retriever:
-    """A new retriever on the index of ``settings`` (the caller closes it)."""
-    return Retriever.open(retrieval_config(settings))
+def index_counts(settings: Settings) -> dict[str, int] | None:
+    """Documents, passages and vectorised passages of the index (None when none was built or it is unreadable)."""
+    from retrieval.stores.docstore import DocStore
 
-
-_SHARED: dict[tuple[str, str, int], Retriever] = {}
-
-
-def shared_retriever(settings: Settings) -> Retriever:
-    """A read-only retriever shared within the process (API, chat), reopened when the index is rebuilt."""
-    config = retrieval_config(settings)
-    info = config.lexical_dir / "info.json"
-    stamp = info.stat().st_mtime_ns if info.exists() else 0
-    key = (str(config.data_dir.resolve()), config.embedder, stamp)
-    retriever = _SHARED.get(key)
-    if retriever is None:
-        for old_key in [k for k in _SHARED if k[:2] == key[:2]]:
-            _SHARED.pop(old_key).close()
-        retriever = _SHARED[key] = Retriever.open(config)
-    return retriever
+    path = settings.layout.docstore_path
+    if not path.is_file():
+        return None
+    try:
+        store = DocStore(path)
+    except StoreError:
+        return None
+    try:
+        return store.counts()
+    finally:
+        store.close()
 
 
 def search(settings: Settings, query: str, k: int = 10, filters: dict[str, Any] | None = None,
-           method: str | None = None) -> list[Hit]:
-    """Hybrid search (see :meth:`Retriever.search`)."""
-    return shared_retriever(settings).search(query, k=k, filters=filters, method=method)
+           method: str | None = None, resources: Resources | None = None) -> list[Hit]:
+    """Hybrid search (see :meth:`Retriever.search`); ``resources``: the application's, else opened for this call."""
+    with _resources(settings, resources) as res, res.retriever() as retriever:
+        return retriever.search(query, k=k, filters=filters, method=method)
 
 
-def find_precedents(settings: Settings, dossier: Dossier, k: int = 5) -> list[Hit]:
+def find_precedents(settings: Settings, dossier: Dossier, k: int = 5, resources: Resources | None = None) -> list[Hit]:
     """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome."""
-    return shared_retriever(settings).find_precedents(dossier, k=k)
+    with _resources(settings, resources) as res, res.retriever() as retriever:
+        return retriever.find_precedents(dossier, k=k)
 
 
-def find_guidelines(settings: Settings, text: str, dossier_type: str | None = None, k: int = 3) -> list[Hit]:
-    """Référentiel passages (kind ``guideline``) closest to ``text``."""
-    return shared_retriever(settings).find_guidelines(text, dossier_type=dossier_type, k=k)
-
-
-def get_document(settings: Settings, document_id: str) -> Document:
+def get_document(settings: Settings, document_id: str, resources: Resources | None = None) -> Document:
     """The stored document of an id (NotFound otherwise)."""
-    return shared_retriever(settings).get_document(document_id)
+    with _resources(settings, resources) as res, res.retriever() as retriever:
+        return retriever.get_document(document_id)
+
+
+@contextmanager
+def _resources(settings: Settings, resources: Resources | None) -> Iterator[Resources]:
+    """The caller's resources, or ones opened for this call only."""
+    if resources is not None:
+        yield resources
+        return
+    with Resources(settings) as own:
+        yield own
 
 
 def summary_fr(report: BuildReport, config_dense: Iterable[str] = DEFAULT_DENSE_SOURCES) -> str:

@@ -1,38 +1,39 @@
-"""Triage service: assess dossiers, add context, precedents and guidelines, in the output contract.
+"""Triage service: assess dossiers, add context, precedents and guidelines; store what the API triages.
 
-``triage_dossiers(settings, dossiers)`` yields one dict per dossier::
-
-    {"id","type","risk_level","risk_score","needs_review","processing_mode":{…},"criteria":[…],
-     "context":[{"fact","source_hit"}],"explanation":{…},"precedents":[Hit…],"guidelines":[Hit…],
-     "warnings":[…],"model_version","referentiel_version"}
-
-Batches stream in chunks; with ``workers > 1`` the assessment of each chunk runs in a
-process pool (models and knowledge base loaded once per process), while precedents and
-guidelines are looked up in the main process.
+``triage_dossiers(settings, dossiers)`` yields one :class:`~classifier.result.TriageResult` per
+dossier (its JSON is the line of ``gdr triage --json``). Batches stream in chunks; with
+``workers > 1`` the assessment of each chunk runs in a process pool (models and knowledge base
+loaded once per process), while precedents and guidelines are looked up in the main process.
+``triage_and_store`` is what ``POST /triage`` does: triage the uploaded dossiers and store each
+result as an assessment, all or nothing.
 """
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.services.resources import Resources
 from assistant.settings import Settings
+from classifier.result import TextEvidence, TriageResult
 from corpora.errors import GdrError, InputError
 from corpora.model import DOSSIER_TYPES, Dossier, dossier_from_json
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from assistant.services.audit import Actor, HasLogin
+    from classifier.knowledge_base import KnowledgeBase
+    from corpora.model import IntakeItem
+
 NO_INDEX_WARNING = "index de recherche absent : précédents non disponibles"
 EXIT_SKIPPED = 3
-
-
-def referentiel_version() -> str:
-    from classifier.referentiel import referentiel_version as version
-
-    return str(version())
+PRECEDENTS_K = 5
+GUIDELINES_K = 3
 
 
 # --------------------------------------------------------------------------- input
@@ -108,85 +109,46 @@ def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dos
             yield Skipped(where, reason) if reason else d
 
 
-# --------------------------------------------------------------------------- assessment (in workers)
+# --------------------------------------------------------------------------- assessment
 
-_STATE: dict[str, Any] = {}
+@dataclass(frozen=True)
+class Assessor:
+    """Assesses dossiers with loaded risk models and, when the databases are crossed, the knowledge base."""
 
+    models: dict[str, Any]
+    knowledge_base: KnowledgeBase | None
 
-def _init_state(settings_json: str, with_context: bool) -> None:
-    """Load models (and the knowledge base) once per process; reloaded when settings or models change."""
-    settings = Settings.model_validate_json(settings_json)
-    from assistant.services.classifier import load_models
-    from classifier.training import latest_version
+    @classmethod
+    def load(cls, resources: Resources, with_context: bool) -> Assessor:
+        return cls(resources.models(), resources.knowledge_base() if with_context else None)
 
-    key = (settings_json, with_context, tuple(latest_version(settings.models_dir, t) for t in ("pv", "amm")))
-    if _STATE.get("key") == key:
-        return
-    _STATE["models"] = load_models(settings)
-    _STATE["kb"] = _knowledge_base(settings) if with_context else None
-    _STATE["key"] = key
+    def __call__(self, dossiers: Sequence[Dossier], referentiel_version: str | None) -> list[TriageResult]:
+        """Results without precedents and guidelines (looked up apart, see :class:`_Lookup`)."""
+        from classifier.assess import assess_batch
+        from classifier.context import gather_context
+        from classifier.result import triage_result
 
-
-def _knowledge_base(settings: Settings) -> Any:
-    from classifier.context import build_knowledge_base
-
-    return build_knowledge_base(settings.effective_corpora_dir, settings.cache_dir)
-
-
-def _hit_json(hit: Any) -> Any:
-    if hit is None:
-        return None
-    return hit.model_dump(mode="json") if hasattr(hit, "model_dump") else hit
+        kb = self.knowledge_base
+        contexts = [gather_context(d, kb) if kb is not None else None for d in dossiers]
+        assessments = assess_batch(dossiers, self.models, [c.facts if c else [] for c in contexts])
+        return [triage_result(d, a, c, referentiel_version)
+                for d, a, c in zip(dossiers, assessments, contexts, strict=True)]
 
 
-def _assess_chunk(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from classifier.assess import assess_batch, criteria_json
-    from classifier.context import gather_context as gather
-    from classifier.policy import expertises_of
-    from classifier.policy import processing_mode as policy
-    dossiers = [Dossier.model_validate(r) for r in raw]
-    kb = _STATE.get("kb")
-    contexts = [gather(d, kb) if kb is not None else [] for d in dossiers]
-    results = assess_batch(dossiers, _STATE["models"], contexts)
-    out = []
-    for d, ctx, a in zip(dossiers, contexts, results, strict=True):
-        mode = policy(d.type, a.level, expertises_of(a.fired))
-        out.append({
-            "id": d.id,
-            "type": d.type,
-            "risk_level": unicodedata.normalize("NFC", a.level),
-            "risk_score": a.risk_score,
-            "needs_review": a.needs_review,
-            "processing_mode": _mode_json(mode),
-            "criteria": criteria_json(a.fired),
-            "context": [{"fact": getattr(c, "fact", None), "source_hit": _hit_json(getattr(c, "source_hit", None))}
-                        for c in ctx],
-            "explanation": a.explanation,
-            "precedents": [],
-            "guidelines": [],
-            "warnings": a.warnings + a.reasons + _context_warnings(ctx, kb is not None),
-            "model_version": a.model_version,
-            "referentiel_version": None,
-        })
-    return out
+# ProcessPoolExecutor only runs module-level functions in its workers and gives them no other place
+# to keep an object between tasks: the initializer loads this worker process's Assessor here. Only
+# worker processes set it; the main process passes its own Assessor around.
+_worker_assessor: Assessor | None = None
 
 
-def _context_warnings(ctx: Any, has_kb: bool) -> list[str]:
-    """What the database crossing could not do, said to the user (never guessed silently)."""
-    if not has_kb:
-        return ["Contexte des bases publiques (BDPM, HAS, EMA, ANSM) non calculé pour ce tri."]
-    return list(getattr(ctx, "warnings", []) or [])
+def _init_worker(settings_json: str, with_context: bool) -> None:
+    global _worker_assessor
+    _worker_assessor = Assessor.load(Resources(Settings.model_validate_json(settings_json)), with_context)
 
 
-def _mode_json(mode: Any) -> dict[str, Any]:
-    keys = ("code", "label", "expertises", "deadline_days", "reference")
-    if mode is None:
-        return {"code": None, "label": "mode de traitement indisponible (politique absente)", "expertises": [],
-                "deadline_days": None, "reference": None}
-    get = (lambda k: mode.get(k)) if isinstance(mode, dict) else (lambda k: getattr(mode, k, None))
-    out = {k: get(k) for k in keys}
-    out["expertises"] = list(out["expertises"] or [])
-    return out
+def _assess_in_worker(dossiers: list[Dossier], referentiel_version: str | None) -> list[TriageResult]:
+    assert _worker_assessor is not None, "worker started without _init_worker"
+    return _worker_assessor(dossiers, referentiel_version)
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -202,93 +164,116 @@ def _chunks(items: Iterable[Dossier], size: int) -> Iterator[list[Dossier]]:
         yield buf
 
 
-class _Retrieval:
-    """Precedents and guidelines from the retrieval service, or a warning when no index exists."""
+class _Lookup:
+    """Precedents and guidelines from the index, or a warning in every result when there is none."""
 
-    def __init__(self, settings: Settings, enabled: bool) -> None:
-        self.retriever: Any = None
+    def __init__(self, resources: Resources, enabled: bool) -> None:
+        self.resources = resources
+        self.enabled = enabled
         self.warning: str | None = None
-        if not enabled:
-            return
-        try:
-            from assistant.services.retrieval import open_retriever
+        if enabled:
+            try:
+                with resources.retriever():
+                    pass
+            except (GdrError, OSError):
+                self.warning = NO_INDEX_WARNING
 
-            self.retriever = open_retriever(settings)
-        except (GdrError, ImportError, OSError):
-            self.warning = NO_INDEX_WARNING
-
-    def add(self, dossier: Dossier, row: dict[str, Any], k_prec: int = 5, k_guid: int = 3) -> None:
+    def add(self, dossier: Dossier, result: TriageResult) -> None:
         if self.warning:
-            row["warnings"].append(self.warning)
-        if self.retriever is None:
+            result.warnings.append(self.warning)
+            return
+        if not self.enabled:
             return
         try:
-            row["precedents"] = [_hit_json(h) for h in self.retriever.find_precedents(dossier, k=k_prec)]
-            text = dossier.text or dossier.title
-            row["guidelines"] = [_hit_json(h) for h in
-                                 self.retriever.find_guidelines(text, dossier_type=dossier.type, k=k_guid)]
+            with self.resources.retriever() as retriever:
+                result.precedents = retriever.find_precedents(dossier, k=PRECEDENTS_K)
+                result.guidelines = retriever.find_guidelines(dossier.text or dossier.title,
+                                                              dossier_type=dossier.type, k=GUIDELINES_K)
         except GdrError as exc:
-            row["warnings"].append(f"précédents non disponibles : {exc.message}")
-
-    def close(self) -> None:
-        if self.retriever is not None and hasattr(self.retriever, "close"):
-            self.retriever.close()
+            result.warnings.append(f"précédents non disponibles : {exc.message}")
 
 
 def triage_dossiers(settings: Settings, dossiers: Iterable[Dossier], with_precedents: bool = True,
-                    workers: int = 1, chunk_size: int = 256, with_context: bool = True) -> Iterator[dict[str, Any]]:
-    """Triage dossiers as a stream (see module docstring). Outcomes are never read: only Dossiers come in."""
-    ref_version = referentiel_version()
-    retrieval = _Retrieval(settings, with_precedents)
+                    workers: int = 1, chunk_size: int = 256, with_context: bool = True,
+                    resources: Resources | None = None) -> Iterator[TriageResult]:
+    """Triage dossiers as a stream (see module docstring). Outcomes are never read: only Dossiers come in.
+
+    ``resources`` is the application's (API, chat, CLI command); without it, models and index are
+    opened for this call only.
+    """
+    from classifier.referentiel import referentiel_version
+
+    if resources is not None and resources.settings != settings:
+        raise ValueError("resources were opened for other settings")
+    own = resources or Resources(settings)
+    ref_version = str(referentiel_version())
+    lookup = _Lookup(own, with_precedents)
     try:
         if workers <= 1:
-            _init_state(settings.model_dump_json(), with_context)
+            assessor = Assessor.load(own, with_context)
             for chunk in _chunks(dossiers, chunk_size):
-                yield from _finish(chunk, _assess_chunk([d.model_dump(mode="json") for d in chunk]),
-                                   retrieval, ref_version)
+                yield from _finish(chunk, assessor(chunk, ref_version), lookup)
             return
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_state,
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(settings.model_dump_json(), with_context)) as pool:
-            pending: list[tuple[list[Dossier], Any]] = []
+            pending: list[tuple[list[Dossier], Future[list[TriageResult]]]] = []
             for chunk in _chunks(dossiers, chunk_size):
-                pending.append((chunk, pool.submit(_assess_chunk, [d.model_dump(mode="json") for d in chunk])))
+                pending.append((chunk, pool.submit(_assess_in_worker, chunk, ref_version)))
                 while len(pending) > workers * 2:
-                    c, fut = pending.pop(0)
-                    yield from _finish(c, fut.result(), retrieval, ref_version)
-            for c, fut in pending:
-                yield from _finish(c, fut.result(), retrieval, ref_version)
+                    done, future = pending.pop(0)
+                    yield from _finish(done, future.result(), lookup)
+            for done, future in pending:
+                yield from _finish(done, future.result(), lookup)
     finally:
-        retrieval.close()
+        if resources is None:
+            own.close()
 
 
-def _finish(chunk: list[Dossier], rows: list[dict[str, Any]], retrieval: _Retrieval,
-            ref_version: str | None) -> Iterator[dict[str, Any]]:
-    for d, row in zip(chunk, rows, strict=True):
-        row["referentiel_version"] = ref_version
-        retrieval.add(d, row)
-        yield row
+def _finish(chunk: list[Dossier], results: list[TriageResult], lookup: _Lookup) -> Iterator[TriageResult]:
+    for dossier, result in zip(chunk, results, strict=True):
+        lookup.add(dossier, result)
+        yield result
 
 
-def summary_fr(row: dict[str, Any]) -> str:
+def triage_and_store(settings: Settings, session: Session, items: Sequence[IntakeItem],
+                     with_precedents: bool = True, resources: Resources | None = None,
+                     actor: HasLogin | Actor | None = None) -> list[TriageResult]:
+    """Triage uploaded dossiers and store each result as an assessment (``assessment_id``), all or nothing.
+
+    Each result gets what intake read (:func:`assistant.services.intake.annotate`); ``actor`` (who
+    asked, ``None``: the system) is recorded in the audit log. The caller owns the session.
+    """
+    from assistant.services.assessments import store_assessment
+    from assistant.services.intake import annotate
+
+    results = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=with_precedents,
+                                   resources=resources))
+    if len(results) != len(items):  # one result per dossier, always
+        raise InputError("Triage incomplet : relancez la demande.")
+    with session.begin():
+        for item, result in zip(items, results, strict=True):
+            annotate(result, item)
+            result.assessment_id = store_assessment(session=session, result=result, dossier=item.dossier,
+                                                    actor=actor)
+    return results
+
+
+def summary_fr(result: TriageResult) -> str:
     """A readable French summary of one triage result."""
-    mode = row["processing_mode"]
-    lines = [f"Dossier {row['id']} ({row['type'].upper()}) — niveau de risque : {row['risk_level']} "
-             f"(score {row['risk_score']:.2f}){' — à revoir par un évaluateur' if row['needs_review'] else ''}",
-             f"  Mode de traitement : {mode.get('label') or '–'}"
-             + (f", délai {mode['deadline_days']} jours" if mode.get("deadline_days") else "")
-             + (f" ({mode['reference']})" if mode.get("reference") else "")]
-    if mode.get("expertises"):
-        lines.append(f"  Expertises : {', '.join(mode['expertises'])}")
-    for c in row["criteria"]:
-        ev = "; ".join(e.get("text") or f"{e.get('field')}={e.get('value')}" for e in c["evidence"][:2])
-        lines.append(f"  Critère {c['code']} : {c['label']}" + (f" — « {ev} »" if ev else ""))
-    for p in row["precedents"][:3]:
-        lines.append(f"  Précédent : {p['title']} ({p['document_id']})")
-    for w in row["warnings"]:
+    mode = result.processing_mode
+    lines = [f"Dossier {result.id} ({result.type.upper()}) — niveau de risque : {result.risk_level} "
+             f"(score {result.risk_score:.2f}){' — à revoir par un évaluateur' if result.needs_review else ''}",
+             f"  Mode de traitement : {mode.label or '–'}"
+             + (f", délai {mode.deadline_days} jours" if mode.deadline_days else "")
+             + (f" ({mode.reference})" if mode.reference else "")]
+    if mode.expertises:
+        lines.append(f"  Expertises : {', '.join(mode.expertises)}")
+    for c in result.criteria:
+        ev = "; ".join(e.text if isinstance(e, TextEvidence) else f"{e.field}={e.value}" for e in c.evidence[:2])
+        lines.append(f"  Critère {c.code} : {c.label}" + (f" — « {ev} »" if ev else ""))
+    for p in result.precedents[:3]:
+        lines.append(f"  Précédent : {p.title} ({p.document_id})")
+    for w in result.warnings:
         lines.append(f"  Avertissement : {w}")
-    lines.append(f"  Modèle : {row['model_version']} ; référentiel : {row['referentiel_version'] or '–'}")
+    lines.append(f"  Modèle : {result.model_version} ; référentiel : {result.referentiel_version or '–'}")
     return "\n".join(lines)
-
-
-def to_json_line(row: dict[str, Any]) -> str:
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))

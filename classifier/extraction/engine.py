@@ -8,7 +8,7 @@ window before the match in the same sentence and from a short pattern right afte
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,9 +66,6 @@ class Finding:
     def affirmed(self) -> bool:
         """True when the finding is about the patient, now, and stated (not negated/hypothetical)."""
         return not (self.negated or self.hypothetical or self.history or self.family)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(slots=True)

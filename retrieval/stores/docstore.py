@@ -186,11 +186,6 @@ class DocStore:
         for row in self.db.execute(query, list(sources)):
             yield row[0], row[1], row[2], json.loads(row[3])
 
-    def iter_chunks(self) -> Iterator[ChunkRow]:
-        query = 'SELECT id, document_id, n, start, "end", dense FROM chunks ORDER BY document_id, n'
-        for row in self.db.execute(query):
-            yield ChunkRow(row[0], row[1], int(row[2]), int(row[3]), int(row[4]), bool(row[5]))
-
     def counts(self) -> dict[str, int]:
         docs = self.db.execute("SELECT COUNT(*), COALESCE(SUM(dense), 0) FROM documents").fetchone()
         chunks = self.db.execute("SELECT COUNT(*), COALESCE(SUM(dense), 0) FROM chunks").fetchone()

@@ -8,6 +8,7 @@ authenticated evaluateur (permissions themselves: test_route_permissions.py).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -18,12 +19,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from assistant.api.app import create_app
-from assistant.api.deps import INDEX_MISSING
 from assistant.db import repository as repo
 from assistant.db.engine import head_revision, make_engine
-from assistant.services.assessments import list_assessments, store_results
 from assistant.services.ingest import ingest_sample
+from assistant.services.resources import INDEX_MISSING
 from assistant.settings import Settings, get_settings
+from classifier.result import TriageResult
 from corpora.intake import INJECTION_WARNING
 from corpora.model import Dossier, Hit, Record
 
@@ -71,6 +72,7 @@ def test_triage_french_text_is_critique_and_stored(client: TestClient) -> None:
     assert {"id", "processing_mode", "criteria", "precedents", "guidelines", "warnings", "model_version",
             "referentiel_version", "assessment_id"} <= set(row)
     assert all(Hit.model_validate(h) for h in row["precedents"] + row["guidelines"])
+    assert TriageResult.model_validate(row).assessment_id == row["assessment_id"]
     for criterion in row["criteria"]:
         for ev in criterion["evidence"]:
             if "start" in ev:
@@ -179,19 +181,6 @@ def test_search_without_index_is_409(tmp_path: Path) -> None:
         assert search.status_code == 409 and search.json() == {"detail": INDEX_MISSING}
 
 
-def test_store_results_for_batches(settings: Settings) -> None:
-    row = {"id": "vaers:1", "type": "pv", "risk_level": "élevé", "risk_score": 0.8, "needs_review": True,
-           "processing_mode": {"code": "PV-X"}, "model_version": "m", "referentiel_version": "r"}
-    assert store_results(settings, [row, {**row, "id": "vaers:2"}]) == 2
-    engine = make_engine(settings)
-    try:
-        with Session(engine) as session:
-            [latest] = list_assessments(session=session, dossier_id="vaers:2", limit=1)
-            assert latest.risk_level == "élevé" and latest.needs_review and latest.processing_mode_code == "PV-X"
-    finally:
-        engine.dispose()
-
-
 # --------------------------------------------------------------------------- search and precedents
 
 def test_search_returns_hits_with_exact_excerpts(client: TestClient, settings: Settings) -> None:
@@ -257,6 +246,24 @@ def test_home_page_and_openapi(client: TestClient) -> None:
     assert {"/triage", "/assessments", "/assessments/{assessment_id}", "/search",
             "/dossiers/{dossier_id}/precedents"} <= set(paths)
     assert "multipart/form-data" in paths["/triage"]["post"]["requestBody"]["content"]
+
+
+def test_openapi_describes_the_triage_result(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(spec))
+    assert refs and set(refs) <= set(schemas)  # every reference resolves (the raw triage body: Dossier)
+    response = spec["paths"]["/triage"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert response["type"] == "array" and response["items"]["$ref"] == "#/components/schemas/TriageResult"
+    result = schemas["TriageResult"]
+    assert list(result["properties"]) == [*TriageResult.model_fields]
+    assert set(result["required"]) == set(TriageResult.model_fields) - {"intake", "assessment_id"}
+    assert result["properties"]["risk_level"]["enum"] == ["faible", "modéré", "élevé", "critique"]
+    assert set(schemas["ProcessingMode"]["properties"]) == {"code", "label", "expertises", "deadline_days",
+                                                          "reference"}
+    assert set(schemas["CriterionResult"]["properties"]) == {"code", "label", "evidence", "reference"}
+    assert set(schemas["ContextItem"]["properties"]) == {"fact", "source_hit"}
+    assert "niveau_plancher_criteres" in schemas["Explanation"]["properties"]
 
 
 # --------------------------------------------------------------------------- PostgreSQL

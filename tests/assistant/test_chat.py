@@ -63,13 +63,14 @@ def service(settings: Settings) -> Iterator[Any]:
 
 def assert_cited(reply: dict[str, Any], settings: Settings) -> None:
     """Every sentence cites ≥ 1 passage; every passage opens in the document store with its exact excerpt."""
-    from assistant.services.retrieval import open_retriever
+    from assistant.services.retrieval import retrieval_config
+    from retrieval.search import Retriever
 
     assert set(reply) == KEYS
     if reply["refused"]:
         assert reply["citations"] == [] and reply["sentences"] == []
         return
-    with open_retriever(settings) as retriever:
+    with Retriever.open(retrieval_config(settings)) as retriever:
         for s in reply["sentences"]:
             assert s["citations"], s
             assert all(1 <= n <= len(reply["citations"]) for n in s["citations"])

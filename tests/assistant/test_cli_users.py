@@ -129,7 +129,7 @@ def test_serve_warns_when_there_is_no_account(tmp_path: Path, capsys: pytest.Cap
     from api_auth import add_users
 
     from assistant.api.app import create_app
-    from assistant.cli.db_cmd import _warn_without_accounts
+    from assistant.cli.serve_cmd import _warn_without_accounts
     from assistant.db.engine import upgrade
     from assistant.services.users import NO_ACCOUNT_WARNING
     from assistant.settings import get_settings

@@ -57,7 +57,7 @@ def _check_row(row: dict, text: str) -> None:
 def test_sample_contract_criteria_only(env: Path) -> None:
     lines = _sample_lines()
     dossiers = [dossier_from_json(o) for o in lines]
-    rows = list(triage_dossiers(_settings(), dossiers, with_precedents=True))
+    rows = [r.model_dump(mode="json") for r in triage_dossiers(_settings(), dossiers, with_precedents=True)]
     assert len(rows) == len(dossiers)
     for row, d in zip(rows, dossiers, strict=True):
         assert row["id"] == d.id and row["type"] == d.type
@@ -162,5 +162,5 @@ def test_context_warnings_reach_the_output(env: Path) -> None:
     from corpora.model import dossier_from_json
 
     dossier = dossier_from_json(_sample_lines()[0])
-    (row,) = list(triage_dossiers(_settings(), [dossier], with_precedents=False))
-    assert any("Contexte indisponible" in w for w in row["warnings"])
+    (result,) = list(triage_dossiers(_settings(), [dossier], with_precedents=False))
+    assert any("Contexte indisponible" in w for w in result.warnings)

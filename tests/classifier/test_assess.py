@@ -48,14 +48,14 @@ def test_negated_or_family_death_does_not_fire_death(text: str) -> None:
 def test_floor_is_never_lowered_by_the_model() -> None:
     a = assess(_pv("Le patient est décédé."), _FixedModel(0))
     assert a.level == "critique"
-    assert a.explanation["niveau_modele"] == "faible"
-    assert a.explanation["niveau_plancher_criteres"] == "critique"
+    assert a.explanation.niveau_modele == "faible"
+    assert a.explanation.niveau_plancher_criteres == "critique"
 
 
 def test_model_can_raise_the_level() -> None:
     a = assess(_pv("Douleur au point d'injection."), _FixedModel(2))
     assert a.level == "élevé"
-    assert a.explanation["contributions_modele"][0]["feature"] == "x"
+    assert a.explanation.contributions_modele[0].feature == "x"
     assert a.risk_score == pytest.approx(0.2)
 
 

@@ -1,4 +1,4 @@
-"""Context by crossing the databases: small fixtures, plus a real-corpora check (marked ``corpora``)."""
+"""Gathering the context: small knowledge bases, plus a real-corpora check (marked ``corpora``)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,9 @@ from typing import Any
 
 import pytest
 
-from classifier.context import (
-    ContextResult,
-    KnowledgeBase,
-    build_knowledge_base,
-    gather_context,
-    match_key,
-)
+from classifier.context import ContextResult, gather_context
 from classifier.criteria import evaluate_criteria
+from classifier.knowledge_base import KnowledgeBase, build_knowledge_base, match_key
 from corpora.model import Dossier
 
 DOC_TEXT = "Medicine X. Substances: valproate. Safety referral: yes. Status: final."
@@ -49,36 +44,30 @@ def pv(text: str, received: date | None = None, **fields: Any) -> Dossier:
                    fields=fields)
 
 
-def test_match_key_across_languages() -> None:
-    assert match_key("Acide valproïque") == match_key("valproic acid") == match_key("valproate de sodium")
-    assert match_key("amoxicilline") == match_key("amoxicillin")
-    assert match_key("Lévothyroxine sodique") == match_key("levothyroxine")
-
-
 def test_gather_from_fields_brands_and_text(small_kb: KnowledgeBase) -> None:
     result = gather_context(pv("Céphalées.", substances=["Acide valproïque"], other_medications="zorglub"), small_kb)
     assert isinstance(result, ContextResult)
-    assert {f.code for f in result} == {"CTX_EMA_REFERRAL_SAFETY", "CTX_EMA_DHPC"}
-    for f in result:
+    assert {f.code for f in result.facts} == {"CTX_EMA_REFERRAL_SAFETY", "CTX_EMA_DHPC"}
+    for f in result.facts:
         assert DOC_TEXT[f.source_hit.start:f.source_hit.end] == f.source_hit.excerpt
-    by_brand = gather_context(pv("Traitée par Dépakine."), small_kb)
+    by_brand = gather_context(pv("Traitée par Dépakine."), small_kb).facts
     assert by_brand and by_brand[0].substance == "valproate de sodium"
 
 
 def test_unmatched_reported_not_guessed(small_kb: KnowledgeBase) -> None:
     result = gather_context(pv("Rien.", substances=["zorglubine"]), small_kb)
-    assert list(result) == [] and result.unmatched == ["zorglubine"]
+    assert result.facts == [] and result.unmatched == ["zorglubine"]
     assert any("zorglubine" in w for w in result.warnings)
 
 
 def test_facts_after_reception_are_left_out(small_kb: KnowledgeBase) -> None:
     result = gather_context(pv("x", date(2016, 1, 1), substances=["valproate"]), small_kb)
-    assert [f.code for f in result] == ["CTX_EMA_REFERRAL_SAFETY"]
+    assert [f.code for f in result.facts] == ["CTX_EMA_REFERRAL_SAFETY"]
 
 
 def test_context_fires_criteria(small_kb: KnowledgeBase) -> None:
     d = pv("Céphalées.", substances=["valproate de sodium"])
-    fired = {c.code for c in evaluate_criteria(d, context=gather_context(d, small_kb))}
+    fired = {c.code for c in evaluate_criteria(d, context=gather_context(d, small_kb).facts)}
     assert "PV-ARBITRAGE-DHPC" in fired
 
 
@@ -88,7 +77,7 @@ def test_past_pv_reports_counted_before_reception() -> None:
                "score": 1.0, "similarity": 1.0, "start": 0, "end": 10, "excerpt": text[:10], "outcome": None}
     kb = KnowledgeBase(vaers={"DTP": {"1990": [10, 2], "1991": [5, 1], "1995": [7, 0]}},
                        vaers_examples={"DTP": {"1990": example, "1991": example, "1995": example}})
-    facts = gather_context(pv(text, date(1992, 3, 1), vaccine_types=["DTP"]), kb)
+    facts = gather_context(pv(text, date(1992, 3, 1), vaccine_types=["DTP"]), kb).facts
     assert [f.code for f in facts] == ["CTX_PV_HISTORY"]
     assert "15 signalement(s)" in facts[0].fact and "dont 3 grave(s)" in facts[0].fact
 
@@ -97,12 +86,7 @@ def test_empty_kb_warns(tmp_path: Path) -> None:
     kb = build_knowledge_base(tmp_path / "nothing", tmp_path / "cache")
     assert kb.empty
     result = gather_context(pv("x", substances=["valproate"]), kb)
-    assert list(result) == [] and result.warnings
-
-
-def test_kb_json_roundtrip(small_kb: KnowledgeBase) -> None:
-    again = KnowledgeBase.from_json(small_kb.to_json())
-    assert again.facts == small_kb.facts and again.brands == small_kb.brands
+    assert result.facts == [] and result.warnings
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +123,7 @@ def test_valproate_on_real_corpora(real_kb: KnowledgeBase, corpora_dir: Path) ->
     d = Dossier(id="sample:valproate", type="pv", title="Valproate et grossesse", source="sample", language="fr",
                 text="Patiente enceinte traitée par Dépakine pour épilepsie.",
                 fields={"other_medications": "millepertuis"})
-    result = gather_context(d, real_kb)
+    result = gather_context(d, real_kb).facts
     sources = {f.source_hit.source for f in result}
     codes = {f.code for f in result}
     assert "bdpm" in sources and "ansm-interaction" in sources and any(s.startswith("ema-") for s in sources)

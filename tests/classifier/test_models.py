@@ -94,7 +94,8 @@ def test_score_rows_explains_and_flags_review(synthetic_model: tuple) -> None:
 @pytest.mark.corpora
 def test_small_real_pv_model(corpora_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Train on a limited VAERS subset (1999–2001, 200 a year), split by year; artefact verified by sha256."""
-    from classifier.training import load_artefact, train_pv
+    from classifier.artefacts import load_artefact
+    from classifier.training import train_pv
 
     models_dir = tmp_path_factory.mktemp("models")
     result = train_pv(corpora_dir, models_dir, train_until=2001, limit=200, workers=1, first_year=1999)

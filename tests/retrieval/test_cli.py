@@ -77,7 +77,7 @@ def test_bad_input_exit_2_index_untouched(app, env: Path, args: list[str], messa
 def test_missing_or_corrupted_index(app, env: Path) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
     result = runner.invoke(app, ["search", "fièvre"])
-    assert result.exit_code == 2 and "Index introuvable" in result.stderr
+    assert result.exit_code == 2 and "Index de recherche absent : lancez « gdr index build »" in result.stderr
     (env / "index").mkdir(parents=True)
     (env / "index" / "docs.sqlite").write_bytes(b"garbage" * 1000)
     result = runner.invoke(app, ["search", "fièvre"])

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from classifier.result import TriageResult
+from corpora.model import Hit
 from ui import handlers, render
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,26 +28,36 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 DEATH = "Le patient est décédé deux jours après la vaccination."
 
-ROW: dict[str, Any] = {
+
+
+def _hit(document_id: str, title: str, similarity: float, source: str, kind: str = "case",
+         excerpt: str = "", outcome: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"id": f"{document_id}#0", "document_id": document_id, "source": source, "kind": kind, "title": title,
+            "score": similarity, "similarity": similarity, "start": 0, "end": len(excerpt), "excerpt": excerpt,
+            "outcome": outcome}
+
+
+RESULT = TriageResult.model_validate({
     "id": "intake:abc", "type": "pv", "risk_level": "critique", "risk_score": 0.952, "needs_review": True,
     "processing_mode": {"code": "PV-PRIO", "label": "Traitement prioritaire",
                         "expertises": ["pharmacovigilance", "CRPV"], "deadline_days": 15,
                         "reference": "EU GVP Module VI"},
     "criteria": [{"code": "PV-DECES", "label": "Décès du patient",
                   "evidence": [{"start": 15, "end": 21, "text": "décédé"}], "reference": "ICH E2A"},
-                 {"code": "PV-AGE", "label": "Âge", "evidence": [{"field": "age", "value": 81}], "reference": None}],
+                 {"code": "PV-AGE", "label": "Âge", "evidence": [{"field": "age", "value": 81}], "reference": ""}],
     "context": [{"fact": "Produit autorisé en France (BDPM)",
-                 "source_hit": {"document_id": "bdpm:123", "title": "COMIRNATY"}}],
-    "explanation": {},
-    "precedents": [{"document_id": "vaers:42", "title": "Cas VAERS 42", "similarity": 0.5, "source": "vaers",
-                    "outcome": {"died": True, "hospitalised": True, "hospital_days": 3, "recovered": False}},
-                   {"document_id": "ctgov:NCT1", "title": "Essai arrêté", "similarity": 0.25, "source": "ctgov",
-                    "outcome": {"status": "TERMINATED", "why_stopped": "safety"}}],
-    "guidelines": [{"document_id": "referentiel:PV-DECES", "title": "Référentiel – Décès", "similarity": 0.7,
-                    "excerpt": "Le décès est un critère de gravité."}],
+                 "source_hit": _hit("bdpm:123", "COMIRNATY", 1.0, "bdpm", "product")}],
+    "explanation": {"niveau_plancher_criteres": "critique", "niveau_modele": None, "regle": "max",
+                    "criteres_declenches": [], "contributions_modele": [], "probabilites": {}},
+    "precedents": [_hit("vaers:42", "Cas VAERS 42", 0.5, "vaers",
+                        outcome={"died": True, "hospitalised": True, "hospital_days": 3, "recovered": False}),
+                   _hit("ctgov:NCT1", "Essai arrêté", 0.25, "ctgov", "trial",
+                        outcome={"status": "TERMINATED", "why_stopped": "safety"})],
+    "guidelines": [_hit("referentiel:PV-DECES", "Référentiel – Décès", 0.7, "referentiel", "guideline",
+                        "Le décès est un critère de gravité.")],
     "warnings": ["Contexte indisponible."],
     "model_version": "criteria-only", "referentiel_version": "2026.11-2",
-}
+})
 
 
 # --------------------------------------------------------------------------- pure rendering
@@ -66,7 +78,7 @@ def test_parse_request(message: str, kind: str, text: str, dtype: str | None) ->
 
 
 def test_render_triage_in_french() -> None:
-    md = render.render_triage(ROW, ["Type de dossier non précisé : pharmacovigilance (pv) supposée."])
+    md = render.render_triage(RESULT, ["Type de dossier non précisé : pharmacovigilance (pv) supposée."])
     assert "### Dossier `intake:abc` (pharmacovigilance)" in md
     assert "**Niveau de risque : critique** (score 0,95)" in md
     assert "À revoir par un évaluateur" in md
@@ -82,8 +94,8 @@ def test_render_triage_in_french() -> None:
 
 
 def test_render_hits_cite_sources() -> None:
-    hits = [{"document_id": "sample:pv-001", "title": "Hémorragie digestive", "source": "sample",
-             "similarity": 0.289, "excerpt": "Patient   de 81 ans\ntraité par apixaban. " + "mot " * 200}]
+    hits = [Hit.model_validate(_hit("sample:pv-001", "Hémorragie digestive", 0.289, "sample",
+                                    excerpt="Patient   de 81 ans\ntraité par apixaban. " + "mot " * 200))]
     md = render.render_hits("hémorragie", hits)
     assert "### Résultats pour « hémorragie »" in md
     assert "**1. Hémorragie digestive** — source `sample`, document `sample:pv-001`, similarité 0,29" in md
@@ -124,39 +136,47 @@ def chat_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def chat_settings(chat_data: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def chat_service(chat_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The conversation service an application hands to the chat (its settings and resources)."""
     for key in [k for k in os.environ if k.startswith("GDR_")]:
         monkeypatch.delenv(key)
     for key, value in _env(chat_data).items():
         monkeypatch.setenv(key, value)
+    from assistant.db.engine import make_engine
+    from assistant.services.chat.service import ChatService
+    from assistant.services.resources import Resources
     from assistant.settings import get_settings
 
-    return get_settings()
+    settings = get_settings()
+    engine = make_engine(settings)
+    with Resources(settings) as resources:
+        yield ChatService(settings, engine, resources)
+    engine.dispose()
 
 
-def test_answer_triage_and_search(chat_settings: Any, tmp_path: Path) -> None:
-    md = handlers.answer(chat_settings, DEATH)
+def test_answer_triage_and_search(chat_service: Any, tmp_path: Path) -> None:
+    md = handlers.answer(chat_service, DEATH)
     assert "**Niveau de risque : critique**" in md
     assert "**PV-DECES**" in md and "#### Précédents" in md and "`sample:pv-" in md
     assert "Type de dossier non précisé" in md
 
     upload = tmp_path / "dossier.txt"
     upload.write_text("Essai de phase I chez le volontaire sain.", encoding="utf-8")
-    md = handlers.answer(chat_settings, "/aec", [handlers.Upload("dossier.txt", upload, "text/plain")])
+    md = handlers.answer(chat_service, "/aec", [handlers.Upload("dossier.txt", upload, "text/plain")])
     assert "(autorisation d'essai clinique)" in md and "Niveau de risque : " in md
 
-    md = handlers.answer(chat_settings, "/recherche myocardite après vaccination")
+    md = handlers.answer(chat_service, "/recherche myocardite après vaccination")
     assert md.startswith("### Résultats pour « myocardite après vaccination »") and "similarité" in md
 
 
-def test_answer_errors_are_french(chat_settings: Any, tmp_path: Path) -> None:
+def test_answer_errors_are_french(chat_service: Any, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{ pas du json", encoding="utf-8")
-    md = handlers.answer(chat_settings, "", [handlers.Upload("bad.json", bad, "application/json")])
+    md = handlers.answer(chat_service, "", [handlers.Upload("bad.json", bad, "application/json")])
     assert md.startswith("**Impossible de traiter la demande** : ") and "Traceback" not in md
-    assert handlers.answer(chat_settings, "/inconnue").startswith("Commande inconnue : « /inconnue »")
-    assert handlers.answer(chat_settings, "/recherche").startswith("Indiquez ce que vous cherchez")
-    assert "Bienvenue dans GDR Santé" in handlers.answer(chat_settings, "/aide")
+    assert handlers.answer(chat_service, "/inconnue").startswith("Commande inconnue : « /inconnue »")
+    assert handlers.answer(chat_service, "/recherche").startswith("Indiquez ce que vous cherchez")
+    assert "Bienvenue dans GDR Santé" in handlers.answer(chat_service, "/aide")
 
 
 # --------------------------------------------------------------------------- headless Chromium

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from assistant.api.deps import RetrieversDep, SessionDep
+from assistant.api.deps import ResourcesDep, SessionDep, SettingsDep
 from assistant.api.security import require
 from assistant.services import dossiers as service
+from assistant.services.retrieval import find_precedents
 from assistant.services.users import CurrentUser
 from corpora.model import Dossier, Hit
 
@@ -36,14 +37,14 @@ def list_dossiers(
 )
 def get_precedents(
     session: SessionDep,
-    retrievers: RetrieversDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
     dossier_id: str,
     k: Annotated[int, Query(ge=1, le=100, description="nombre de précédents")] = 5,
 ) -> list[Hit]:
     detail = service.get_dossier(session=session, dossier_id=dossier_id)  # 404 when unknown
     dossier = Dossier.model_validate(detail.model_dump(exclude={"outcome"}))
-    with retrievers.use() as retriever:
-        return retriever.find_precedents(dossier, k=k)
+    return find_precedents(settings, dossier, k=k, resources=resources)
 
 
 @router.get(

@@ -21,25 +21,10 @@ class Health(BaseModel):
     index: dict[str, int] | None = None  # documents, passages, vectorised passages (dense filled later)
 
 
-def _index_counts(settings: SettingsDep) -> dict[str, int] | None:
-    from retrieval.stores.docstore import DocStore
-
-    path = settings.layout.docstore_path
-    if not path.is_file():
-        return None
-    try:
-        store = DocStore(path)
-    except StoreError:
-        return None
-    try:
-        return store.counts()
-    finally:
-        store.close()
-
-
 @router.get("/health", response_model=Health, summary="État du service et de la base de données")
 def health(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
     from assistant.db.engine import current_revision, head_revision
+    from assistant.services.retrieval import index_counts
 
     head = head_revision()
     try:
@@ -52,4 +37,4 @@ def health(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
                       detail="Lancez « gdr db upgrade ».")
         return JSONResponse(body.model_dump(), status_code=503)
     return JSONResponse(Health(status="ok", database="ok", revision=revision, head=head,
-                               index=_index_counts(settings)).model_dump())
+                               index=index_counts(settings)).model_dump())

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from assistant.api.deps import RetrieversDep
+from assistant.api.deps import ResourcesDep, SettingsDep
 from assistant.api.security import require
+from assistant.services import retrieval as service
 from corpora.errors import InputError
 from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Hit
 
@@ -49,7 +50,8 @@ def filters_from(source: str | None, kind: str | None, type: str | None) -> dict
             summary="Rechercher des passages cités (précédents, avis, référentiel)",
             dependencies=[Depends(require("search"))])
 def search(
-    retrievers: RetrieversDep,
+    settings: SettingsDep,
+    resources: ResourcesDep,
     q: Annotated[str | None, Query(description="texte recherché (français ou anglais)")] = None,
     k: Annotated[int, Query(ge=1, le=100, description="nombre de passages")] = 10,
     source: Annotated[str | None, Query(description="source(s) séparées par des virgules (ex. vaers,ema-dhpc)")] = None,
@@ -62,15 +64,13 @@ def search(
     from retrieval.search import check_query
 
     query = check_query(q)  # 413 beyond the library's maximum length
-    with retrievers.use() as retriever:
-        return retriever.search(query, k=k, filters=filters_from(source, kind, type) or None,
-                                method=method or None)
+    return service.search(settings, query, k=k, filters=filters_from(source, kind, type) or None,
+                          method=method or None, resources=resources)
 
 
 @router.get("/documents/{document_id:path}", response_model=Document,
             summary="Document indexé (texte stocké auquel renvoient les décalages des passages cités)",
             dependencies=[Depends(require("search"))])
-def get_document(document_id: str, retrievers: RetrieversDep) -> Document:
+def get_document(document_id: str, settings: SettingsDep, resources: ResourcesDep) -> Document:
     """The stored document a ``Hit`` points to: ``excerpt == text[start:end]``. Ids percent-encoded."""
-    with retrievers.use() as retriever:
-        return retriever.get_document(document_id)
+    return service.get_document(settings, document_id, resources=resources)

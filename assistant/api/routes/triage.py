@@ -6,16 +6,17 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.orm import Session
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import EngineDep, SessionDep, SettingsDep
+from assistant.api.deps import EngineDep, ResourcesDep, SessionDep, SettingsDep
 from assistant.api.security import require
+from assistant.services.resources import Resources
 from assistant.services.users import CurrentUser
 from assistant.settings import Settings
+from classifier.result import TriageResult
 from corpora.errors import InputError, InputTooLarge
-from corpora.model import IntakeItem
+from corpora.io import dump_json_line
 
 router = APIRouter(tags=["triage"])
 
@@ -89,23 +90,6 @@ async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | No
     return data, upload.filename, upload.content_type, fields
 
 
-def _triage_and_store(settings: Settings, session: Session, items: list[IntakeItem],
-                      with_precedents: bool, user: CurrentUser) -> list[dict[str, Any]]:
-    from assistant.services.assessments import store_assessment
-    from assistant.services.intake import annotate
-    from assistant.services.triage import triage_dossiers
-
-    rows = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=with_precedents))
-    if len(rows) != len(items):  # the service yields exactly one result per dossier
-        raise InputError("Triage incomplet : relancez la demande.")
-    with session.begin():
-        for item, row in zip(items, rows, strict=True):
-            annotate(row, item)
-            row["assessment_id"] = store_assessment(
-                session=session, result=row, dossier=item.dossier.model_dump(mode="json"), actor=user)
-    return rows
-
-
 @router.post(
     "/triage",
     summary="Trier un dossier : niveau de risque, mode de traitement, critères, précédents",
@@ -118,7 +102,9 @@ def _triage_and_store(settings: Settings, session: Session, items: list[IntakeIt
         "sont traitées comme des données et signalées par un avertissement."
     ),
     openapi_extra=_BODY_DOC,
-    response_description="Un résultat de triage par dossier (contrat de « gdr triage --json »)",
+    response_model=list[TriageResult],
+    response_description="Un résultat de triage par dossier (contrat de « gdr triage --json »), avec "
+    "« assessment_id » et, quand la lecture en sait plus que le dossier, « intake »",
 )
 async def triage(
     request: Request,
@@ -126,13 +112,15 @@ async def triage(
     settings: SettingsDep,
     engine: EngineDep,
     session: SessionDep,
+    resources: ResourcesDep,
     precedents: bool = Query(True, description="chercher précédents et référentiel dans l'index"),
     type: str | None = Query(None, description="type du dossier : pv, amm ou aec (texte libre)"),
     format: str | None = Query(None, description="json, jsonl, text ou xml (sinon deviné)"),
     filename: str | None = Query(None, description="nom du fichier envoyé en corps brut"),
-) -> JSONResponse:
+) -> list[TriageResult]:
     from assistant.db.engine import check_schema
     from assistant.services.intake import read_upload
+    from assistant.services.triage import triage_and_store
 
     data, name, media, fields = await _upload(request, settings)
     declared_type = type or fields.get("type") or None
@@ -142,8 +130,7 @@ async def triage(
     items = await run_in_threadpool(
         read_upload, settings, data, filename=name or filename, declared_type=declared_type,
         declared_format=format or fields.get("format"), media_type=media)
-    rows = await run_in_threadpool(_triage_and_store, settings, session, items, precedents, user)
-    return JSONResponse(rows)
+    return await run_in_threadpool(triage_and_store, settings, session, items, precedents, resources, user)
 
 
 @router.post(
@@ -165,6 +152,7 @@ async def triage_batch(
     user: Annotated[CurrentUser, Depends(require("triage"))],
     settings: SettingsDep,
     engine: EngineDep,
+    resources: ResourcesDep,
     precedents: bool = Query(False, description="chercher précédents et référentiel dans l'index (plus lent)"),
     type: str | None = Query(None, description="type des dossiers sans type : pv, amm ou aec"),
     format: str | None = Query(None, description="csv, jsonl ou zip (sinon deviné)"),
@@ -183,27 +171,20 @@ async def triage_batch(
     entries = await run_in_threadpool(
         upload_entries, settings, data, filename=name or filename, declared_type=declared_type,
         declared_format=format or fields.get("format"), media_type=media)
-    return StreamingResponse(_batch_lines(settings, engine, entries, precedents, user),
+    return StreamingResponse(_batch_lines(settings, engine, entries, precedents, resources, user),
                              media_type="application/x-ndjson")
 
 
 def _batch_lines(settings: Settings, engine: Any, entries: Any, with_precedents: bool,
-                 user: CurrentUser) -> Iterator[str]:
-    from assistant.services.assessments import store_assessment
-    from assistant.services.batch import triage_entries
-    from assistant.services.triage import to_json_line
-
-    def store(row: dict[str, Any], item: IntakeItem) -> None:
-        # One transaction per dossier: a row is stored whole or not at all.
-        with Session(engine) as session, session.begin():
-            row["assessment_id"] = store_assessment(session=session, result=row,
-                                                    dossier=item.dossier.model_dump(mode="json"), actor=user)
+                 resources: Resources, user: CurrentUser) -> Iterator[str]:
+    from assistant.services.batch import triage_and_store_entries
 
     triaged = failed = 0
-    for row in triage_entries(settings, entries, with_precedents=with_precedents, store=store):
-        if "error" in row:
+    for row in triage_and_store_entries(settings, engine, entries, with_precedents=with_precedents,
+                                        resources=resources, actor=user):
+        if row.error is not None:
             failed += 1
         else:
             triaged += 1
-        yield to_json_line(row) + "\n"
-    yield to_json_line({"summary": {"rows": triaged + failed, "triaged": triaged, "errors": failed}}) + "\n"
+        yield dump_json_line(row.as_json()) + "\n"
+    yield dump_json_line({"summary": {"rows": triaged + failed, "triaged": triaged, "errors": failed}}) + "\n"

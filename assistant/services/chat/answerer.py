@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.services.chat.facts import Entity, FactBase, cite, fold_same_length, verify
+from corpora.io import dotted_text, read_texts
 from corpora.model import RISK_LEVELS, Hit
 from corpora.normalise import fold
 from retrieval.stores.docstore import DocStore
@@ -30,19 +31,11 @@ _DOC_ID = re.compile(r"\b([a-z][a-z0-9-]*:[^\s,;?!«»\"]+)")
 
 @lru_cache(maxsize=2)
 def templates(path: Path = TEMPLATES_FILE) -> dict[str, Any]:
-    import yaml
-
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{path.name} : dictionnaire attendu")
-    return data
+    return read_texts(path)
 
 
 def t(key: str, **values: Any) -> str:
-    node: Any = templates()
-    for part in key.split("."):
-        node = node[part]
-    return str(node).format(**values) if values else str(node)
+    return dotted_text(templates(), key, **values)
 
 
 REFUSAL_KEY = "refusal"

@@ -119,7 +119,7 @@ def evaluate(service: Any, items: list[dict[str, Any]], log: Callable[[str], Non
             key = item["dossier"]
             if key not in conversations:
                 exchange = service.converse(key)
-                conversations[key] = (exchange.reply["conversation_id"], exchange.triaged[0])
+                conversations[key] = (exchange.reply["conversation_id"], exchange.triaged[0].model_dump(mode="json"))
             conv, row = conversations[key]
         t = time.perf_counter()
         try:

@@ -88,7 +88,7 @@ def fold_same_length(text: str) -> str:
 
 def xkey(name: str) -> str:
     """Cross-language key of a substance (``acide tranexamique`` ~ ``tranexamic acid``)."""
-    from classifier.context import match_key
+    from classifier.knowledge_base import match_key
 
     return match_key(name)
 

@@ -1,6 +1,6 @@
 """The chat service: one message in, one cited answer out, the conversation kept in the database.
 
-``ChatService(settings, engine, retrievers).reply(message, conversation_id=None, dossier_id=None)``
+``ChatService(settings, engine, resources).reply(message, conversation_id=None, dossier_id=None)``
 returns the reply contract::
 
     {"conversation_id", "intent", "answer", "refused", "sentences": [{"text", "citations": [n…]}],
@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 from assistant.db.models import ChatMessageRow, ConversationDossierRow, ConversationRow, utcnow
 from assistant.services.chat import answerer as A
 from assistant.services.chat.intent import Intent, check_language, classify
-from assistant.services.resources import RetrieverCache
+from assistant.services.resources import Resources
 from assistant.settings import Settings
+from classifier.result import TriageResult
 from corpora.errors import EncodingProblem, GdrError, InputError, InputTooLarge, NotFound, StoreError
 from corpora.model import Hit
 
@@ -46,7 +47,7 @@ class Exchange:
     """A reply (the API contract) and the triage results of the dossiers this message added."""
 
     reply: dict[str, Any]
-    triaged: list[dict[str, Any]] = field(default_factory=list)
+    triaged: list[TriageResult] = field(default_factory=list)
 
 
 @dataclass
@@ -82,20 +83,23 @@ def check_message(message: Any, max_chars: int, allow_empty: bool = False) -> st
 
 
 class ChatService:
-    """Answers chat messages. One per process (API app, CLI command); thread-safe."""
+    """Answers chat messages. One per process (API app, CLI command); thread-safe.
 
-    def __init__(self, settings: Settings, engine: Engine, retrievers: RetrieverCache | None = None) -> None:
+    ``resources``: the application's (open index, models); without them, the service opens its own.
+    """
+
+    def __init__(self, settings: Settings, engine: Engine, resources: Resources | None = None) -> None:
         self.settings = settings
         self.engine = engine
-        self.retrievers = retrievers or RetrieverCache(settings)
-        self._own_retrievers = retrievers is None
+        self.resources = resources or Resources(settings)
+        self._own_resources = resources is None
         self._lock = threading.RLock()
         self._facts: Any = None
         self._facts_key: Any = None
 
     def close(self) -> None:
-        if self._own_retrievers:
-            self.retrievers.close()
+        if self._own_resources:
+            self.resources.close()
 
     # ------------------------------------------------------------------ resources
     @contextmanager
@@ -103,11 +107,11 @@ class ChatService:
         """An answerer on the open index (facts reloaded when the index was rebuilt)."""
         from assistant.services.chat.facts import FactBase, load_classes
 
-        with self.retrievers.use() as retriever:
-            if self._facts is None or self._facts_key != self.retrievers.key:
+        with self.resources.retriever() as retriever:
+            if self._facts is None or self._facts_key != self.resources.index_key:
                 stop = _stopwords()
                 self._facts = FactBase.load(retriever.store, stop, load_classes(self.settings.corpora_dir))
-                self._facts_key = self.retrievers.key
+                self._facts_key = self.resources.index_key
 
             def search(query: str, k: int) -> list[Hit]:
                 return retriever.search(query[:2000], k=k)
@@ -175,7 +179,8 @@ class ChatService:
                 conv.updated_at = utcnow()
             session.add(ChatMessageRow(conversation_id=conv_id, role="user", intent=intent, content=message))
             for result, dossier in new_dossiers:
-                store_assessment(session=session, result=result, dossier=dossier, actor=actor)
+                store_assessment(session=session, result=TriageResult.model_validate(result), dossier=dossier,
+                                 actor=actor)
                 session.add(ConversationDossierRow(conversation_id=conv_id, dossier_id=str(result["id"]),
                                                    result=result, dossier=dossier))
             session.add(ChatMessageRow(conversation_id=conv_id, role="assistant", intent=intent,
@@ -237,7 +242,7 @@ class ChatService:
             timings["total"] = _ms(t0)
             reply = {"conversation_id": "", "intent": intent.name, **reply, "timings_ms": timings}
             reply["conversation_id"] = self._store(turn, user_id, text, intent.name, reply, new_dossiers)
-            return Exchange(reply, [row for row, _ in new_dossiers])
+            return Exchange(reply, [TriageResult.model_validate(row) for row, _ in new_dossiers])
 
     def _upload_items(self, upload: tuple[bytes, str | None, str | None], intent: Intent) -> list[Any]:
         from assistant.services.intake import read_upload
@@ -282,7 +287,8 @@ class ChatService:
     def _triage(self, dossiers: Sequence[Any]) -> list[dict[str, Any]]:
         from assistant.services.triage import triage_dossiers
 
-        return [dict(r) for r in triage_dossiers(self.settings, list(dossiers), with_precedents=True)]
+        return [r.model_dump(mode="json") for r in triage_dossiers(self.settings, list(dossiers), with_precedents=True,
+                                                                   resources=self.resources)]
 
     def _answer(self, intent: Intent, text: str, turn: Turn, current: dict[str, Any] | None,
                 new: list[tuple[dict[str, Any], dict[str, Any] | None]], timings: dict[str, float]) -> A.Answer:

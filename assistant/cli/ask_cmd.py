@@ -1,4 +1,4 @@
-"""``gdr ask`` (questions to the assistant, cited answers) and ``gdr eval chat`` (thin CLI layer)."""
+"""``gdr ask``: questions to the assistant, cited answers (thin layer over the conversation service)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant.cli.common import app, err, eval_app, out_json, settings, user_errors
+from assistant.cli.common import app, err, out_json, settings, user_errors
 from corpora.errors import GdrError
 
 
@@ -57,8 +57,8 @@ def ask_cmd(
             else:
                 exchange = service.converse("", conv, dossier_id=dossier)
             conv = exchange.reply["conversation_id"]
-            for row in exchange.triaged:
-                err(f"Dossier {row['id']} trié : niveau de risque « {row['risk_level']} » "
+            for result in exchange.triaged:
+                err(f"Dossier {result.id} trié : niveau de risque « {result.risk_level} » "
                     f"(conversation {conv}).")
         if question != "-":
             _emit(service.reply(question, conv), json_out)
@@ -84,25 +84,3 @@ def ask_cmd(
     finally:
         service.close()
         engine.dispose()
-
-
-@eval_app.command(
-    "chat",
-    help="Évalue l'assistant sur le jeu de questions étiqueté (tests/assistant/data/chat_eval.jsonl) : exactitude, "
-    "appui des citations, précision et rappel des refus, latence p50/p95. Écrit data_dir/reports/chat_eval.md.",
-)
-@user_errors
-def eval_chat_cmd(
-    split: Annotated[str, typer.Option("--split", help="dev (réglages) ou test (rapport).")] = "test",
-    input_path: Annotated[Path | None, typer.Option("--input", help="Autre jeu étiqueté (JSON Lines).",
-                                                    show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Une ligne JSON par question.")] = False,
-) -> None:
-    from assistant.services.chat.evaluation import run_evaluation
-
-    result = run_evaluation(settings(), split=split, path=input_path, log=err)
-    if json_out:
-        for row in result.rows:
-            out_json(row)
-    typer.echo(result.markdown)
-    err(f"Rapport écrit : {result.path}")
