@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from classifier.policy import ProcessingMode, expertises_of, processing_mode
+from classifier.signal import SignalContext
 from corpora.model import Dossier, DossierType, Hit, RiskLevel
 
 if TYPE_CHECKING:
@@ -131,6 +132,10 @@ class TriageResult(BaseModel):
     warnings: list[str]
     model_version: str
     referentiel_version: str | None
+    signal: SignalContext | None = Field(
+        None, exclude_if=_unset,
+        description="PV : disproportionnalité (PRR, ROR, χ²) de chaque type de vaccin × terme codé, sur les "
+                    "signalements VAERS reçus avant le mois du dossier ; absent sans corpus VAERS ou sans vaccin")
     intake: IntakeInfo | None = Field(None, exclude_if=_unset, description="what intake read besides the dossier")
     assessment_id: int | None = Field(None, exclude_if=_unset,
                                       description="API only: id of the stored assessment (GET /assessments/{id})")

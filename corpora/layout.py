@@ -45,6 +45,11 @@ class DataLayout:
         return self.data_dir / "cache"
 
     @property
+    def signal_counts_path(self) -> Path:
+        """Monthly report counts per vaccine type × coded term, for disproportionality (rebuildable)."""
+        return self.data_dir / "signal" / "vaers-counts.sqlite"
+
+    @property
     def embeddings_cache_dir(self) -> Path:
         return self.cache_dir / "embeddings"
 

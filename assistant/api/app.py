@@ -102,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
         metrics,
         queue,
         search,
+        signal,
         triage,
         users,
     )
@@ -146,6 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(triage.router)
     app.include_router(assessments.router)
     app.include_router(search.router)
+    app.include_router(signal.router)
     app.include_router(decisions.router)  # before dossiers: its GET /dossiers/{id:path} would take …/decisions
     app.include_router(dossiers.router)
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page

@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "assistant.cli.serve_cmd",
     "assistant.cli.index_cmd",
     "assistant.cli.search_cmd",
+    "assistant.cli.signal_cmd",
     "assistant.cli.eval_cmd",
     "assistant.cli.train_cmd",
     "assistant.cli.triage_cmd",

@@ -88,6 +88,20 @@ def prepare(settings: Settings, plan: RunPlan, log: Log) -> RunPlan:
 
     _step(plan, "Index de recherche", log, _index)
 
+    if real:
+        def _signal() -> str:
+            from classifier.signal_counts import open_counts
+
+            counts = open_counts(settings.effective_corpora_dir / "vaers", settings.layout.signal_counts_path)
+            if counts is None:
+                return "pas de corpus VAERS : pas de contexte de signal"
+            meta = counts.meta
+            counts.close()
+            return (f"{meta.get('reports')} signalements VAERS comptés par mois, type de vaccin et terme "
+                    f"({meta.get('first_month')} – {meta.get('last_month')})")
+
+        _step(plan, "Comptes de disproportionnalité (contexte de signal)", log, _signal)
+
     if real and plan.train:
         for dtype in classifier.TRAINABLE:
             cards = classifier.model_cards(settings)

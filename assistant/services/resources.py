@@ -20,6 +20,7 @@ from corpora.errors import StoreError
 
 if TYPE_CHECKING:
     from classifier.knowledge_base import KnowledgeBase
+    from classifier.signal_counts import SignalCounts
     from retrieval.config import RetrievalConfig
     from retrieval.search import Retriever
 
@@ -43,6 +44,8 @@ class Resources:
         self._models: dict[str, Any] | None = None
         self._models_key: tuple[str | None, ...] | None = None
         self._knowledge_base: KnowledgeBase | None = None
+        self._signal_counts: SignalCounts | None = None
+        self._signal_loaded = False
 
     def __enter__(self) -> Resources:
         return self
@@ -131,7 +134,24 @@ class Resources:
                                                             self.settings.cache_dir)
             return self._knowledge_base
 
+    def signal_counts(self) -> SignalCounts | None:
+        """Monthly VAERS counts for disproportionality, built on first use when ``gdr run`` has not (None
+        without a VAERS corpus)."""
+        from classifier.signal_counts import open_counts
+
+        with self._load_lock:
+            if not self._signal_loaded:
+                self._signal_counts = open_counts(self.settings.effective_corpora_dir / "vaers",
+                                                  self.settings.layout.signal_counts_path)
+                self._signal_loaded = True
+            return self._signal_counts
+
     def close(self) -> None:
-        """Release the open index (models and knowledge base are plain objects, dropped with this)."""
+        """Release the open index and counts (models and knowledge base are plain objects, dropped with this)."""
         with self._retriever_lock:
             self._close_retriever()
+        with self._load_lock:
+            if self._signal_counts is not None:
+                self._signal_counts.close()
+            self._signal_counts = None
+            self._signal_loaded = False

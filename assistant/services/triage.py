@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from assistant.services.audit import Actor, HasLogin
     from classifier.knowledge_base import KnowledgeBase
+    from classifier.signal_counts import SignalCounts
     from corpora.model import IntakeItem
 
 NO_INDEX_WARNING = "index de recherche absent : précédents non disponibles"
@@ -113,14 +114,18 @@ def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dos
 
 @dataclass(frozen=True)
 class Assessor:
-    """Assesses dossiers with loaded risk models and, when the databases are crossed, the knowledge base."""
+    """Assesses dossiers with loaded risk models and, when the databases are crossed, the knowledge base
+    and the report counts of the signal context (disproportionality)."""
 
     models: dict[str, Any]
     knowledge_base: KnowledgeBase | None
+    signal_counts: SignalCounts | None = None
 
     @classmethod
     def load(cls, resources: Resources, with_context: bool) -> Assessor:
-        return cls(resources.models(), resources.knowledge_base() if with_context else None)
+        if not with_context:
+            return cls(resources.models(), None, None)
+        return cls(resources.models(), resources.knowledge_base(), resources.signal_counts())
 
     def __call__(self, dossiers: Sequence[Dossier], referentiel_version: str | None) -> list[TriageResult]:
         """Results without precedents and guidelines (looked up apart, see :class:`_Lookup`)."""
@@ -131,8 +136,15 @@ class Assessor:
         kb = self.knowledge_base
         contexts = [gather_context(d, kb) if kb is not None else None for d in dossiers]
         assessments = assess_batch(dossiers, self.models, [c.facts if c else [] for c in contexts])
-        return [triage_result(d, a, c, referentiel_version)
-                for d, a, c in zip(dossiers, assessments, contexts, strict=True)]
+        results = [triage_result(d, a, c, referentiel_version)
+                   for d, a, c in zip(dossiers, assessments, contexts, strict=True)]
+        if self.signal_counts is not None:
+            from classifier.signal import signal_context
+
+            for d, r in zip(dossiers, results, strict=True):
+                if d.type == "pv":
+                    r.signal = signal_context(d, self.signal_counts)
+        return results
 
 
 # ProcessPoolExecutor only runs module-level functions in its workers and gives them no other place
@@ -214,6 +226,8 @@ def triage_dossiers(settings: Settings, dossiers: Iterable[Dossier], with_preced
             for chunk in _chunks(dossiers, chunk_size):
                 yield from _finish(chunk, assessor(chunk, ref_version), lookup)
             return
+        if with_context:  # built once here, not by each worker at once
+            own.signal_counts()
         with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                  initargs=(settings.model_dump_json(), with_context)) as pool:
             pending: list[tuple[list[Dossier], Future[list[TriageResult]]]] = []
@@ -271,6 +285,10 @@ def summary_fr(result: TriageResult) -> str:
     for c in result.criteria:
         ev = "; ".join(e.text if isinstance(e, TextEvidence) else f"{e.field}={e.value}" for e in c.evidence[:2])
         lines.append(f"  Critère {c.code} : {c.label}" + (f" — « {ev} »" if ev else ""))
+    if result.signal is not None:
+        from classifier.signal import summary_lines
+
+        lines.extend("  " + line for line in summary_lines(result.signal))
     for p in result.precedents[:3]:
         lines.append(f"  Précédent : {p.title} ({p.document_id})")
     for w in result.warnings:
