@@ -109,9 +109,10 @@ def dossier_products(dossier: Dossier) -> list[str]:
 
 
 def signal_context(dossier: Dossier, counts: SignalCounts) -> SignalContext | None:
-    """The table of the dossier's vaccine types × coded terms; None when it names no vaccine type."""
+    """The table of the dossier's vaccine types × coded terms; None without a vaccine type or a coded term."""
     products = dossier_products(dossier)
-    if not products:
+    terms = list(dict.fromkeys(s.strip() for s in dossier.fields.symptoms or [] if s and s.strip()))
+    if not products or not terms:  # nothing to count (a free-text narrative has no coded MedDRA term)
         return None
     before = cut_of(dossier.received_at)
     notes: list[str] = []
@@ -119,9 +120,6 @@ def signal_context(dossier: Dossier, counts: SignalCounts) -> SignalContext | No
     unknown = [p for p in products if p not in known]
     if unknown:
         notes.append("Type(s) de vaccin absent(s) de VAERS : " + ", ".join(unknown) + ".")
-    terms = list(dict.fromkeys(s.strip() for s in dossier.fields.symptoms or [] if s and s.strip()))
-    if not terms:
-        notes.append("Aucun terme de réaction codé (MedDRA) dans le dossier : disproportionnalité non calculée.")
     if len(known) > MAX_PRODUCTS or len(terms) > MAX_TERMS:
         notes.append(f"Table limitée aux {MAX_PRODUCTS} premiers types de vaccin et {MAX_TERMS} premiers termes.")
     rows = [row(counts, p, t, before) for p in known[:MAX_PRODUCTS] for t in terms[:MAX_TERMS]]

@@ -195,6 +195,12 @@ def render_triage(result: TriageResult, intake_warnings: Sequence[str] = ()) -> 
                                   document_id=c.source_hit.document_id)
             for c in context)))
 
+    if result.signal is not None and (result.signal.rows or result.signal.notes):
+        period = f"reçus avant le {result.signal.before:%d/%m/%Y}" if result.signal.before else "de tout le corpus"
+        parts.append(text("triage.signal_title", period=period, rule=result.signal.rule))
+        parts.append("\n".join(_bullets([*(text("triage.signal_row", summary=r.summary, recount=r.recount)
+                                            for r in result.signal.rows), *result.signal.notes])))
+
     parts.append(text("triage.precedents_title"))
     if not result.precedents:
         parts.append(text("triage.precedents_none"))

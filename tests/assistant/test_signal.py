@@ -107,6 +107,11 @@ def test_triage_carries_signal_and_cli_api_agree(tmp_path: Path, monkeypatch: py
     from assistant.services.triage import summary_fr
 
     assert "Contexte de signal" in summary_fr(result) and "PRR 3,75" in summary_fr(result)
+    from ui.render import render_triage
+
+    card = render_triage(result)
+    assert "#### Contexte de signal (VAERS, signalements reçus avant le 01/02/1999" in card
+    assert "DTAP × Pyrexia : 3 signalement(s) antérieur(s)" in card and "PRR 3,75" in card
     expert = signal_table(settings, "dtap", "Pyrexia", date(1999, 2, 20))
     assert expert.rows[0] == rows["Pyrexia"]
     monkeypatch.setenv("GDR_CORPORA_DIR", str(corpora))
