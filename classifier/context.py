@@ -70,11 +70,16 @@ def _dossier_names(dossier: Dossier, findings: Iterable[Finding]) -> tuple[list[
 
 def _resolve(kb: KnowledgeBase, name: str) -> list[tuple[str, str]]:
     """(key, display) pairs for a name: a substance, or a BDPM brand name resolved to its substances."""
+    from classifier.products import GENERIC_WORDS, resolve_brand
+
     key = match_key(name)
     if key and key in kb.names:
         return [(key, kb.names[key])]
+    if kb.products:  # BDPM brand phrases (classifier.products): exact brand, never a generic word
+        return [(k, kb.names[k]) for k in dict.fromkeys(match_key(s) for s in resolve_brand(name, kb.products))
+                if k in kb.names]
     brand = brand_word(name)
-    if brand and brand in kb.brands:
+    if brand and brand in kb.brands and brand not in GENERIC_WORDS:
         out = []
         for sub in kb.brands[brand]:
             k = match_key(sub)
@@ -95,8 +100,11 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
         return ContextResult(warnings=["Contexte indisponible : aucun corpus réel chargé (échantillon seulement)."])
     if findings is None:
         findings = extract(dossier.text or "", dossier.language, kb.lexicon())
-    findings = list(findings)
+    from classifier.products import with_brands
+
+    brand_substances, findings = with_brands(dossier.text or "", kb.products, findings)
     suspects, comeds = _dossier_names(dossier, findings)
+    suspects = list(dict.fromkeys([*suspects, *brand_substances]))
     facts: list[ContextFact] = []
     unmatched: list[str] = []
     seen_keys: set[str] = set()

@@ -26,7 +26,7 @@ from classifier.extraction import Lexicon, bundled_lexicon
 
 log = logging.getLogger(__name__)
 
-KB_FORMAT = 1
+KB_FORMAT = 2
 MAX_FACTS_PER_CODE = 3
 MANY_PRODUCTS = 30
 
@@ -79,6 +79,7 @@ class KnowledgeBase:
     names: dict[str, str] = field(default_factory=dict)  # key -> display name
     atc: dict[str, str] = field(default_factory=dict)
     brands: dict[str, list[str]] = field(default_factory=dict)  # folded brand word -> substance names
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)  # brand phrase -> name, substances
     interactions: list[dict[str, Any]] = field(default_factory=list)
     classes: dict[str, list[str]] = field(default_factory=dict)
     vaers: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # type -> year -> [n, serious]
@@ -95,7 +96,8 @@ class KnowledgeBase:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": KB_FORMAT, "facts": self.facts, "names": self.names, "atc": self.atc,
-            "brands": self.brands, "interactions": self.interactions, "classes": self.classes,
+            "brands": self.brands, "products": self.products, "interactions": self.interactions,
+            "classes": self.classes,
             "vaers": self.vaers, "vaers_examples": self.vaers_examples, "sources": self.sources,
         }
 
@@ -104,7 +106,8 @@ class KnowledgeBase:
         if data.get("format") != KB_FORMAT:
             raise ValueError("unsupported knowledge-base format")
         return cls(**{k: data.get(k) or type(getattr(cls(), k))() for k in (
-            "facts", "names", "atc", "brands", "interactions", "classes", "vaers", "vaers_examples", "sources")})
+            "facts", "names", "atc", "brands", "products", "interactions", "classes", "vaers", "vaers_examples",
+            "sources")})
 
     def lexicon(self) -> Lexicon:
         """The bundled substance lexicon enlarged with every substance name of the corpora."""
@@ -208,6 +211,9 @@ def _bdpm(b: _Builder, corpora_dir: Path) -> None:
 
     index = load_bdpm_index(corpora_dir / "bdpm")
     has = load_has_index(corpora_dir / "has") if (corpora_dir / "has").is_dir() else None
+    from classifier.products import brand_index
+
+    b.kb.products = brand_index((p.name, list(p.substance_keys)) for p in index.products.values())
     per_sub: dict[str, list[Any]] = defaultdict(list)
     for p in index.products.values():
         for s in p.substances:

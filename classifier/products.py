@@ -1,0 +1,132 @@
+"""Product recognition in free text (French or English): BDPM brand names and substances (pure).
+
+:func:`brand_index` turns BDPM product names into brand phrases (``"INFANRIX HEXA, poudre et
+suspension…"`` → ``"infanrix hexa"``; ``"DOLIPRANE 1000 mg, comprimé"`` → ``"doliprane"``), each with
+the substances of its products; the knowledge base keeps it (``KnowledgeBase.products``).
+:func:`recognise_brands` finds those phrases in a narrative, accents and case folded
+(``corpora.normalise.fold_in_place`` keeps offsets), longest phrase first. A brand is attached only
+when it is unambiguous: a phrase that is a generic word (« vaccin », « solution », « acide »…) is never
+a brand, and a bare first word (« Infanrix ») is used only when every product it starts has the same
+substances. :func:`resolve_brand` does the same for a name given in a structured field. Nothing is
+guessed: a name that matches nothing is reported as not recognised.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from corpora.normalise import fold, fold_in_place, plain_apostrophes
+
+MIN_BRAND_CHARS = 4
+# Words that start BDPM names without being a brand: a generic denomination names a substance or a form.
+GENERIC_WORDS = frozenset(
+    """
+    vaccin vaccins solution solutions eau acide serum sérum glucose chlorure sodium potassium calcium
+    magnesium bicarbonate gel sirop pommade creme crème collyre lait huile poudre comprime comprimé gelule
+    gélule bain alcool oxygene oxygène azote air protoxyde dioxyde medicament medicament produit
+    immunoglobuline immunoglobulines albumine plasma sang insuline extrait allergenes allergènes souche
+    virus toxine anatoxine antigene antigène facteur complexe association emulsion émulsion
+    """.split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+_DOSE = re.compile(r"\d")
+_UNIT = frozenset("mg g ml µg microgrammes microgramme milligrammes ui u pour cent %".split())  # noqa: SIM905
+
+
+def brand_phrase(product_name: str) -> str | None:
+    """The brand part of a BDPM name: folded words before the comma, stopped at the first dose or unit."""
+    head = fold(plain_apostrophes(product_name)).split(",", 1)[0]
+    words: list[str] = []
+    for w in head.split():
+        if _DOSE.search(w) or w in _UNIT:
+            break
+        words.append(w.strip(".()"))
+    words = [w for w in words if w]
+    if not words or words[0] in GENERIC_WORDS:
+        return None
+    phrase = " ".join(words)
+    return phrase if len(phrase.replace(" ", "")) >= MIN_BRAND_CHARS else None
+
+
+def brand_index(products: Iterable[tuple[str, list[str]]]) -> dict[str, dict[str, Any]]:
+    """``{phrase: {"name", "substances", "n"}}`` from (BDPM product name, substance names) pairs.
+
+    A bare first word is added as a phrase of its own only when all the products it starts share the same
+    substances (« Doliprane », not « Infanrix », which is Hexa, Quinta or Tetra).
+    """
+    index: dict[str, dict[str, Any]] = {}
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for name, substances in products:
+        phrase = brand_phrase(name)
+        if phrase is None or not substances:
+            continue
+        entry = index.setdefault(phrase, {"name": name.split(",", 1)[0].strip(), "substances": [], "n": 0})
+        entry["n"] += 1
+        for s in substances:
+            if s not in entry["substances"]:
+                entry["substances"].append(s)
+        by_first.setdefault(phrase.split()[0], []).append(tuple(sorted(substances)))
+    for first, sets in by_first.items():
+        if first in index or first in GENERIC_WORDS or len(first) < MIN_BRAND_CHARS + 1:
+            continue
+        if len(set(sets)) == 1:
+            index[first] = {"name": first.upper(), "substances": list(sets[0]), "n": len(sets)}
+    return index
+
+
+@dataclass(frozen=True, slots=True)
+class RecognisedProduct:
+    """A brand found in a text: its span (``text[start:end]``), the BDPM brand and its substances."""
+
+    start: int
+    end: int
+    text: str
+    brand: str
+    substances: tuple[str, ...]
+
+
+def recognise_brands(text: str, index: Mapping[str, Mapping[str, Any]], max_words: int = 5) -> list[RecognisedProduct]:
+    """The BDPM brands named in ``text``, longest phrase first, never overlapping, in text order."""
+    folded = fold_in_place(plain_apostrophes(text))
+    tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(folded)]
+    found: list[RecognisedProduct] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(max_words, len(tokens) - i), 0, -1):
+            phrase = " ".join(t[2] for t in tokens[i:i + n])
+            entry = index.get(phrase)
+            if entry is None:
+                continue
+            start, end = tokens[i][0], tokens[i + n - 1][1]
+            found.append(RecognisedProduct(start, end, text[start:end], str(entry["name"]),
+                                           tuple(entry["substances"])))
+            i += n - 1
+            break
+        i += 1
+    return found
+
+
+def resolve_brand(name: str, index: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Substances of a product name given in a field (« Infanrix Hexa », « DOLIPRANE 1000 mg »); [] if none."""
+    phrase = brand_phrase(name)
+    if phrase is None:
+        return []
+    entry = index.get(phrase)
+    return list(entry["substances"]) if entry else []
+
+
+def with_brands(text: str, index: Mapping[str, Mapping[str, Any]], findings: Iterable[Any]
+                ) -> tuple[list[str], list[Any]]:
+    """(substances of the brands named in ``text``, ``findings`` without the drug findings inside a brand).
+
+    The bundled lexicon reads « Infanrix » as a generic DTP vaccine; once « Infanrix Hexa » is recognised
+    as a BDPM brand, its exact substances replace that reading.
+    """
+    brands = recognise_brands(text, index) if index else []
+    kept = [f for f in findings
+            if not (f.code == "DRUG" and any(b.start < f.end and f.start < b.end for b in brands))]
+    names = list(dict.fromkeys(s for b in brands for s in b.substances))
+    return names, kept
