@@ -31,7 +31,9 @@ GENERIC_WORDS = frozenset(
     virus toxine anatoxine antigene antigène facteur complexe association emulsion émulsion
     """.split()  # noqa: SIM905
 )
-_WORD = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*")
+# Common French names that are neither a BDPM brand nor an INN, with the substance key they stand for.
+COMMON_NAMES: dict[str, str] = {"aspirine": "acide acetylsalicylique"}
+_WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # « d'Advil » is « d » + « advil »
 _DOSE = re.compile(r"\d")
 _UNIT = frozenset("mg g ml µg microgrammes microgramme milligrammes ui u pour cent %".split())  # noqa: SIM905
 
@@ -40,15 +42,24 @@ def brand_phrase(product_name: str) -> str | None:
     """The brand part of a BDPM name: folded words before the comma, stopped at the first dose or unit."""
     head = fold(plain_apostrophes(product_name)).split(",", 1)[0]
     words: list[str] = []
-    for w in head.split():
-        if _DOSE.search(w) or w in _UNIT:
+    for token in head.split():
+        if _DOSE.search(token) or token in _UNIT:
             break
-        words.append(w.strip(".()"))
-    words = [w for w in words if w]
+        words.extend(_WORD.findall(token))
     if not words or words[0] in GENERIC_WORDS:
         return None
     phrase = " ".join(words)
     return phrase if len(phrase.replace(" ", "")) >= MIN_BRAND_CHARS else None
+
+
+def _display(product_name: str) -> str:
+    """The brand as the BDPM writes it: ``"DÉPAKINE CHRONO 500 mg, comprimé"`` → ``"DÉPAKINE CHRONO"``."""
+    words = []
+    for token in product_name.split(",", 1)[0].split():
+        if _DOSE.search(token) or token.lower() in _UNIT:
+            break
+        words.append(token)
+    return " ".join(words) or product_name.split(",", 1)[0].strip()
 
 
 def brand_index(products: Iterable[tuple[str, list[str]]]) -> dict[str, dict[str, Any]]:
@@ -59,16 +70,21 @@ def brand_index(products: Iterable[tuple[str, list[str]]]) -> dict[str, dict[str
     """
     index: dict[str, dict[str, Any]] = {}
     by_first: dict[str, list[tuple[str, ...]]] = {}
+    known: set[str] = set()
     for name, substances in products:
+        known.update(substances)
         phrase = brand_phrase(name)
         if phrase is None or not substances:
             continue
-        entry = index.setdefault(phrase, {"name": name.split(",", 1)[0].strip(), "substances": [], "n": 0})
+        entry = index.setdefault(phrase, {"name": _display(name), "substances": [], "n": 0})
         entry["n"] += 1
         for s in substances:
             if s not in entry["substances"]:
                 entry["substances"].append(s)
         by_first.setdefault(phrase.split()[0], []).append(tuple(sorted(substances)))
+    for common, substance in COMMON_NAMES.items():
+        if common not in index and substance in known:
+            index[common] = {"name": common, "substances": [substance], "n": 0}
     for first, sets in by_first.items():
         if first in index or first in GENERIC_WORDS or len(first) < MIN_BRAND_CHARS + 1:
             continue

@@ -88,3 +88,30 @@ def _report(result: Any, json_out: bool) -> None:
             out_json(row)
     typer.echo(result.markdown)
     err(f"Rapport écrit : {result.path}")
+
+
+@eval_app.command(
+    "products",
+    help="Reconnaissance des produits dans des récits français (BDPM : marque et substance) : part des produits "
+    "reconnus et part des faits de contexte qui concernent un produit du dossier. Corpus réels nécessaires.",
+)
+@user_errors
+def eval_products_cmd(
+    input_: Annotated[Path | None, typer.Option("--input", help="JSON Lines {id, text, products: [{name, "
+                                                "substance}]} (défaut : jeu du projet)", show_default=False)]
+    = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Résultats en une ligne JSON.")] = False,
+) -> None:
+    from classifier.knowledge_base import build_knowledge_base
+    from classifier.products_eval import EVAL_SET, evaluate_products, read_set, summary_fr
+    from corpora.errors import InputError
+
+    s = settings()
+    if not s.uses_real_corpora:
+        raise InputError("Évaluation impossible sans les corpus réels (GDR_CORPORA_DIR) : la BDPM est nécessaire.")
+    kb = build_knowledge_base(s.effective_corpora_dir, s.cache_dir, sources=["bdpm", "ema", "ansm"])
+    result = evaluate_products(read_set(input_ or EVAL_SET), kb)
+    if json_out:
+        out_json(result.to_json())
+    else:
+        typer.echo(summary_fr(result))
