@@ -102,8 +102,9 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
         findings = extract(dossier.text or "", dossier.language, kb.lexicon())
     from classifier.products import with_brands
 
-    brand_substances, findings = with_brands(dossier.text or "", kb.products, findings)
+    brand_substances, findings, named_brands = with_brands(dossier.text or "", kb.products, findings)
     suspects, comeds = _dossier_names(dossier, findings)
+    direct_keys = {k for n in suspects for k, _ in _resolve(kb, n)}
     suspects = list(dict.fromkeys([*suspects, *brand_substances]))
     facts: list[ContextFact] = []
     unmatched: list[str] = []
@@ -123,6 +124,10 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
                     continue
                 facts.append(ContextFact(rec["code"], rec["fact"], Hit.model_validate(rec["hit"]),
                                          display, bool(rec.get("outcome_related"))))
+    if named_brands:  # a brand named: no product-level fact about another brand with the same substance
+        from classifier.products import keep_named_products
+
+        facts = keep_named_products(facts, named_brands, direct_keys)
     # ANSM interactions among suspects and co-medications
     if kb.interactions:
         index = kb.ansm_index()

@@ -135,14 +135,55 @@ def resolve_brand(name: str, index: Mapping[str, Mapping[str, Any]]) -> list[str
 
 
 def with_brands(text: str, index: Mapping[str, Mapping[str, Any]], findings: Iterable[Any]
-                ) -> tuple[list[str], list[Any]]:
-    """(substances of the brands named in ``text``, ``findings`` without the drug findings inside a brand).
+                ) -> tuple[list[str], list[Any], dict[str, set[str]]]:
+    """(substances of the brands named in ``text``, ``findings`` without the drug findings inside a brand,
+    substance matching key → brand phrases naming it).
 
     The bundled lexicon reads « Infanrix » as a generic DTP vaccine; once « Infanrix Hexa » is recognised
     as a BDPM brand, its exact substances replace that reading.
     """
+    from classifier.knowledge_base import match_key
+
     brands = recognise_brands(text, index) if index else []
     kept = [f for f in findings
             if not (f.code == "DRUG" and any(b.start < f.end and f.start < b.end for b in brands))]
     names = list(dict.fromkeys(s for b in brands for s in b.substances))
-    return names, kept
+    by_key: dict[str, set[str]] = {}
+    for b in brands:
+        phrase = brand_phrase(b.brand) or b.brand.lower()
+        for s in b.substances:
+            by_key.setdefault(match_key(s), set()).add(phrase)
+    return names, kept, by_key
+
+
+# Facts about one BDPM product (« La spécialité X (substance) … »), not about the substance as a whole.
+PRODUCT_LEVEL_CODES = frozenset({"CTX_BDPM_SUSPENDED", "CTX_SURVEILLANCE_RENFORCEE", "CTX_SHORTAGE",
+                                 "CTX_PRESCRIPTION_RESTREINTE", "CTX_MITM"})
+
+
+def fact_product(fact: Any) -> str | None:
+    """Brand phrase of the BDPM product a product-level fact cites (None for other facts)."""
+    if getattr(fact, "code", None) not in PRODUCT_LEVEL_CODES:
+        return None
+    hit = fact.source_hit
+    return brand_phrase(hit.title or "") if hit.source == "bdpm" else None
+
+
+def keep_named_products(facts: list[Any], brand_substances: Mapping[str, set[str]],
+                        direct_keys: set[str]) -> list[Any]:
+    """Drop product-level facts about another brand than the one the dossier names.
+
+    ``brand_substances``: substance matching key → brand phrases the dossier names with it; a substance
+    the dossier also names directly (``direct_keys``) keeps the facts of every product holding it.
+    """
+    from classifier.knowledge_base import match_key
+
+    kept = []
+    for f in facts:
+        key = match_key(f.substance or "")
+        brands = brand_substances.get(key)
+        product = fact_product(f)
+        if brands and key not in direct_keys and product is not None and product not in brands:
+            continue
+        kept.append(f)
+    return kept

@@ -7,7 +7,9 @@ Two shares, over the context :func:`classifier.context.gather_context` computes 
 * **recognised**: share of named products for which the context cites a fact about one of the product's
   substances (found in BDPM through the brand or the substance, accents and salts normalised);
 * **on-product facts**: share of context facts whose substance belongs to a product the narrative names
-  (its expected substance, or any substance of the BDPM brand it names). Goal 1.0: no unrelated product.
+  (its expected substance, or any substance of the BDPM brand it names) and, for a fact about one BDPM
+  product (shortage, status, prescription conditions…), whose product is the brand the narrative names
+  (any product when the narrative names the substance only). Goal 1.0: no unrelated product.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def read_set(path: Path = EVAL_SET) -> list[dict[str, Any]]:
 def evaluate_products(rows: Iterable[dict[str, Any]], kb: KnowledgeBase) -> ProductEval:
     """Both shares over ``rows`` (see the module docstring); ``kb`` must hold BDPM."""
     from classifier.context import gather_context
-    from classifier.products import resolve_brand
+    from classifier.products import brand_phrase, fact_product, resolve_brand
     from corpora.model import Dossier
 
     out = ProductEval()
@@ -76,9 +78,12 @@ def evaluate_products(rows: Iterable[dict[str, Any]], kb: KnowledgeBase) -> Prod
                 out.recognised += 1
             else:
                 out.missed.append(f"{row['id']}: {p['name']}")
+        brands = {brand_phrase(p["name"]) for p in row["products"] if resolve_brand(p["name"], kb.products)}
+        direct = {match_key(p["name"]) for p in row["products"] if not resolve_brand(p["name"], kb.products)}
         for f, key in zip(ctx.facts, fact_keys, strict=True):
             out.facts += 1
-            if key in allowed:
+            product = fact_product(f)  # a fact about one BDPM product must be about the brand named
+            if key in allowed and (product is None or key in direct or not brands or product in brands):
                 out.facts_on_product += 1
             else:
                 out.off_product.append(f"{row['id']}: {f.code} {f.substance}")
