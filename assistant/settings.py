@@ -34,6 +34,7 @@ class RetrievalSettings(BaseModel):
     vector_store: str = Field("chroma", description="registered vector store name")
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient")
     chroma_port: int = 8000
+    collection: str = Field("gdr_chunks", description="Chroma collection (one per deployment on a shared server)")
     default_method: Literal["hybrid", "dense", "lexical"] = "hybrid"
     batch_size: int = 64
     threads: int = 2

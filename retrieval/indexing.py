@@ -30,7 +30,7 @@ from retrieval.embeddings import Embedder, EmbeddingCache, get_embedder
 from retrieval.facets import document_facets, fingerprint
 from retrieval.stores.docstore import ChunkRow, DocStore, StoredDocument
 from retrieval.stores.lexical import LexicalIndex
-from retrieval.stores.vector import VectorStore, check_compatible, open_vector_store
+from retrieval.stores.vector import VectorStore, check_compatible, drop_vector_store, open_vector_store
 
 INDEX_FORMAT = "1"
 # Small sources whose every document gets a vector (when listed in the dense sources), whatever the cap:
@@ -114,7 +114,11 @@ def chunk_metadata(doc: Document, facets: dict[str, Any], n: int) -> dict[str, A
 
 
 def reset_index(config: RetrievalConfig) -> None:
-    """Delete the index (document store, Chroma, lexical). The embedding cache is kept."""
+    """Delete the index (document store, Chroma, lexical). The embedding cache is kept.
+
+    On a vector server (``chroma_host``) the collection is dropped there too.
+    """
+    drop_vector_store(config)
     for path in (config.docstore_path, config.docstore_path.with_name("docs.sqlite-wal"),
                  config.docstore_path.with_name("docs.sqlite-shm")):
         path.unlink(missing_ok=True)

@@ -39,6 +39,7 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "vector_store": r.vector_store,
         "chroma_host": r.chroma_host,
         "chroma_port": r.chroma_port,
+        "collection": r.collection,
         "default_method": r.default_method,
         "batch_size": r.batch_size,
         "threads": r.threads,
