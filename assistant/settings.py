@@ -69,6 +69,17 @@ class ChatSettings(BaseModel):
     search_k: int = 5
 
 
+class JobsSettings(BaseModel):
+    """Background jobs (batch triage, index builds): who runs them (see assistant.services.jobs)."""
+
+    backend: Literal["local", "rq"] = Field(
+        "local", description="local: worker processes of the API (no server); rq: RQ workers on Redis")
+    workers: int = Field(1, ge=1, description="local backend: worker processes")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="rq backend: the Redis server")
+    queue: str = Field("gdr", description="rq backend: queue name")
+    timeout_s: int = Field(24 * 3600, ge=60, description="rq backend: a job running longer is stopped")
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
@@ -164,6 +175,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     oversight: OversightSettings = Field(default_factory=OversightSettings)

@@ -143,10 +143,12 @@ def build_index(
     batch_docs: int = 256,
     on_batch: Callable[[int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> BuildReport:
     """Build or update the index under ``config.data_dir`` from ``documents``.
 
-    ``on_batch(n)`` is called after batch ``n`` is committed (tests use it to simulate a crash).
+    ``on_batch(n)`` is called after batch ``n`` is committed (tests use it to simulate a crash);
+    ``on_progress(seen)`` with the documents read so far (background jobs show it).
     """
     from tqdm import tqdm
 
@@ -178,11 +180,15 @@ def build_index(
                     batch = []
                     if on_batch is not None:
                         on_batch(report.batches)
+                    if on_progress is not None:
+                        on_progress(report.seen)
             if batch:
                 _process_batch(batch, config, store, vectors, cache, policy, report)
                 bar.update(len(batch))
                 if on_batch is not None:
                     on_batch(report.batches)
+            if on_progress is not None:
+                on_progress(report.seen)
         finally:
             bar.close()
             report.encode_seconds = cache.encode_seconds

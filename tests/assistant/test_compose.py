@@ -46,7 +46,7 @@ def test_settings_field_knows_nested_and_unknown_names() -> None:
 
 def test_services_health_checks_and_dependencies(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert {"app", "postgres", "chroma"} <= set(services)
+    assert {"app", "postgres", "chroma", "redis", "worker"} <= set(services)
     assert services["postgres"]["image"] == "postgres:16"
     import chromadb
 
@@ -57,7 +57,10 @@ def test_services_health_checks_and_dependencies(compose: dict[str, Any]) -> Non
     for name, service in services.items():
         for dep, cond in (service.get("depends_on") or {}).items():
             assert dep in services and cond["condition"] == "service_healthy", (name, dep)
-    assert {"postgres", "chroma"} <= set(services["app"]["depends_on"])
+    for name in ("app", "worker"):
+        assert {"postgres", "chroma", "redis"} <= set(services[name]["depends_on"])
+    assert services["worker"]["command"] == ["gdr", "jobs", "worker"]
+    assert services["worker"]["environment"] == services["app"]["environment"]  # same settings, same data
 
 
 def test_volumes_are_declared_and_persist_each_store(compose: dict[str, Any]) -> None:
@@ -72,7 +75,7 @@ def test_volumes_are_declared_and_persist_each_store(compose: dict[str, Any]) ->
     assert declared == set(used)
     assert used["pgdata"] == "/var/lib/postgresql/data" and used["chroma"] == "/data"
     app_env = compose["services"]["app"]["environment"]
-    assert used["appdata"] == app_env["GDR_DATA_DIR"]
+    assert used["appdata"] == app_env["GDR_DATA_DIR"] and used["redisdata"] == "/data"
 
 
 def test_every_gdr_variable_is_a_setting(compose: dict[str, Any]) -> None:
@@ -88,6 +91,7 @@ def test_every_gdr_variable_is_a_setting(compose: dict[str, Any]) -> None:
         env = {k: v for k, v in env.items() if not v.startswith("${")}  # filled from the host
         s = get_settings(**_overrides(env))
         assert s.retrieval.chroma_host == "chroma" and s.database_url_effective.startswith("postgresql+psycopg://")
+        assert s.jobs.backend == "rq" and s.jobs.redis_url.startswith("redis://redis:")
 
 
 def _overrides(env: dict[str, str]) -> dict[str, Any]:
