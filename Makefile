@@ -22,9 +22,9 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# Unit tests only: no real corpora, no PostgreSQL, no browser, nothing marked slow.
+# Unit tests only: no real corpora, no PostgreSQL, Chroma or Redis server, no browser, nothing marked slow.
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow and not corpora and not postgres and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not corpora and not postgres and not chroma_server and not redis and not browser"
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/mypy

@@ -34,6 +34,7 @@ class RetrievalSettings(BaseModel):
     vector_store: str = Field("chroma", description="registered vector store name")
     chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient")
     chroma_port: int = 8000
+    collection: str = Field("gdr_chunks", description="Chroma collection (one per deployment on a shared server)")
     default_method: Literal["hybrid", "dense", "lexical"] = "hybrid"
     batch_size: int = 64
     threads: int = 2
@@ -66,6 +67,17 @@ class ChatSettings(BaseModel):
     max_message_chars: int = Field(20_000, description="longer messages are refused (413)")
     min_similarity: float = Field(0.45, description="passage similarity under which a corpus question is refused")
     search_k: int = 5
+
+
+class JobsSettings(BaseModel):
+    """Background jobs (batch triage, index builds): who runs them (see assistant.services.jobs)."""
+
+    backend: Literal["local", "rq"] = Field(
+        "local", description="local: worker processes of the API (no server); rq: RQ workers on Redis")
+    workers: int = Field(1, ge=1, description="local backend: worker processes")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="rq backend: the Redis server")
+    queue: str = Field("gdr", description="rq backend: queue name")
+    timeout_s: int = Field(24 * 3600, ge=60, description="rq backend: a job running longer is stopped")
 
 
 class ApiSettings(BaseModel):
@@ -163,6 +175,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     oversight: OversightSettings = Field(default_factory=OversightSettings)

@@ -58,6 +58,12 @@ class OfflineError(GdrError):
     http_status = 503
 
 
+class QueueUnavailable(GdrError):
+    """The job queue of a team deployment (Redis) cannot be reached."""
+
+    http_status = 503
+
+
 class ModelMissing(GdrError):
     http_status = 409
 

@@ -30,7 +30,7 @@ from retrieval.embeddings import Embedder, EmbeddingCache, get_embedder
 from retrieval.facets import document_facets, fingerprint
 from retrieval.stores.docstore import ChunkRow, DocStore, StoredDocument
 from retrieval.stores.lexical import LexicalIndex
-from retrieval.stores.vector import VectorStore, check_compatible, open_vector_store
+from retrieval.stores.vector import VectorStore, check_compatible, drop_vector_store, open_vector_store
 
 INDEX_FORMAT = "1"
 # Small sources whose every document gets a vector (when listed in the dense sources), whatever the cap:
@@ -114,7 +114,11 @@ def chunk_metadata(doc: Document, facets: dict[str, Any], n: int) -> dict[str, A
 
 
 def reset_index(config: RetrievalConfig) -> None:
-    """Delete the index (document store, Chroma, lexical). The embedding cache is kept."""
+    """Delete the index (document store, Chroma, lexical). The embedding cache is kept.
+
+    On a vector server (``chroma_host``) the collection is dropped there too.
+    """
+    drop_vector_store(config)
     for path in (config.docstore_path, config.docstore_path.with_name("docs.sqlite-wal"),
                  config.docstore_path.with_name("docs.sqlite-shm")):
         path.unlink(missing_ok=True)
@@ -139,10 +143,12 @@ def build_index(
     batch_docs: int = 256,
     on_batch: Callable[[int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> BuildReport:
     """Build or update the index under ``config.data_dir`` from ``documents``.
 
-    ``on_batch(n)`` is called after batch ``n`` is committed (tests use it to simulate a crash).
+    ``on_batch(n)`` is called after batch ``n`` is committed (tests use it to simulate a crash);
+    ``on_progress(seen)`` with the documents read so far (background jobs show it).
     """
     from tqdm import tqdm
 
@@ -174,11 +180,15 @@ def build_index(
                     batch = []
                     if on_batch is not None:
                         on_batch(report.batches)
+                    if on_progress is not None:
+                        on_progress(report.seen)
             if batch:
                 _process_batch(batch, config, store, vectors, cache, policy, report)
                 bar.update(len(batch))
                 if on_batch is not None:
                     on_batch(report.batches)
+            if on_progress is not None:
+                on_progress(report.seen)
         finally:
             bar.close()
             report.encode_seconds = cache.encode_seconds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import http.server
 import io
 import os
@@ -34,6 +35,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.corpora)
         if "postgres_url" in names:
             item.add_marker(pytest.mark.postgres)
+        if "chroma_server" in names:
+            item.add_marker(pytest.mark.chroma_server)
+        if "redis_url" in names:
+            item.add_marker(pytest.mark.redis)
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +57,55 @@ def corpora_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"GDR_CORPORA_DIR={value} est défini mais n'est pas un dossier")
     return path.resolve()
+
+
+def _reachable(url: str, what: str, variable: str) -> None:
+    """Fail (not skip) when a server was announced but does not answer: CI must not pass silently."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), timeout=3):
+            pass
+    except OSError as exc:
+        pytest.fail(f"{variable}={url} est défini mais {what} ne répond pas : {exc}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ChromaServer:
+    host: str
+    port: int
+
+    def retrieval(self, collection: str) -> dict[str, object]:
+        """``retrieval`` settings pointing at this server, on a collection of its own."""
+        return {"chroma_host": self.host, "chroma_port": self.port, "collection": collection}
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> ChromaServer:
+    """The Chroma server of ``GDR_TEST_CHROMA_URL`` (``.ci/run`` starts one); tests using it skip without it."""
+    import json
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    url = os.environ.get("GDR_TEST_CHROMA_URL")
+    if not url:
+        pytest.skip("GDR_TEST_CHROMA_URL non défini : tests sur un serveur Chroma ignorés (.ci/run en lance un)")
+    _reachable(url, "le serveur Chroma", "GDR_TEST_CHROMA_URL")
+    with urllib.request.urlopen(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=5) as response:
+        assert "nanosecond heartbeat" in json.load(response)
+    parts = urlsplit(url)
+    return ChromaServer(parts.hostname or "127.0.0.1", int(parts.port or 8000))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server of ``GDR_TEST_REDIS_URL`` (``redis://127.0.0.1:6379/15`` in CI); skips without it."""
+    url = os.environ.get("GDR_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("GDR_TEST_REDIS_URL non défini : tests de la file de tâches Redis ignorés")
+    _reachable(url, "le serveur Redis", "GDR_TEST_REDIS_URL")
+    return url
 
 
 # --------------------------------------------------------------------------- loopback HTTP mirror (corpora fetch)

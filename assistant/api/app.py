@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         feedback,
         health,
         home,
+        jobs,
         metrics,
         queue,
         search,
@@ -109,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     from assistant.api.security import AuthState, check_route_permissions
     from assistant.db.engine import make_engine
     from assistant.services.chat.service import ChatService
+    from assistant.services.jobs import close_runners
     from assistant.services.resources import Resources
 
     auth_state = AuthState.from_settings(settings)  # signing key: settings, else created once in the data dir
@@ -120,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         yield {"chat": chat_service}  # reaches the mounted chat's connections (ui.app)
         chat_service.close()
+        close_runners()
         resources.close()
         engine.dispose()
 
@@ -145,6 +148,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(triage.router)
+    app.include_router(jobs.router)
     app.include_router(assessments.router)
     app.include_router(search.router)
     app.include_router(signal.router)

@@ -8,7 +8,7 @@ CLI commands, the API and the chat call these functions with the application's
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ def retrieval_config(settings: Settings, **overrides: Any) -> RetrievalConfig:
         "vector_store": r.vector_store,
         "chroma_host": r.chroma_host,
         "chroma_port": r.chroma_port,
+        "collection": r.collection,
         "default_method": r.default_method,
         "batch_size": r.batch_size,
         "threads": r.threads,
@@ -93,7 +94,8 @@ def expected_total(settings: Settings, sources: Sequence[str] | None, limit: int
 
 def build(settings: Settings, sources: Sequence[str] | None = None, limit: int | None = None,
           dense_sources: Sequence[str] | None = None, dense_max: int | None = None, reset: bool = False,
-          progress: bool = True, log: Any = None, vaers_years: Sequence[int] | None = None) -> BuildReport:
+          progress: bool = True, log: Any = None, vaers_years: Sequence[int] | None = None,
+          on_progress: Callable[[int], None] | None = None) -> BuildReport:
     """``gdr index build``: index the corpora (a ``limit`` per source) into the data dir."""
     sources = check_sources(sources)
     dense = check_sources(dense_sources)
@@ -110,7 +112,7 @@ def build(settings: Settings, sources: Sequence[str] | None = None, limit: int |
     config = retrieval_config(settings, **overrides)
     docs = iter_index_documents(settings, sources, limit, vaers_years)
     return build_index(config, docs, reset=reset, progress=progress,
-                       expected_total=expected_total(settings, sources, limit), log=log)
+                       expected_total=expected_total(settings, sources, limit), log=log, on_progress=on_progress)
 
 
 def default_dense_max(limit: int | None) -> int:

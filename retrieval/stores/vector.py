@@ -35,12 +35,24 @@ class VectorStore(Protocol):
 
 
 _REGISTRY: dict[str, Callable[..., VectorStore]] = {}
+# How to delete a store's data that does not live under the data dir (a collection on a server).
+_DROPPERS: dict[str, Callable[[RetrievalConfig], None]] = {}
 
 
-def register_vector_store(name: str, factory: Callable[..., VectorStore]) -> None:
+def register_vector_store(name: str, factory: Callable[..., VectorStore],
+                          drop: Callable[[RetrievalConfig], None] | None = None) -> None:
     if name in _REGISTRY:
         raise ValueError(f"vector store {name!r} is already registered")
     _REGISTRY[name] = factory
+    if drop is not None:
+        _DROPPERS[name] = drop
+
+
+def drop_vector_store(config: RetrievalConfig) -> None:
+    """Delete what the configured store keeps outside the data dir (nothing for an embedded store)."""
+    dropper = _DROPPERS.get(config.vector_store)
+    if dropper is not None:
+        dropper(config)
 
 
 def open_vector_store(
@@ -81,13 +93,10 @@ class ChromaStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
         self.where = str(config.chroma_dir) if not config.chroma_host else f"{config.chroma_host}:{config.chroma_port}"
         try:
             if config.chroma_host:
-                self.client = chromadb.HttpClient(
-                    host=config.chroma_host, port=config.chroma_port, settings=chroma_settings
-                )
+                self.client = _http_client(config)
             else:
                 if not create and not config.chroma_dir.exists():
                     raise StoreError(
@@ -95,7 +104,8 @@ class ChromaStore:
                         "Construisez-le d'abord avec « gdr index build »."
                     )
                 config.chroma_dir.mkdir(parents=True, exist_ok=True)
-                self.client = chromadb.PersistentClient(path=str(config.chroma_dir), settings=chroma_settings)
+                self.client = chromadb.PersistentClient(
+                    path=str(config.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
             if create:
                 self.collection = self.client.get_or_create_collection(
                     config.collection,
@@ -175,4 +185,28 @@ def _scalar_meta(meta: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-register_vector_store("chroma", ChromaStore)
+def _http_client(config: RetrievalConfig) -> Any:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.HttpClient(host=config.chroma_host or "127.0.0.1", port=config.chroma_port,
+                               settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def _drop_chroma(config: RetrievalConfig) -> None:
+    """Drop the collection on the Chroma server (the embedded one is deleted with the index dir)."""
+    if not config.chroma_host:
+        return
+    try:
+        client = _http_client(config)
+        if config.collection in {c if isinstance(c, str) else c.name for c in client.list_collections()}:
+            client.delete_collection(config.collection)
+    except Exception as exc:  # connection refused, server error
+        raise StoreError(
+            f"Impossible de supprimer la collection « {config.collection} » sur le serveur Chroma "
+            f"({config.chroma_host}:{config.chroma_port}) : {exc}."
+        ) from exc
+
+
+register_vector_store("chroma", ChromaStore, drop=_drop_chroma)
