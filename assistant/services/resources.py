@@ -21,6 +21,7 @@ from corpora.errors import StoreError
 if TYPE_CHECKING:
     from classifier.knowledge_base import KnowledgeBase
     from retrieval.config import RetrievalConfig
+    from retrieval.duplicates import BlockIndex
     from retrieval.search import Retriever
 
 INDEX_MISSING = "Index de recherche absent : lancez « gdr index build »."
@@ -43,6 +44,9 @@ class Resources:
         self._models: dict[str, Any] | None = None
         self._models_key: tuple[str | None, ...] | None = None
         self._knowledge_base: KnowledgeBase | None = None
+        # Blocking index of the indexed PV history (duplicate reports), rebuilt with the index.
+        self._duplicates: BlockIndex | None = None
+        self._duplicates_key: tuple[Any, ...] | None = None
 
     def __enter__(self) -> Resources:
         return self
@@ -130,6 +134,16 @@ class Resources:
                 self._knowledge_base = build_knowledge_base(self.settings.effective_corpora_dir,
                                                             self.settings.cache_dir)
             return self._knowledge_base
+
+    def duplicate_history(self, retriever: Retriever) -> BlockIndex:
+        """Blocking index of the indexed PV reports, for duplicate lookups; call inside ``retriever()``."""
+        from retrieval.duplicates import history_index
+
+        with self._load_lock:
+            if self._duplicates is None or self._duplicates_key != self._index_key:
+                self._duplicates = history_index(retriever.store)
+                self._duplicates_key = self._index_key
+            return self._duplicates
 
     def close(self) -> None:
         """Release the open index (models and knowledge base are plain objects, dropped with this)."""
