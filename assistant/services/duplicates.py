@@ -11,14 +11,15 @@ its own twin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from assistant.db.models import AssessmentRow, DuplicateKeyRow
 from assistant.services.dossiers import database_errors
-from assistant.settings import DuplicatesSettings
+from assistant.settings import DuplicatesSettings, Settings
 from classifier.result import DuplicateMatch, TriageResult
 from corpora.model import Dossier, dossier_from_json
 from retrieval.duplicates import BlockIndex, Match, Profile, agreeing, best_matches, blocking_keys, profile_of_dossier
@@ -172,3 +173,37 @@ def summary_lines(duplicates: Sequence[DuplicateMatch] | None) -> list[str]:
         lines.append(f"  Doublon probable : {d.id} ({where.get(d.source, d.source)}{extra}), score {d.score:.2f}"
                      f"{agree}")
     return lines
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def run_evaluation(settings: Settings, *, dev_year: int | None = None, test_year: int | None = None,
+                   pairs: int | None = None, log: Callable[[str], None] | None = None) -> tuple[Path, dict[str, Any]]:
+    """``gdr eval duplicates``: pairs built from VAERS, threshold on the dev year, figures on the test year.
+
+    Writes ``reports/duplicates_eval.md`` (and ``.json``) under the data dir; returns its path and the figures.
+    """
+    import json
+
+    from corpora.errors import InputError
+    from corpora.io import atomic_writer
+    from retrieval import duplicates_eval as ev
+
+    if not settings.uses_real_corpora:
+        raise InputError("L'évaluation des doublons demande les signalements VAERS réels : définissez "
+                         "GDR_CORPORA_DIR (ex. GDR_CORPORA_DIR=../shared/corpora).")
+    dev, test = dev_year or ev.DEFAULT_DEV_YEAR, test_year or ev.DEFAULT_TEST_YEAR
+    if dev == test:
+        raise InputError("Les années de développement et de test doivent différer.")
+    n = pairs or ev.DEFAULT_PAIRS
+    if not 10 <= n <= 20000:
+        raise InputError(f"--pairs doit être compris entre 10 et 20000 (reçu : {n}).")
+    result = ev.evaluate(Path(settings.corpora_dir or "."), dev_year=dev, test_year=test, n=n, log=log)
+    command = "gdr eval duplicates" + (f" --dev-year {dev}" if dev_year else "") + \
+        (f" --test-year {test}" if test_year else "") + (f" --pairs {n}" if pairs else "")
+    path = settings.reports_dir / "duplicates_eval.md"
+    with atomic_writer(path) as fh:
+        fh.write(ev.markdown(result, command))
+    with atomic_writer(path.with_suffix(".json")) as fh:
+        fh.write(json.dumps(result, ensure_ascii=False, indent=1))
+    return path, result
