@@ -157,6 +157,15 @@ class OversightSettings(BaseModel):
     max_reason_length: int = Field(4000, ge=100)
 
 
+class DuplicatesSettings(BaseModel):
+    """Duplicate reports at intake (issue 10 §5): threshold chosen on VAERS 2003 by ``gdr eval duplicates``."""
+
+    enabled: bool = Field(True, description="look for likely twins of each PV report at triage")
+    threshold: float = Field(0.70, ge=0.0, le=1.0, description="score from which a pair is flagged")
+    max_matches: int = Field(3, ge=1, le=20, description="twins shown per report, best first")
+    max_block: int = Field(2000, ge=10, description="a blocking key shared by more reports than this is skipped")
+
+
 class Settings(BaseSettings):
     """All settings of GDR Santé."""
 
@@ -179,6 +188,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     oversight: OversightSettings = Field(default_factory=OversightSettings)
+    duplicates: DuplicatesSettings = Field(default_factory=DuplicatesSettings)
     admin_password: SecretStr | None = Field(
         None, description="GDR_ADMIN_PASSWORD: gdr run creates the account « admin » with it when no account exists")
     intake: IntakeSettings = Field(default_factory=IntakeSettings)

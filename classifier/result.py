@@ -2,16 +2,17 @@
 
 Field names and their order are the contract documented in the README (« Classifier and
 triage ») and pinned by a golden test; the explanation keeps its French keys. ``intake`` (what
-reading the document found besides the dossier) and ``assessment_id`` (the API's stored
-assessment) are left out of the JSON when unset. :func:`triage_result` builds a result from an
-assessment (pure).
+reading the document found besides the dossier), ``duplicates`` (likely twins of a PV report) and
+``assessment_id`` (the API's stored assessment) are left out of the JSON when unset.
+:func:`triage_result` builds a result from an assessment (pure).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -115,6 +116,19 @@ class IntakeInfo(BaseModel):
     pages: list[PageSpan] | None = Field(None, exclude_if=_unset, description="page spans of the text")
 
 
+class DuplicateMatch(BaseModel):
+    """A report already received that this one probably repeats (same patient, products, dates, narrative)."""
+
+    id: str = Field(..., description="id of the likely twin (dossier or indexed report)")
+    score: float = Field(..., ge=0.0, le=1.0, description="duplicate score (1 = same report)")
+    source: Literal["évaluations", "historique", "lot"] = Field(
+        ..., description="where the twin was found: stored assessments, indexed history, the same batch")
+    assessment_id: int | None = Field(None, exclude_if=_unset, description="stored assessment of the twin")
+    title: str | None = Field(None, exclude_if=_unset)
+    received_at: date | None = Field(None, exclude_if=_unset)
+    agreeing: list[str] = Field(..., description="what agrees (French): récit, âge, sexe, produits, dates…")
+
+
 class TriageResult(BaseModel):
     """Risk level, processing mode and their justification for one dossier."""
 
@@ -137,6 +151,9 @@ class TriageResult(BaseModel):
         description="PV : disproportionnalité (PRR, ROR, χ²) de chaque type de vaccin × terme codé, sur les "
                     "signalements VAERS reçus avant le mois du dossier ; absent sans corpus VAERS ou sans vaccin")
     intake: IntakeInfo | None = Field(None, exclude_if=_unset, description="what intake read besides the dossier")
+    duplicates: list[DuplicateMatch] | None = Field(
+        None, exclude_if=_unset, description="PV: reports already received that this one probably repeats, best "
+        "first (absent when none)")
     assessment_id: int | None = Field(None, exclude_if=_unset,
                                       description="API only: id of the stored assessment (GET /assessments/{id})")
 

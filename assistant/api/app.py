@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth,
         changelog,
         chat,
+        consistency,
         decisions,
         dossiers,
         feedback,
@@ -156,6 +157,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(dossiers.router)
     app.include_router(chat.router)  # before the Chainlit mount: POST /chat is the API, /chat/ the page
     app.include_router(queue.router)
+    app.include_router(consistency.router)
     app.include_router(feedback.router)
     app.include_router(metrics.router)
     app.include_router(audit.router)

@@ -81,6 +81,35 @@ def eval_chat_cmd(
     _report(result, json_out)
 
 
+@eval_app.command(
+    "duplicates",
+    help="Évalue la détection des doublons sur des paires construites à partir de VAERS (copies perturbées "
+    "de vrais signalements ; paires aléatoires et difficiles de signalements différents) : seuil choisi sur "
+    "l'année de développement, précision et rappel lus sur l'année de test. Écrit "
+    "data_dir/reports/duplicates_eval.md.",
+)
+@user_errors
+def eval_duplicates_cmd(
+    dev_year: Annotated[int | None, typer.Option("--dev-year", help="Année VAERS du choix du seuil (défaut : 2003).",
+                                                 show_default=False)] = None,
+    test_year: Annotated[int | None, typer.Option("--test-year", help="Année VAERS du rapport (défaut : 2004).",
+                                                  show_default=False)] = None,
+    pairs: Annotated[int | None, typer.Option("--pairs", help="Positives par année, et autant de négatives de "
+                                              "chaque sorte (défaut : 1000).", show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Une ligne JSON par méthode.")] = False,
+) -> None:
+    from assistant.services.duplicates import run_evaluation
+    from retrieval.duplicates_eval import markdown
+
+    path, result = run_evaluation(settings(), dev_year=dev_year, test_year=test_year, pairs=pairs, log=err)
+    if json_out:
+        for row in result["rows"]:
+            out_json(row)
+    else:
+        typer.echo(markdown(result, "gdr eval duplicates"))
+    err(f"Rapport écrit : {path}")
+
+
 def _report(result: Any, json_out: bool) -> None:
     """An evaluation's rows (``--json``), its Markdown table and where the report was written."""
     if json_out:

@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "assistant.cli.audit_cmd",
     "assistant.cli.queue_cmd",
     "assistant.cli.jobs_cmd",
+    "assistant.cli.consistency_cmd",
     "assistant.cli.feedback_cmd",
     "assistant.cli.report_cmd",
     "assistant.cli.schemas_cmd",

@@ -280,3 +280,20 @@ class AuditHeadRow(SQLModel, table=True):
     last_hash: str = Field(max_length=64)
     anchor_seq: int = 0
     anchor_hash: str = Field(max_length=64)
+
+
+class DuplicateKeyRow(SQLModel, table=True):
+    """A blocking key of a stored PV assessment (``retrieval.duplicates.blocking_keys``), for the twin lookup.
+
+    A new report is only compared with the stored assessments sharing one of its keys: one indexed
+    read per key, whatever the number of stored assessments.
+    """
+
+    __tablename__ = "duplicate_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, max_length=255)
+    assessment_id: int = Field(
+        sa_column=sa.Column(sa.Integer(), sa.ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False,
+                            index=True))
+    dossier_id: str = Field(max_length=512)

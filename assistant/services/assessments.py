@@ -18,9 +18,10 @@ from assistant.db.models import AssessmentRow
 from assistant.services import audit
 from assistant.services.audit import Actor, HasLogin
 from assistant.services.dossiers import database_errors
+from assistant.settings import DuplicatesSettings
 from classifier.result import TriageResult
 from corpora.errors import InputError, NotFound
-from corpora.model import Dossier
+from corpora.model import Dossier, dossier_from_json
 
 MAX_LIST = 500
 
@@ -44,14 +45,25 @@ class AssessmentDetail(AssessmentSummary):
 
 
 def store_assessment(*, session: Session, result: TriageResult, dossier: Dossier | Mapping[str, Any] | None = None,
-                     actor: HasLogin | Actor | None = None, position: tuple[int, str] | None = None) -> int:
+                     actor: HasLogin | Actor | None = None, position: tuple[int, str] | None = None,
+                     duplicates: DuplicatesSettings | None = None) -> int:
     """Insert one triage result (and optionally the dossier as assessed) with its ``triage`` audit event.
+
+    A PV dossier is first compared with the stored assessments: its likely twins join
+    ``result.duplicates`` (settings ``duplicates``, default ones when None), then its blocking keys
+    are stored for the reports to come (:mod:`assistant.services.duplicates`).
 
 
     Returns the assessment id. ``dossier`` is the dossier as assessed (or its JSON); ``actor`` is who
     asked for the triage (``None``: the system).
     ``position``: a batch row's ``(row, where)``, stored with the result (``{"row", "where", …}``).
     """
+    from assistant.services import duplicates as twins
+
+    dup_settings = duplicates or DuplicatesSettings()
+    as_dossier = _as_dossier(dossier)
+    if as_dossier is not None:
+        twins.add_stored(session, result, as_dossier, dup_settings)
     stored = result.model_dump(mode="json")
     if position is not None:
         stored = {"row": position[0], "where": position[1], **stored}
@@ -71,13 +83,25 @@ def store_assessment(*, session: Session, result: TriageResult, dossier: Dossier
         session.add(row)
         session.flush()
         assert row.id is not None
+    if as_dossier is not None and twins.applies(as_dossier, dup_settings):
+        twins.register(session, row.id, as_dossier)
     audit.record(session, "triage", actor=actor, dossier_id=row.dossier_id, payload={
         "assessment_id": row.id, "type": row.dossier_type, "risk_level": row.risk_level,
         "risk_score": row.risk_score, "needs_review": row.needs_review, "processing_mode": row.processing_mode_code,
         "deadline_days": result.processing_mode.deadline_days,
         "criteria": [c.code for c in result.criteria],
+        **({"duplicates": [{"id": d.id, "score": d.score} for d in result.duplicates]} if result.duplicates else {}),
     }, versions=audit.current_versions(model=row.model_version, referentiel=row.referentiel_version))
     return row.id
+
+
+def _as_dossier(dossier: Dossier | Mapping[str, Any] | None) -> Dossier | None:
+    if dossier is None or isinstance(dossier, Dossier):
+        return dossier
+    try:
+        return dossier_from_json(dict(dossier))
+    except ValueError:
+        return None
 
 
 def _dossier_json(dossier: Dossier | Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -210,7 +210,8 @@ def triage_and_store_entries(settings: Settings, engine: Engine, entries: Iterab
         assert row.result is not None
         with Session(engine) as session, session.begin():
             row.result.assessment_id = store_assessment(session=session, result=row.result, dossier=item.dossier,
-                                                        actor=actor, position=(row.row, row.where))
+                                                        actor=actor, position=(row.row, row.where),
+                                                        duplicates=settings.duplicates)
 
     return triage_entries(settings, entries, with_precedents=with_precedents, store=store, resources=resources)
 

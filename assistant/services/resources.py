@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from classifier.knowledge_base import KnowledgeBase
     from classifier.signal_counts import SignalCounts
     from retrieval.config import RetrievalConfig
+    from retrieval.duplicates import BlockIndex
     from retrieval.search import Retriever
 
 INDEX_MISSING = "Index de recherche absent : lancez « gdr index build »."
@@ -46,6 +47,9 @@ class Resources:
         self._knowledge_base: KnowledgeBase | None = None
         self._signal_counts: SignalCounts | None = None
         self._signal_loaded = False
+        # Blocking index of the indexed PV history (duplicate reports), rebuilt with the index.
+        self._duplicates: BlockIndex | None = None
+        self._duplicates_key: tuple[Any, ...] | None = None
 
     def __enter__(self) -> Resources:
         return self
@@ -145,6 +149,16 @@ class Resources:
                                                   self.settings.layout.signal_counts_path)
                 self._signal_loaded = True
             return self._signal_counts
+
+    def duplicate_history(self, retriever: Retriever) -> BlockIndex:
+        """Blocking index of the indexed PV reports, for duplicate lookups; call inside ``retriever()``."""
+        from retrieval.duplicates import history_index
+
+        with self._load_lock:
+            if self._duplicates is None or self._duplicates_key != self._index_key:
+                self._duplicates = history_index(retriever.store)
+                self._duplicates_key = self._index_key
+            return self._duplicates
 
     def close(self) -> None:
         """Release the open index and counts (models and knowledge base are plain objects, dropped with this)."""

@@ -180,9 +180,12 @@ class _Lookup:
     """Precedents and guidelines from the index, or a warning in every result when there is none."""
 
     def __init__(self, resources: Resources, enabled: bool) -> None:
+        from assistant.services.duplicates import BatchTwins
+
         self.resources = resources
         self.enabled = enabled
         self.warning: str | None = None
+        self.twins = BatchTwins(resources.settings.duplicates)
         if enabled:
             try:
                 with resources.retriever():
@@ -191,6 +194,9 @@ class _Lookup:
                 self.warning = NO_INDEX_WARNING
 
     def add(self, dossier: Dossier, result: TriageResult) -> None:
+        from assistant.services import duplicates
+
+        self.twins.add(dossier, result)
         if self.warning:
             result.warnings.append(self.warning)
             return
@@ -201,6 +207,10 @@ class _Lookup:
                 result.precedents = retriever.find_precedents(dossier, k=PRECEDENTS_K)
                 result.guidelines = retriever.find_guidelines(dossier.text or dossier.title,
                                                               dossier_type=dossier.type, k=GUIDELINES_K)
+                dup = self.resources.settings.duplicates
+                if duplicates.applies(dossier, dup):
+                    duplicates.merge(result, duplicates.history_matches(self.resources, retriever, dossier, dup),
+                                     dup.max_matches)
         except GdrError as exc:
             result.warnings.append(f"précédents non disponibles : {exc.message}")
 
@@ -268,7 +278,7 @@ def triage_and_store(settings: Settings, session: Session, items: Sequence[Intak
         for item, result in zip(items, results, strict=True):
             annotate(result, item)
             result.assessment_id = store_assessment(session=session, result=result, dossier=item.dossier,
-                                                    actor=actor)
+                                                    actor=actor, duplicates=settings.duplicates)
     return results
 
 
@@ -291,6 +301,9 @@ def summary_fr(result: TriageResult) -> str:
         lines.extend("  " + line for line in summary_lines(result.signal))
     for p in result.precedents[:3]:
         lines.append(f"  Précédent : {p.title} ({p.document_id})")
+    from assistant.services.duplicates import summary_lines
+
+    lines += summary_lines(result.duplicates)
     for w in result.warnings:
         lines.append(f"  Avertissement : {w}")
     lines.append(f"  Modèle : {result.model_version} ; référentiel : {result.referentiel_version or '–'}")
