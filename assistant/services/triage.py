@@ -296,14 +296,14 @@ def summary_fr(result: TriageResult) -> str:
         ev = "; ".join(e.text if isinstance(e, TextEvidence) else f"{e.field}={e.value}" for e in c.evidence[:2])
         lines.append(f"  Critère {c.code} : {c.label}" + (f" — « {ev} »" if ev else ""))
     if result.signal is not None:
-        from classifier.signal import summary_lines
+        from classifier.signal import summary_lines as signal_lines
 
-        lines.extend("  " + line for line in summary_lines(result.signal))
+        lines.extend("  " + line for line in signal_lines(result.signal))
     for p in result.precedents[:3]:
         lines.append(f"  Précédent : {p.title} ({p.document_id})")
-    from assistant.services.duplicates import summary_lines
+    from assistant.services.duplicates import summary_lines as duplicate_lines
 
-    lines += summary_lines(result.duplicates)
+    lines += duplicate_lines(result.duplicates)
     for w in result.warnings:
         lines.append(f"  Avertissement : {w}")
     lines.append(f"  Modèle : {result.model_version} ; référentiel : {result.referentiel_version or '–'}")
