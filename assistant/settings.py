@@ -124,6 +124,8 @@ class IntakeSettings(BaseModel):
     max_zip_ratio: int = Field(100, description="compression ratio refused for a member over 1 MiB (zip bomb)")
     max_zip_depth: int = Field(2, description="1 = no zip inside a zip, 2 = one level of nesting")
     max_batch_rows: int = Field(10_000, description="dossiers in one batch; the rest is reported, not read")
+    max_text_chars: int = Field(200_000, ge=1000, description="longest narrative of one dossier in characters "
+                                "(413 beyond, before any analysis: the analysis cost grows with the length)")
 
 
 MIN_AUDIT_RETENTION_DAYS = 183  # six months: EU AI Act, art. 19 and 26(6)

@@ -64,8 +64,12 @@ def check_language(dossier: Dossier) -> str | None:
     return None
 
 
-def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dossier | Skipped]:
-    """Dossiers from JSON Lines files (``outcome`` ignored) or single .txt/.md narratives."""
+def read_inputs(paths: Sequence[Path], default_type: str = "pv",
+                max_chars: int | None = None) -> Iterator[Dossier | Skipped]:
+    """Dossiers from JSON Lines files (``outcome`` ignored) or single .txt/.md narratives.
+
+    ``max_chars``: a .txt/.md narrative longer than this is skipped before any analysis.
+    """
     from corpora.io import iter_jsonl
 
     if default_type not in DOSSIER_TYPES:
@@ -80,6 +84,10 @@ def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dos
                 text = path.read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 raise InputError(f"{path} n'est pas encodé en UTF-8.") from None
+            if max_chars is not None and len(text) > max_chars:
+                yield Skipped(str(path), f"texte trop long ({len(text):,} caractères, maximum {max_chars:,})"
+                              .replace(",", " "))
+                continue
             text = unicodedata.normalize("NFC", text).strip()
             from classifier.features import detect_language
 
