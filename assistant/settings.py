@@ -6,8 +6,9 @@ A few flat aliases are accepted for the most used ones: ``GDR_DATA_DIR``,
 ``GDR_CORPORA_DIR``, ``GDR_DATABASE_URL``.
 
 ``GDR_ENV`` is ``production`` unless set to ``development``: outside development a weak or
-placeholder ``GDR_AUTH__SECRET_KEY`` is refused. There is no default secret anywhere: when the key
-is unset, the API creates a random one once in the data dir (see :mod:`assistant.services.auth`).
+placeholder ``GDR_AUTH__SECRET_KEY`` is refused, and so is a known default ``GDR_ADMIN_PASSWORD``.
+There is no default secret anywhere: when the key is unset, the API creates a random one once in
+the data dir (see :mod:`assistant.services.auth`).
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ PLACEHOLDER_SECRETS = frozenset({
     "changethis", "changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "secretkey",
     "password", "motdepasse", "mot-de-passe", "dev", "development", "test", "testing", "default", "gdr",
     "gdr-sante", "gdr_sante", "jwt-secret", "your-secret-key", "supersecret", "please-change-me",
+})
+
+
+# Default administrator passwords of templates and appliances; refused outside development.
+DEFAULT_ADMIN_PASSWORDS = frozenset({
+    "admin", "administrator", "administrateur", "admin123", "admin1234", "adminadmin", "root", "toor",
+    "123456", "12345678", "123456789", "azerty", "azertyuiop", "qwerty", "motdepasse123", "password123",
+    "admin-password", "admin_password", "gdr-admin", "gdr_admin", "mot de passe", "mot de passe admin",
 })
 
 
@@ -188,6 +197,19 @@ class Settings(BaseSettings):
                     f"GDR_AUTH__SECRET_KEY refusée ({reason}) hors mode développement : choisissez une clé "
                     "aléatoire (par exemple « python -c 'import secrets; print(secrets.token_urlsafe(48))' ») "
                     "ou laissez-la vide pour qu'une clé soit créée dans le dossier de données."
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _no_default_admin_password(self) -> Settings:
+        password = self.admin_password
+        if password is not None and self.env != "development":
+            value = password.get_secret_value().strip().lower()
+            if value in PLACEHOLDER_SECRETS or value in DEFAULT_ADMIN_PASSWORDS:
+                raise ValueError(
+                    "GDR_ADMIN_PASSWORD refusé hors mode développement : mot de passe par défaut connu. "
+                    "Choisissez un mot de passe propre à cette installation (au moins "
+                    f"{self.auth.min_password_length} caractères)."
                 )
         return self
 
