@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from corpora.e2b import parse_e2b
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
-from corpora.io import loads_json
+from corpora.io import json_reason, loads_json
 from corpora.limits import IntakeLimits, check_text_length
 from corpora.model import DOSSIER_TYPES, INTAKE_SOURCE, Dossier, IntakeItem
 from corpora.normalise import dossier_language, fold_in_place, plain_apostrophes
@@ -211,17 +211,7 @@ def find_injections(text: str, patterns: Sequence[re.Pattern[str]]) -> list[str]
 # --------------------------------------------------------------------------- JSON
 
 def _json_error(exc: json.JSONDecodeError, line_offset: int = 0) -> str:
-    reasons = {
-        "Expecting value": "valeur attendue",
-        "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
-        "Expecting ',' delimiter": "virgule attendue",
-        "Expecting ':' delimiter": "deux-points attendu",
-        "Unterminated string starting at": "chaîne non terminée",
-        "Extra data": "données en trop après la fin du JSON",
-        "Invalid control character at": "caractère de contrôle dans une chaîne",
-    }
-    reason = reasons.get(exc.msg, exc.msg)
-    return f"JSON invalide à la ligne {exc.lineno + line_offset}, colonne {exc.colno} : {reason}."
+    return f"JSON invalide à la ligne {exc.lineno + line_offset}, colonne {exc.colno} : {json_reason(exc)}."
 
 
 def _validation_message(exc: ValidationError) -> str:

@@ -15,6 +15,26 @@ from corpora.errors import CorruptFile, EncodingProblem, InputError
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects accepted in a JSON input (real dossiers use fewer than 5)."""
 JSON_TOO_DEEP = f"imbrication trop profonde (plus de {MAX_JSON_DEPTH} niveaux de listes ou d'objets)"
+JSON_NUMBER_TOO_LONG = "nombre trop long"
+
+
+_JSON_REASONS = {
+    "Expecting value": "valeur attendue",
+    "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
+    "Expecting ',' delimiter": "virgule attendue",
+    "Expecting ':' delimiter": "deux-points attendu",
+    "Unterminated string starting at": "chaîne non terminée",
+    "Extra data": "données en trop après la fin du JSON",
+    "Invalid control character at": "caractère de contrôle dans une chaîne",
+    "Invalid \\escape": "séquence d'échappement invalide",
+    "Invalid \\uXXXX escape": "séquence \\uXXXX invalide",
+}
+
+
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """The French reason of a JSON decoding error (the parser's own messages are English)."""
+    return _JSON_REASONS.get(exc.msg, exc.msg if exc.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG)
+                             else "syntaxe JSON invalide")
 
 
 def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -28,6 +48,10 @@ def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         value = json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError(JSON_TOO_DEEP, doc, 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # e.g. an integer of more than 4300 digits (int_max_str_digits)
+        raise json.JSONDecodeError(JSON_NUMBER_TOO_LONG, doc, 0) from None
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -88,7 +112,8 @@ def read_json_list(path: str | Path) -> list[Any]:
     except UnicodeDecodeError as exc:
         raise EncodingProblem(f"{p} n'est pas encodé en UTF-8 (octet invalide en position {exc.start}).") from exc
     except json.JSONDecodeError as exc:
-        raise CorruptFile(f"{p} : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno}).") from exc
+        raise CorruptFile(f"{p} : JSON invalide ({json_reason(exc)}, ligne {exc.lineno}, "
+                          f"colonne {exc.colno}).") from exc
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) == 1:
@@ -151,7 +176,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
                 try:
                     obj = loads_json(line)
                 except json.JSONDecodeError as exc:
-                    yield n, None, f"JSON invalide ({exc.msg}, colonne {exc.colno})"
+                    yield n, None, f"JSON invalide ({json_reason(exc)}, colonne {exc.colno})"
                     continue
                 if not isinstance(obj, dict):
                     yield n, None, "la ligne n'est pas un objet JSON"
