@@ -137,6 +137,18 @@ class IntakeSettings(BaseModel):
                                 "(413 beyond, before any analysis: the analysis cost grows with the length)")
 
 
+class PrivacySettings(BaseModel):
+    """Pseudonymisation of submitted dossiers before they are stored (the public corpora stay as published)."""
+
+    pseudonymise: bool = Field(True, description="replace names, dates of birth, phones, e-mails, addresses, NIR "
+                               "and record numbers by placeholders before storage")
+    ner_model: str = Field("fr_core_news_sm", description="installed spaCy model finding person names; "
+                           "« none » = patterns only")
+    mapping_key: SecretStr | None = Field(
+        None, description="key encrypting the placeholder → value maps; unset = random key created once in "
+        "<data_dir>/auth/pseudonym_key (0600)")
+
+
 MIN_AUDIT_RETENTION_DAYS = 183  # six months: EU AI Act, art. 19 and 26(6)
 
 
@@ -180,6 +192,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         None, description="GDR_ADMIN_PASSWORD: gdr run creates the account « admin » with it when no account exists")
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @model_validator(mode="after")
     def _flat_aliases(self) -> Settings:

@@ -219,14 +219,32 @@ def triage_and_store_entries(settings: Settings, engine: Engine, entries: Iterab
     from sqlalchemy.orm import Session
 
     from assistant.services.assessments import store_assessment
+    from assistant.services.pseudonyms import pseudonymise_item, store_mapping
+
+    mappings: dict[int, dict[str, str]] = {}  # row → placeholder map, until the row is stored
+
+    def pseudonymised(rows: Iterable[BatchEntry]) -> Iterator[BatchEntry]:
+        for entry in rows:
+            if entry.item is not None:
+                try:
+                    done = pseudonymise_item(settings, entry.item)
+                except GdrError as exc:
+                    yield BatchEntry(entry.row, entry.where, error=exc.message)
+                    continue
+                mappings[entry.row] = done.mapping
+                entry = BatchEntry(entry.row, entry.where, item=done.item)
+            yield entry
 
     def store(row: BatchRow, item: IntakeItem) -> None:
         assert row.result is not None
         with Session(engine) as session, session.begin():
             row.result.assessment_id = store_assessment(session=session, result=row.result, dossier=item.dossier,
                                                         actor=actor, position=(row.row, row.where))
+            store_mapping(settings, session, assessment_id=row.result.assessment_id, dossier_id=row.result.id,
+                          mapping=mappings.pop(row.row, {}))
 
-    return triage_entries(settings, entries, with_precedents=with_precedents, store=store, resources=resources)
+    return triage_entries(settings, pseudonymised(entries), with_precedents=with_precedents, store=store,
+                          resources=resources)
 
 
 def error_row(entry: BatchEntry) -> BatchRow:

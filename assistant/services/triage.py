@@ -253,16 +253,21 @@ def triage_and_store(settings: Settings, session: Session, items: Sequence[Intak
     """
     from assistant.services.assessments import store_assessment
     from assistant.services.intake import annotate
+    from assistant.services.pseudonyms import pseudonymise_item, store_mapping
 
-    results = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=with_precedents,
+    # Personal data out first: the triage, its offsets and everything stored see the pseudonymised text.
+    done = [pseudonymise_item(settings, it) for it in items]
+    results = list(triage_dossiers(settings, [p.item.dossier for p in done], with_precedents=with_precedents,
                                    resources=resources))
     if len(results) != len(items):  # one result per dossier, always
         raise InputError("Triage incomplet : relancez la demande.")
     with session.begin():
-        for item, result in zip(items, results, strict=True):
-            annotate(result, item)
-            result.assessment_id = store_assessment(session=session, result=result, dossier=item.dossier,
+        for pseudo, result in zip(done, results, strict=True):
+            annotate(result, pseudo.item)
+            result.assessment_id = store_assessment(session=session, result=result, dossier=pseudo.item.dossier,
                                                     actor=actor)
+            store_mapping(settings, session, assessment_id=result.assessment_id, dossier_id=result.id,
+                          mapping=pseudo.mapping)
     return results
 
 
