@@ -6,8 +6,9 @@ A few flat aliases are accepted for the most used ones: ``GDR_DATA_DIR``,
 ``GDR_CORPORA_DIR``, ``GDR_DATABASE_URL``.
 
 ``GDR_ENV`` is ``production`` unless set to ``development``: outside development a weak or
-placeholder ``GDR_AUTH__SECRET_KEY`` is refused. There is no default secret anywhere: when the key
-is unset, the API creates a random one once in the data dir (see :mod:`assistant.services.auth`).
+placeholder ``GDR_AUTH__SECRET_KEY`` is refused, and so is a known default ``GDR_ADMIN_PASSWORD``.
+There is no default secret anywhere: when the key is unset, the API creates a random one once in
+the data dir (see :mod:`assistant.services.auth`).
 """
 
 from __future__ import annotations
@@ -95,6 +96,14 @@ PLACEHOLDER_SECRETS = frozenset({
 })
 
 
+# Default administrator passwords of templates and appliances; refused outside development.
+DEFAULT_ADMIN_PASSWORDS = frozenset({
+    "admin", "administrator", "administrateur", "admin123", "admin1234", "adminadmin", "root", "toor",
+    "123456", "12345678", "123456789", "azerty", "azertyuiop", "qwerty", "motdepasse123", "password123",
+    "admin-password", "admin_password", "gdr-admin", "gdr_admin", "mot de passe", "mot de passe admin",
+})
+
+
 def weak_secret_reason(secret: str) -> str | None:
     """Why ``secret`` is unfit to sign tokens (French), or ``None`` when it is acceptable."""
     if secret.strip().lower() in PLACEHOLDER_SECRETS:
@@ -136,6 +145,20 @@ class IntakeSettings(BaseModel):
     max_zip_ratio: int = Field(100, description="compression ratio refused for a member over 1 MiB (zip bomb)")
     max_zip_depth: int = Field(2, description="1 = no zip inside a zip, 2 = one level of nesting")
     max_batch_rows: int = Field(10_000, description="dossiers in one batch; the rest is reported, not read")
+    max_text_chars: int = Field(200_000, ge=1000, description="longest narrative of one dossier in characters "
+                                "(413 beyond, before any analysis: the analysis cost grows with the length)")
+
+
+class PrivacySettings(BaseModel):
+    """Pseudonymisation of submitted dossiers before they are stored (the public corpora stay as published)."""
+
+    pseudonymise: bool = Field(True, description="replace names, dates of birth, phones, e-mails, addresses, NIR "
+                               "and record numbers by placeholders before storage")
+    ner_model: str = Field("fr_core_news_sm", description="installed spaCy model finding person names; "
+                           "« none » = patterns only")
+    mapping_key: SecretStr | None = Field(
+        None, description="key encrypting the placeholder → value maps; unset = random key created once in "
+        "<data_dir>/auth/pseudonym_key (0600)")
 
 
 MIN_AUDIT_RETENTION_DAYS = 183  # six months: EU AI Act, art. 19 and 26(6)
@@ -192,6 +215,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(
         None, description="GDR_ADMIN_PASSWORD: gdr run creates the account « admin » with it when no account exists")
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @model_validator(mode="after")
     def _flat_aliases(self) -> Settings:
@@ -209,6 +233,19 @@ class Settings(BaseSettings):
                     f"GDR_AUTH__SECRET_KEY refusée ({reason}) hors mode développement : choisissez une clé "
                     "aléatoire (par exemple « python -c 'import secrets; print(secrets.token_urlsafe(48))' ») "
                     "ou laissez-la vide pour qu'une clé soit créée dans le dossier de données."
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _no_default_admin_password(self) -> Settings:
+        password = self.admin_password
+        if password is not None and self.env != "development":
+            value = password.get_secret_value().strip().lower()
+            if value in PLACEHOLDER_SECRETS or value in DEFAULT_ADMIN_PASSWORDS:
+                raise ValueError(
+                    "GDR_ADMIN_PASSWORD refusé hors mode développement : mot de passe par défaut connu. "
+                    "Choisissez un mot de passe propre à cette installation (au moins "
+                    f"{self.auth.min_password_length} caractères)."
                 )
         return self
 

@@ -42,6 +42,7 @@ from typing import Any
 from corpora import seriousness
 from corpora.errors import CorruptFile, EncodingProblem, GdrError, InputError
 from corpora.intake import CP1252_WARNING, decode_bytes, dossier_from_object
+from corpora.io import loads_json
 from corpora.limits import IntakeLimits, check_zip, is_zip, read_member, unsafe_name
 from corpora.model import IntakeItem
 from corpora.normalise import fold_in_place
@@ -158,9 +159,11 @@ def _entries(data: bytes, *, filename: str | None, name: str, declared_type: str
         except GdrError:
             kind = None
     if kind == "csv":
-        yield from _csv_entries(data, name=name, declared_type=declared_type, patterns=patterns, prefix=prefix)
+        yield from _csv_entries(data, name=name, declared_type=declared_type, patterns=patterns, prefix=prefix,
+                                limits=limits)
     elif kind == "jsonl":
-        yield from _jsonl_entries(data, name=name, declared_type=declared_type, patterns=patterns, prefix=prefix)
+        yield from _jsonl_entries(data, name=name, declared_type=declared_type, patterns=patterns, prefix=prefix,
+                                  limits=limits)
     elif kind == "zip":
         yield from _zip_entries(data, name=name, declared_type=declared_type, limits=limits, patterns=patterns,
                                 depth=depth, prefix=prefix or (filename or "archive"))
@@ -175,16 +178,20 @@ def _entries(data: bytes, *, filename: str | None, name: str, declared_type: str
             yield BatchEntry(row=0, where=where if len(items) == 1 else f"{where}, dossier {i}", item=item)
 
 
-def _finish(item: IntakeItem, patterns: Any) -> IntakeItem:
+def _entry(where: str, item: IntakeItem, patterns: Any, limits: IntakeLimits) -> BatchEntry:
+    """The row's entry, or its error when the narrative is too long (checked before any scan)."""
     from corpora.intake import _finish_item
 
-    return _finish_item(item, [], patterns)
+    try:
+        return BatchEntry(0, where, item=_finish_item(item, [], patterns, limits))
+    except GdrError as exc:
+        return BatchEntry(0, where, error=exc.message)
 
 
 # --------------------------------------------------------------------------- JSON Lines
 
 def _jsonl_entries(data: bytes, *, name: str, declared_type: str | None, patterns: Any,
-                   prefix: str) -> Iterator[BatchEntry]:
+                   prefix: str, limits: IntakeLimits) -> Iterator[BatchEntry]:
     from corpora.intake import _json_error
 
     text, file_warnings = decode_bytes(data, name)
@@ -193,7 +200,7 @@ def _jsonl_entries(data: bytes, *, name: str, declared_type: str | None, pattern
             continue
         where = f"{prefix} › ligne {n}" if prefix else f"ligne {n}"
         try:
-            obj = json.loads(line)
+            obj = loads_json(line)
         except json.JSONDecodeError as exc:
             yield BatchEntry(0, where, error=_json_error(exc, line_offset=n - 1))
             continue
@@ -202,7 +209,7 @@ def _jsonl_entries(data: bytes, *, name: str, declared_type: str | None, pattern
         except GdrError as exc:
             yield BatchEntry(0, where, error=exc.message)
             continue
-        yield BatchEntry(0, where, item=_finish(IntakeItem(dossier, list(file_warnings)), patterns))
+        yield _entry(where, IntakeItem(dossier, list(file_warnings)), patterns, limits)
 
 
 # --------------------------------------------------------------------------- CSV
@@ -250,7 +257,7 @@ def _sniff(text: str) -> str:
 
 
 def _csv_entries(data: bytes, *, name: str, declared_type: str | None, patterns: Any,
-                 prefix: str) -> Iterator[BatchEntry]:
+                 prefix: str, limits: IntakeLimits) -> Iterator[BatchEntry]:
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise InputError(f"Lot vide : {name} ne contient aucune ligne.")
     text, marks = _decode_lines(data, name)
@@ -313,7 +320,7 @@ def _csv_entries(data: bytes, *, name: str, declared_type: str | None, patterns:
             warnings.append("Ligne encodée en Windows-1252 alors que le reste du fichier est en UTF-8 : "
                             "vérifiez les accents.")
         item.warnings[:0] = warnings
-        yield BatchEntry(0, where, item=_finish(item, patterns))
+        yield _entry(where, item, patterns, limits)
 
 
 def _csv_item(row: dict[str | None, str], declared_type: str | None, list_sep: re.Pattern[str]) -> IntakeItem:

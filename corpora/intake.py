@@ -38,7 +38,8 @@ from pydantic import ValidationError
 
 from corpora.e2b import parse_e2b
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
-from corpora.limits import IntakeLimits
+from corpora.io import json_reason, loads_json
+from corpora.limits import IntakeLimits, check_text_length
 from corpora.model import DOSSIER_TYPES, INTAKE_SOURCE, Dossier, IntakeItem
 from corpora.normalise import dossier_language, fold_in_place, plain_apostrophes
 
@@ -110,7 +111,7 @@ def _looks_like_jsonl(data: bytes | str) -> bool:
     if len(lines) < 2:
         return False
     try:
-        json.loads(lines[0])
+        loads_json(lines[0])
     except ValueError:
         return False
     return True
@@ -210,17 +211,7 @@ def find_injections(text: str, patterns: Sequence[re.Pattern[str]]) -> list[str]
 # --------------------------------------------------------------------------- JSON
 
 def _json_error(exc: json.JSONDecodeError, line_offset: int = 0) -> str:
-    reasons = {
-        "Expecting value": "valeur attendue",
-        "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
-        "Expecting ',' delimiter": "virgule attendue",
-        "Expecting ':' delimiter": "deux-points attendu",
-        "Unterminated string starting at": "chaîne non terminée",
-        "Extra data": "données en trop après la fin du JSON",
-        "Invalid control character at": "caractère de contrôle dans une chaîne",
-    }
-    reason = reasons.get(exc.msg, exc.msg)
-    return f"JSON invalide à la ligne {exc.lineno + line_offset}, colonne {exc.colno} : {reason}."
+    return f"JSON invalide à la ligne {exc.lineno + line_offset}, colonne {exc.colno} : {json_reason(exc)}."
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -272,7 +263,7 @@ def parse_json(text: str, *, declared_type: str | None = None, jsonl: bool | Non
     """Dossiers from a JSON document (object or list) or JSON Lines; line numbers in errors."""
     if jsonl is not True:
         try:
-            obj = json.loads(text)
+            obj = loads_json(text)
         except json.JSONDecodeError as exc:
             if jsonl is False or not _looks_like_jsonl(text):
                 raise CorruptFile(_json_error(exc)) from None
@@ -289,7 +280,7 @@ def parse_json(text: str, *, declared_type: str | None = None, jsonl: bool | Non
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = loads_json(line)
         except json.JSONDecodeError as exc:
             raise CorruptFile(_json_error(exc, line_offset=n - 1)) from None
         dossiers.append(dossier_from_object(obj, declared_type=declared_type, where=f"ligne {n}"))
@@ -379,7 +370,7 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
     if document is not None:
         docs = parse_document(document, data, name=name, filename=filename, declared_type=declared_type,
                               limits=limits)
-        return [_finish_item(item, [], injection_patterns) for item in docs]
+        return [_finish_item(item, [], injection_patterns, limits) for item in docs]
     if batches:
         from corpora.batch import batch_format, iter_batch
 
@@ -395,13 +386,18 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
             return batch
     text, file_warnings = decode_bytes(data, name)
     fmt = detect_format(text, filename, declared_format, media_type)
+    if fmt == "text":  # the whole file is the narrative: refuse it before reading it
+        check_text_length(text, limits, name)
     items = PARSERS[fmt](text, declared_type, filename)
     check_count(len(items))
-    return [_finish_item(item, file_warnings, injection_patterns) for item in items]
+    return [_finish_item(item, file_warnings, injection_patterns, limits) for item in items]
 
 
 def _finish_item(item: IntakeItem, file_warnings: list[str],
-                 injection_patterns: Sequence[re.Pattern[str]]) -> IntakeItem:
+                 injection_patterns: Sequence[re.Pattern[str]], limits: IntakeLimits | None = None) -> IntakeItem:
+    if limits is not None:
+        check_text_length(item.dossier.text, limits, f"« {item.dossier.title} »" if item.dossier.title
+                          else "le dossier")
     item.warnings[:0] = file_warnings
     if not item.dossier.text.strip():
         item.warnings.append("Texte vide : triage sur les seules données structurées.")

@@ -12,6 +12,60 @@ from typing import IO, Any
 
 from corpora.errors import CorruptFile, EncodingProblem, InputError
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted in a JSON input (real dossiers use fewer than 5)."""
+JSON_TOO_DEEP = f"imbrication trop profonde (plus de {MAX_JSON_DEPTH} niveaux de listes ou d'objets)"
+JSON_NUMBER_TOO_LONG = "nombre trop long"
+
+
+_JSON_REASONS = {
+    "Expecting value": "valeur attendue",
+    "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
+    "Expecting ',' delimiter": "virgule attendue",
+    "Expecting ':' delimiter": "deux-points attendu",
+    "Unterminated string starting at": "chaîne non terminée",
+    "Extra data": "données en trop après la fin du JSON",
+    "Invalid control character at": "caractère de contrôle dans une chaîne",
+    "Invalid \\escape": "séquence d'échappement invalide",
+    "Invalid \\uXXXX escape": "séquence \\uXXXX invalide",
+}
+
+
+def json_reason(exc: json.JSONDecodeError) -> str:
+    """The French reason of a JSON decoding error (the parser's own messages are English)."""
+    return _JSON_REASONS.get(exc.msg, exc.msg if exc.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG)
+                             else "syntaxe JSON invalide")
+
+
+def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses deep nesting as a :class:`json.JSONDecodeError` (French message).
+
+    Deeply nested JSON would otherwise raise :class:`RecursionError` in the parser (or later, in
+    whatever walks the value): the callers already turn decode errors into one French line.
+    """
+    doc = text if isinstance(text, str) else ""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError(JSON_TOO_DEEP, doc, 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # e.g. an integer of more than 4300 digits (int_max_str_digits)
+        raise json.JSONDecodeError(JSON_NUMBER_TOO_LONG, doc, 0) from None
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > max_depth:
+            raise json.JSONDecodeError(JSON_TOO_DEEP, doc, 0)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return value
+
 
 @contextlib.contextmanager
 def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
@@ -54,11 +108,12 @@ def read_json_list(path: str | Path) -> list[Any]:
     except OSError as exc:
         raise InputError(f"Impossible de lire {p} : {exc.strerror or exc}") from exc
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = loads_json(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise EncodingProblem(f"{p} n'est pas encodé en UTF-8 (octet invalide en position {exc.start}).") from exc
     except json.JSONDecodeError as exc:
-        raise CorruptFile(f"{p} : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno}).") from exc
+        raise CorruptFile(f"{p} : JSON invalide ({json_reason(exc)}, ligne {exc.lineno}, "
+                          f"colonne {exc.colno}).") from exc
     if isinstance(data, dict):
         lists = [v for v in data.values() if isinstance(v, list)]
         if len(lists) == 1:
@@ -119,9 +174,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
                 if not line.strip():
                     continue
                 try:
-                    obj = json.loads(line)
+                    obj = loads_json(line)
                 except json.JSONDecodeError as exc:
-                    yield n, None, f"JSON invalide ({exc.msg}, colonne {exc.colno})"
+                    yield n, None, f"JSON invalide ({json_reason(exc)}, colonne {exc.colno})"
                     continue
                 if not isinstance(obj, dict):
                     yield n, None, "la ligne n'est pas un objet JSON"

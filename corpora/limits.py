@@ -40,6 +40,17 @@ class IntakeLimits:
     """Archives read inside archives: 1 = no nested zip, 2 = a zip inside the zip."""
     max_batch_rows: int = 10_000
     """Dossiers in one batch (CSV rows, JSON lines, files of a zip); the rest is refused row by row."""
+    max_text_chars: int = 200_000
+    """Longest narrative of one dossier (characters); a longer one is refused (413) before any analysis."""
+
+
+def check_text_length(text: str, limits: IntakeLimits, name: str = "le dossier") -> None:
+    """Refuse a narrative longer than ``limits.max_text_chars`` (the analysis cost grows with it)."""
+    if len(text) > limits.max_text_chars:
+        raise InputTooLarge(
+            f"Texte trop long dans {name} : {len(text):,} caractères (maximum {limits.max_text_chars:,}) ; "
+            "découpez le dossier ou ne gardez que le récit utile.".replace(",", " ")
+        )
 
 
 _RATIO_FLOOR = MIB  # small members compress a lot (repeated XML) without being a threat

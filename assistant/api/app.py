@@ -59,8 +59,11 @@ async def _gdr_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    # Framework messages are English; only the application's own (French) details pass through.
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail not in {
         "Not Found", "Method Not Allowed", "Bad Request", "Internal Server Error"} else None
+    if detail == "There was an error parsing the body":  # FastAPI: malformed or too deeply nested JSON
+        detail = "Corps de requête illisible : JSON mal formé ou trop profondément imbriqué."
     return JSONResponse({"detail": detail or _HTTP_FR.get(exc.status_code, "Erreur HTTP.")},
                         status_code=exc.status_code, headers=getattr(exc, "headers", None))
 

@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "assistant.cli.feedback_cmd",
     "assistant.cli.report_cmd",
     "assistant.cli.schemas_cmd",
+    "assistant.cli.backup_cmd",
 )
 
 

@@ -297,3 +297,21 @@ class DuplicateKeyRow(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer(), sa.ForeignKey("assessment.id", ondelete="CASCADE"), nullable=False,
                             index=True))
     dossier_id: str = Field(max_length=512)
+
+
+class PseudonymMapRow(SQLModel, table=True):
+    """The placeholders of one pseudonymised assessment and the values they hide, encrypted (Fernet).
+
+    Kept apart from the assessment (which holds only the pseudonymised dossier); ``token`` is readable
+    only with the key of ``settings.privacy`` and through the ``pseudonyms`` permission (admin).
+    """
+
+    __tablename__ = "pseudonym_map"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: int = Field(sa_column=sa.Column(sa.Integer(), sa.ForeignKey("assessment.id"), nullable=False,
+                                                   unique=True))
+    dossier_id: str = Field(index=True, max_length=512)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=_json_column(nullable=False))
+    token: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts_column())

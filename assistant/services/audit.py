@@ -43,6 +43,7 @@ HASHED_FIELDS = ("seq", "at", "kind", "actor", "role", "dossier_id", "payload", 
 EVENT_KINDS: dict[str, str] = {
     "triage": "Triage d'un dossier (évaluation enregistrée)",
     "dossier_view": "Consultation d'un dossier ou d'une évaluation",
+    "pseudonyms_view": "Lecture de la correspondance des pseudonymes d'une évaluation",
     "chat": "Question à l'assistant et réponse citée",
     "decision": "Décision conforme à la proposition",
     "override": "Décision modifiant la proposition",

@@ -53,6 +53,20 @@ def _check_private(path: Path) -> None:
         )
 
 
+def private_key_file(path: Path, what: str = "Clé de signature") -> str:
+    """A random key kept in ``path`` (0600, created on first use, refused when others can read it)."""
+    if not path.exists():
+        _create_key_file(path)
+    _check_private(path)
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{what} illisible ({path}) : {exc}") from exc
+    if len(key) < MIN_SECRET_LENGTH:
+        raise StoreError(f"{what} trop courte dans {path} : supprimez le fichier pour en créer une.")
+    return key
+
+
 def signing_key(settings: Settings) -> str:
     """The key signing the tokens: from the settings, else the data dir's (created on first use)."""
     if settings.auth.secret_key is not None:
@@ -74,7 +88,7 @@ def _create_key_file(path: Path) -> None:
     """Write a random key with mode 0600, atomically: concurrent workers all end up with the same key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # File kinds ``gdr triage`` reads through the intake parsers (the others keep their own reader).
 INTAKE_SUFFIXES = (".pdf", ".docx", ".xml", ".csv", ".tsv", ".zip")
+# Files read row by row (bounded by settings.intake: rows, text length); the others are one upload each.
+BATCH_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".zip")
 _SKIP = (".", "~$", "__MACOSX")
 
 
@@ -107,19 +109,31 @@ def _folder_entries(settings: Settings, folder: Path, default_type: str) -> Iter
 def _file_entries(settings: Settings, path: Path, default_type: str) -> Iterator[BatchEntry]:
     from assistant.services.intake import injection_patterns, intake_limits
     from assistant.services.triage import Skipped, read_inputs
+    from corpora.limits import check_text_length
 
     suffix = path.suffix.lower()
+    limits = intake_limits(settings)
+    if suffix not in BATCH_SUFFIXES:
+        # One file, one dossier (or a JSON list): the same size limit as an upload to the API.
+        size = path.stat().st_size
+        if size > settings.api.max_upload_bytes:
+            raise InputTooLarge(f"{path} : fichier trop volumineux : {size:,} octets (maximum "
+                                f"{settings.api.max_upload_bytes:,}).".replace(",", " "))
     if suffix not in INTAKE_SUFFIXES:
         if suffix not in (".jsonl", ".json", ".ndjson", ".txt", ".md"):
             raise InputError(f"{path} : format non reconnu (attendu : .jsonl, .json, .txt, .md, .pdf, .docx, .xml, "
                              ".csv ou .zip).")
-        for item in read_inputs([path], default_type):
+        for item in read_inputs([path], default_type, max_chars=limits.max_text_chars):
             if isinstance(item, Skipped):
                 yield BatchEntry(0, item.where, error=item.reason)
-            else:
-                yield BatchEntry(0, str(path), item=IntakeItem(item))
+                continue
+            try:
+                check_text_length(item.text, limits, str(path))
+            except GdrError as exc:
+                yield BatchEntry(0, str(path), error=exc.message)
+                continue
+            yield BatchEntry(0, str(path), item=IntakeItem(item))
         return
-    limits = intake_limits(settings)
     size = path.stat().st_size
     if size > max(limits.max_zip_total_bytes, limits.max_document_bytes):
         raise InputTooLarge(f"{path} : fichier trop volumineux ({size // 2**20} Mio).")
@@ -205,6 +219,21 @@ def triage_and_store_entries(settings: Settings, engine: Engine, entries: Iterab
     from sqlalchemy.orm import Session
 
     from assistant.services.assessments import store_assessment
+    from assistant.services.pseudonyms import pseudonymise_item, store_mapping
+
+    mappings: dict[int, dict[str, str]] = {}  # row → placeholder map, until the row is stored
+
+    def pseudonymised(rows: Iterable[BatchEntry]) -> Iterator[BatchEntry]:
+        for entry in rows:
+            if entry.item is not None:
+                try:
+                    done = pseudonymise_item(settings, entry.item)
+                except GdrError as exc:
+                    yield BatchEntry(entry.row, entry.where, error=exc.message)
+                    continue
+                mappings[entry.row] = done.mapping
+                entry = BatchEntry(entry.row, entry.where, item=done.item)
+            yield entry
 
     def store(row: BatchRow, item: IntakeItem) -> None:
         assert row.result is not None
@@ -212,8 +241,11 @@ def triage_and_store_entries(settings: Settings, engine: Engine, entries: Iterab
             row.result.assessment_id = store_assessment(session=session, result=row.result, dossier=item.dossier,
                                                         actor=actor, position=(row.row, row.where),
                                                         duplicates=settings.duplicates)
+            store_mapping(settings, session, assessment_id=row.result.assessment_id, dossier_id=row.result.id,
+                          mapping=mappings.pop(row.row, {}))
 
-    return triage_entries(settings, entries, with_precedents=with_precedents, store=store, resources=resources)
+    return triage_entries(settings, pseudonymised(entries), with_precedents=with_precedents, store=store,
+                          resources=resources)
 
 
 def error_row(entry: BatchEntry) -> BatchRow:

@@ -65,8 +65,12 @@ def check_language(dossier: Dossier) -> str | None:
     return None
 
 
-def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dossier | Skipped]:
-    """Dossiers from JSON Lines files (``outcome`` ignored) or single .txt/.md narratives."""
+def read_inputs(paths: Sequence[Path], default_type: str = "pv",
+                max_chars: int | None = None) -> Iterator[Dossier | Skipped]:
+    """Dossiers from JSON Lines files (``outcome`` ignored) or single .txt/.md narratives.
+
+    ``max_chars``: a .txt/.md narrative longer than this is skipped before any analysis.
+    """
     from corpora.io import iter_jsonl
 
     if default_type not in DOSSIER_TYPES:
@@ -81,6 +85,10 @@ def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dos
                 text = path.read_text(encoding="utf-8")
             except UnicodeDecodeError:
                 raise InputError(f"{path} n'est pas encodé en UTF-8.") from None
+            if max_chars is not None and len(text) > max_chars:
+                yield Skipped(str(path), f"texte trop long ({len(text):,} caractères, maximum {max_chars:,})"
+                              .replace(",", " "))
+                continue
             text = unicodedata.normalize("NFC", text).strip()
             from classifier.features import detect_language
 
@@ -269,16 +277,21 @@ def triage_and_store(settings: Settings, session: Session, items: Sequence[Intak
     """
     from assistant.services.assessments import store_assessment
     from assistant.services.intake import annotate
+    from assistant.services.pseudonyms import pseudonymise_item, store_mapping
 
-    results = list(triage_dossiers(settings, [it.dossier for it in items], with_precedents=with_precedents,
+    # Personal data out first: the triage, its offsets and everything stored see the pseudonymised text.
+    done = [pseudonymise_item(settings, it) for it in items]
+    results = list(triage_dossiers(settings, [p.item.dossier for p in done], with_precedents=with_precedents,
                                    resources=resources))
     if len(results) != len(items):  # one result per dossier, always
         raise InputError("Triage incomplet : relancez la demande.")
     with session.begin():
-        for item, result in zip(items, results, strict=True):
-            annotate(result, item)
-            result.assessment_id = store_assessment(session=session, result=result, dossier=item.dossier,
+        for pseudo, result in zip(done, results, strict=True):
+            annotate(result, pseudo.item)
+            result.assessment_id = store_assessment(session=session, result=result, dossier=pseudo.item.dossier,
                                                     actor=actor, duplicates=settings.duplicates)
+            store_mapping(settings, session, assessment_id=result.assessment_id, dossier_id=result.id,
+                          mapping=pseudo.mapping)
     return results
 
 

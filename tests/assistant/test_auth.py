@@ -269,6 +269,41 @@ def test_weak_secrets_are_refused_outside_development(tmp_path: Path, secret: st
     assert get_settings(data_dir=tmp_path).auth.secret_key is not None
 
 
+@pytest.mark.parametrize("password", ["admin", "Admin123", "changeme", "azerty", "password123"])
+def test_default_admin_passwords_are_refused_outside_development(tmp_path: Path, password: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GDR_ENV", raising=False)
+    monkeypatch.setenv("GDR_ADMIN_PASSWORD", password)
+    with pytest.raises(InputError, match="GDR_ADMIN_PASSWORD refusé hors mode développement"):
+        get_settings(data_dir=tmp_path)
+    monkeypatch.setenv("GDR_ENV", "production")
+    with pytest.raises(InputError, match="mot de passe par défaut connu"):
+        get_settings(data_dir=tmp_path)
+    monkeypatch.setenv("GDR_ENV", "development")
+    assert get_settings(data_dir=tmp_path).admin_password is not None
+    monkeypatch.setenv("GDR_ENV", "production")
+    monkeypatch.setenv("GDR_ADMIN_PASSWORD", "un mot de passe propre à l'installation")
+    assert get_settings(data_dir=tmp_path).env == "production"
+
+
+def test_session_expires_after_the_configured_lifetime(tmp_path: Path) -> None:
+    s = _settings(tmp_path, auth={**FAST_AUTH, "token_expire_minutes": 30})
+    upgrade(s)
+    with api_clients(s) as clients:
+        issued = clients.anonymous.post("/auth/token", data={"username": login_of("expert"), "password": PASSWORD})
+        assert issued.json()["expires_in"] == 30 * 60
+        issuer = clients.app.state.auth.issuer
+        now = datetime.now(UTC)
+        fresh = issued.json()["access_token"]
+        claims = issuer.decode(fresh)
+        assert claims.expires_at - claims.issued_at == timedelta(minutes=30)
+        assert clients.anonymous.get("/auth/me", headers=bearer(fresh)).status_code == 200
+        stale = issuer.issue(login_of("expert"), now=now - timedelta(minutes=31)).access_token  # lifetime past
+        response = clients.anonymous.get("/auth/me", headers=bearer(stale))
+        assert response.status_code == 401 and response.json()["code"] == "token_expired"
+        assert "expiré" in response.json()["detail"]
+
+
 def test_auth_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GDR_AUTH__TOKEN_EXPIRE_MINUTES", "15")
     monkeypatch.setenv("GDR_AUTH__SECRET_KEY", STRONG_KEY)

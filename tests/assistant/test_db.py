@@ -24,7 +24,7 @@ from corpora.model import Dossier, Record
 
 TABLES = {"dossier", "outcome", "ingest_run", "assessment", "app_user", "conversation", "conversation_dossier",
           "chat_message", "decision", "feedback", "audit_event", "audit_head", "alembic_version"}
-HEAD = "0006_duplicates"  # latest migration
+HEAD = "0007_pseudonym_map"  # latest migration
 
 
 def _record(native: str = "t-1", title: str = "Essai", outcome: dict | None = None) -> Record:

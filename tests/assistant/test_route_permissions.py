@@ -15,6 +15,7 @@ from api_auth import FAST_AUTH, ROLES, Clients, api_clients, bearer, expired_tok
 from fastapi.testclient import TestClient
 
 from assistant.db.engine import upgrade
+from assistant.services.auth import TokenIssuer
 from assistant.services.permissions import load_permissions
 from assistant.settings import get_settings
 
@@ -22,7 +23,7 @@ TABLE_FILE = Path(__file__).with_name("route_permissions.txt")
 CALLERS = ("anonyme", "expiré", *ROLES)
 OUTSIDE_SCHEMA = {("GET", "/"), ("GET", "/openapi.json")}  # public pages the schema does not list
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
-CODES = {401: {"not_authenticated", "token_expired"}, 403: {"permission_denied"}}
+CODES = {401: {"not_authenticated", "token_expired", "token_invalid"}, 403: {"permission_denied"}}
 
 Route = tuple[str, str]
 
@@ -58,6 +59,13 @@ def expired(clients: Clients) -> TestClient:
     return TestClient(clients.app, headers=bearer(expired_token(clients.app, login_of("admin"))))
 
 
+@pytest.fixture(scope="module")
+def forged(clients: Clients) -> TestClient:
+    """An admin token signed with another key: answered like an anonymous call (401 ``token_invalid``)."""
+    other = TokenIssuer(key="une-autre-cle-de-signature-" + "x9Qz" * 8)
+    return TestClient(clients.app, headers=bearer(other.issue(login_of("admin"), role="admin").access_token))
+
+
 def test_every_route_is_in_the_table(clients: Clients) -> None:
     paths = clients.anonymous.get("/openapi.json").json()["paths"]
     served = {(method.upper(), path) for path, item in paths.items() for method in item if method in HTTP_METHODS}
@@ -87,11 +95,13 @@ def _url(path: str) -> str:
 
 
 @pytest.mark.parametrize("route", sorted(TABLE), ids=lambda r: f"{r[0]} {r[1]}")
-def test_route_answers_as_the_table_says(clients: Clients, expired: TestClient, route: Route) -> None:
+def test_route_answers_as_the_table_says(clients: Clients, expired: TestClient, forged: TestClient,
+                                         route: Route) -> None:
     method, path = route
-    callers = {"anonyme": clients.anonymous, "expiré": expired, **clients.by_role}
+    callers = {"anonyme": clients.anonymous, "expiré": expired, "forgé": forged, **clients.by_role}
     body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
-    for caller, expected in TABLE[route].items():
+    # The forged token is answered as the anonymous call is (its column is the anonymous one).
+    for caller, expected in [*TABLE[route].items(), ("forgé", TABLE[route]["anonyme"])]:
         response = callers[caller].request(method, _url(path), **body)
         status = response.status_code
         where = f"{method} {path} ({caller}) → {status} {response.text[:200]}"
@@ -107,3 +117,5 @@ def test_route_answers_as_the_table_says(clients: Clients, expired: TestClient, 
             assert response.headers.get("www-authenticate") == "Bearer", where
         if caller == "expiré":
             assert payload["code"] == "token_expired", where
+        if caller == "forgé":
+            assert payload["code"] == "token_invalid", where
