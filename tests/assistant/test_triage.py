@@ -18,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "corpora" / "sample" / "dossiers.jsonl"
 KEYS = {"id", "type", "risk_level", "risk_score", "needs_review", "processing_mode", "criteria", "context",
         "explanation", "precedents", "guidelines", "warnings", "model_version", "referentiel_version"}
+# Blocks present only when they apply: PV signal context, likely duplicates.
+OPTIONAL_KEYS = {"signal", "duplicates"}
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def _sample_lines() -> list[dict]:
 
 
 def _check_row(row: dict, text: str) -> None:
-    assert set(row) == KEYS
+    assert KEYS <= set(row) <= KEYS | OPTIONAL_KEYS
     assert row["risk_level"] in RISK_LEVELS and unicodedata.is_normalized("NFC", row["risk_level"])
     assert 0.0 <= row["risk_score"] <= 1.0
     assert isinstance(row["needs_review"], bool)
