@@ -66,7 +66,8 @@ def brand_index(products: Iterable[tuple[str, list[str]]]) -> dict[str, dict[str
     """``{phrase: {"name", "substances", "n"}}`` from (BDPM product name, substance names) pairs.
 
     A bare first word is added as a phrase of its own only when all the products it starts share the same
-    substances (« Doliprane », not « Infanrix », which is Hexa, Quinta or Tetra).
+    substances (« Doliprane », not « Infanrix », which is Hexa, Quinta or Tetra) and it is not a word of
+    their substance (« Fraction flavonoïque purifiée Mylan » does not make « fraction » a brand).
     """
     index: dict[str, dict[str, Any]] = {}
     by_first: dict[str, list[tuple[str, ...]]] = {}
@@ -88,7 +89,8 @@ def brand_index(products: Iterable[tuple[str, list[str]]]) -> dict[str, dict[str
     for first, sets in by_first.items():
         if first in index or first in GENERIC_WORDS or len(first) < MIN_BRAND_CHARS + 1:
             continue
-        if len(set(sets)) == 1:
+        substance_words = {w for sub in sets[0] for w in _WORD.findall(fold(sub))}
+        if len(set(sets)) == 1 and first not in substance_words:  # « FRACTION FLAVONOÏQUE … » is no brand
             index[first] = {"name": first.upper(), "substances": list(sets[0]), "n": len(sets)}
     return index
 

@@ -38,7 +38,9 @@ def _sample_lines() -> list[dict]:
 
 
 def _check_row(row: dict, text: str) -> None:
-    assert set(row) == KEYS
+    assert set(row) - {"signal"} == KEYS  # « signal »: PV dossiers with a vaccine type and coded terms (VAERS loaded)
+    for line in (row.get("signal") or {}).get("rows", []):
+        assert line["n"] <= line["n_product"] <= line["n_total"] and line["recount"].startswith("gdr signal ")
     assert row["risk_level"] in RISK_LEVELS and unicodedata.is_normalized("NFC", row["risk_level"])
     assert 0.0 <= row["risk_score"] <= 1.0
     assert isinstance(row["needs_review"], bool)

@@ -15,6 +15,7 @@ BDPM = [
     ("VACCIN BCG AJVACCINES, poudre", ["bcg"]),
     ("VACCIN RABIQUE PASTEUR, poudre", ["virus de la rage"]),
     ("ACIDE ACETYLSALICYLIQUE ARROW 500 mg", ["acide acetylsalicylique"]),
+    ("FRACTION FLAVONOIQUE PURIFIEE MYLAN PHARMA 500 mg", ["fraction flavonoique purifiee"]),
 ]
 
 
@@ -41,6 +42,7 @@ def test_index_and_recognition() -> None:
     assert found[0].substances == ("anatoxine diphterique", "anatoxine tetanique")
     assert recognise_brands("vaccin rabique et vaccin BCG", index) == []  # « vaccin … » is not a brand
     assert recognise_brands("Aucun médicament, pas de vaccin.", index) == []
+    assert recognise_brands("Baisse de la fraction d'éjection ventriculaire.", index) == []  # a substance's word
     assert resolve_brand("Doliprane 500 mg", index) == ["paracetamol"]
     assert resolve_brand("vaccin diphtérie-tétanos-coqueluche", index) == []
 
