@@ -172,3 +172,25 @@ def test_held_out_vaers_report_matches_a_recount(corpora_dir: Path, tmp_path: Pa
                                                                                         n_term, n)
     assert row.prr == pytest.approx(prr) and row.ror == pytest.approx(ror)
     assert row.prr_low is not None and row.prr_low < prr < row.prr_high  # type: ignore[operator]
+
+
+def test_get_signal_route(tmp_path: Path) -> None:
+    from api_auth import FAST_AUTH, api_clients
+
+    from assistant.db.engine import upgrade
+
+    corpora = tmp_path / "corpora"
+    _write_vaers(corpora / "vaers", REPORTS)
+    settings = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=corpora, auth=FAST_AUTH)
+    upgrade(settings)
+    with api_clients(settings) as clients:
+        ok = clients["expert"].get("/signal", params={"product": "DTAP", "term": "Pyrexia", "before": "1999-02-20"})
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["before"] == "1999-02-01" and body["rows"][0]["n"] == 3
+        assert body["rows"][0]["prr"] == pytest.approx(3.75)
+        top = clients["evaluateur"].get("/signal", params={"product": "MMR"}).json()
+        assert [r["term"] for r in top["rows"]] == ["Rash", "Pyrexia"]  # most reported first: 4, then 2
+        unknown = clients["expert"].get("/signal", params={"product": "ZZZ"})
+        assert unknown.status_code == 400 and "inconnu" in unknown.json()["detail"]
+        assert clients.anonymous.get("/signal", params={"product": "DTAP"}).status_code == 401
