@@ -83,6 +83,8 @@ def test_counts_and_table_on_written_reports(tmp_path: Path) -> None:
     assert (r.n, r.n_product, r.n_term, r.n_total) == (3, 4, 4, 9)
     assert r.prr == pytest.approx(3.75) and r.ror == pytest.approx(12.0)
     assert "--where vaccine_type=DTAP" in r.query and "--where symptom=pyrexia" in r.query
+    assert r.queries["fatal"].endswith("--where died=oui") and r.queries["n"] == r.query
+    assert r.queries["n_product"] == "gdr search DTAP --source vaers --where vaccine_type=DTAP"
     assert r.recount == "gdr signal DTAP Pyrexia --avant 1999-02-01"
     assert r.url == "/signal?product=DTAP&term=Pyrexia&before=1999-02-01"
     with pytest.raises(ValueError, match="inconnu"):
