@@ -70,9 +70,12 @@ def _dossier_names(dossier: Dossier, findings: Iterable[Finding]) -> tuple[list[
 
 def _resolve(kb: KnowledgeBase, name: str) -> list[tuple[str, str]]:
     """(key, display) pairs for a name: a substance, or a BDPM brand name resolved to its substances."""
-    from classifier.products import GENERIC_WORDS, resolve_brand
+    from classifier.products import GENERIC_WORDS, resolve_brand, without_dose
 
     key = match_key(name)
+    if key and key in kb.names:
+        return [(key, kb.names[key])]
+    key = match_key(without_dose(name) or name)  # « prednisone 5 mg »
     if key and key in kb.names:
         return [(key, kb.names[key])]
     if kb.products:  # BDPM brand phrases (classifier.products): exact brand, never a generic word

@@ -5,9 +5,9 @@ suspension…"`` → ``"infanrix hexa"``; ``"DOLIPRANE 1000 mg, comprimé"`` →
 the substances of its products; the knowledge base keeps it (``KnowledgeBase.products``).
 :func:`recognise_brands` finds those phrases in a narrative, accents and case folded
 (``corpora.normalise.fold_in_place`` keeps offsets), longest phrase first. A brand is attached only
-when it is unambiguous: a phrase that is a generic word (« vaccin », « solution », « acide »…) is never
-a brand, and a bare first word (« Infanrix ») is used only when every product it starts has the same
-substances. :func:`resolve_brand` does the same for a name given in a structured field. Nothing is
+when it is unambiguous: a phrase that starts with a generic word (« vaccin », « solution », « acide »…)
+is never a brand, and a bare first word (« Infanrix », « Vitamine ») is never taken for a whole name.
+:func:`resolve_brand` does the same for a name given in a structured field. Nothing is
 guessed: a name that matches nothing is reported as not recognised.
 """
 
@@ -28,24 +28,46 @@ GENERIC_WORDS = frozenset(
     magnesium bicarbonate gel sirop pommade creme crème collyre lait huile poudre comprime comprimé gelule
     gélule bain alcool oxygene oxygène azote air protoxyde dioxyde medicament medicament produit
     immunoglobuline immunoglobulines albumine plasma sang insuline extrait allergenes allergènes souche
-    virus toxine anatoxine antigene antigène facteur complexe association emulsion émulsion
+    virus toxine anatoxine antigene antigène facteur complexe association emulsion émulsion vitamine vitamines
+    dialyse hemodialyse nutrition lipides acides melange mélange electrolytes solute soluté ringer
+    """.split()  # noqa: SIM905
+)
+# One-word BDPM brands that are everyday French or English words, prefixes or first names: never read alone.
+AMBIGUOUS_BRANDS = frozenset(
+    """
+    daily drill diane thais estima divina carlin lenia cyclo doxy lyso toco femi magne marga ceris serc keal
+    edex ixel iodure evra duova haima olamy zanea ideos kipos isalia ludeal
     """.split()  # noqa: SIM905
 )
 # Common French names that are neither a BDPM brand nor an INN, with the substance key they stand for.
 COMMON_NAMES: dict[str, str] = {"aspirine": "acide acetylsalicylique"}
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # « d'Advil » is « d » + « advil »
 _DOSE = re.compile(r"\d")
+# Pharmaceutical forms: a BDPM name without a comma (« BEXSERO suspension injectable… ») stops there too.
+_FORMS = frozenset(
+    """
+    suspension solution comprime comprimes gelule gelules creme poudre dispersion sirop collyre pommade gel
+    emulsion injectable lyophilisat capsule capsules granules granule lotion pate dispositif film patch
+    collutoire ovule suppositoire shampooing mousse vernis implant concentre
+    """.split()  # noqa: SIM905
+)
 _UNIT = frozenset("mg g ml µg microgrammes microgramme milligrammes ui u pour cent %".split())  # noqa: SIM905
 
 
-def brand_phrase(product_name: str) -> str | None:
-    """The brand part of a BDPM name: folded words before the comma, stopped at the first dose or unit."""
-    head = fold(plain_apostrophes(product_name)).split(",", 1)[0]
+def without_dose(name: str) -> str:
+    """A name's folded words before its dose or form (``"Prednisone 5 mg"`` → ``"prednisone"``)."""
+    head = fold(plain_apostrophes(name)).split(",", 1)[0]
     words: list[str] = []
     for token in head.split():
-        if _DOSE.search(token) or token in _UNIT:
+        if _DOSE.search(token) or token in _UNIT or (words and token.strip(".") in _FORMS):
             break
         words.extend(_WORD.findall(token))
+    return " ".join(words)
+
+
+def brand_phrase(product_name: str) -> str | None:
+    """The brand part of a BDPM name: folded words before the comma, stopped at the first dose, unit or form."""
+    words = without_dose(product_name).split()
     if not words or words[0] in GENERIC_WORDS:
         return None
     phrase = " ".join(words)
@@ -54,9 +76,9 @@ def brand_phrase(product_name: str) -> str | None:
 
 def _display(product_name: str) -> str:
     """The brand as the BDPM writes it: ``"DÉPAKINE CHRONO 500 mg, comprimé"`` → ``"DÉPAKINE CHRONO"``."""
-    words = []
+    words: list[str] = []
     for token in product_name.split(",", 1)[0].split():
-        if _DOSE.search(token) or token.lower() in _UNIT:
+        if _DOSE.search(token) or token.lower() in _UNIT or (words and fold(token).strip(".") in _FORMS):
             break
         words.append(token)
     return " ".join(words) or product_name.split(",", 1)[0].strip()
@@ -65,31 +87,24 @@ def _display(product_name: str) -> str:
 def brand_index(products: Iterable[tuple[str, list[str]]]) -> dict[str, dict[str, Any]]:
     """``{phrase: {"name", "substances", "n"}}`` from (BDPM product name, substance names) pairs.
 
-    A bare first word is added as a phrase of its own only when all the products it starts share the same
-    substances (« Doliprane », not « Infanrix », which is Hexa, Quinta or Tetra).
+    Only whole brand phrases are indexed: a bare first word is never a brand of its own (« Infanrix » may be
+    Hexa, Quinta or Tetra; « dialyse », « vitamine », « fraction » start BDPM names without being brands).
     """
     index: dict[str, dict[str, Any]] = {}
-    by_first: dict[str, list[tuple[str, ...]]] = {}
     known: set[str] = set()
     for name, substances in products:
         known.update(substances)
         phrase = brand_phrase(name)
-        if phrase is None or not substances:
+        if phrase is None or not substances or phrase in AMBIGUOUS_BRANDS:
             continue
         entry = index.setdefault(phrase, {"name": _display(name), "substances": [], "n": 0})
         entry["n"] += 1
         for s in substances:
             if s not in entry["substances"]:
                 entry["substances"].append(s)
-        by_first.setdefault(phrase.split()[0], []).append(tuple(sorted(substances)))
     for common, substance in COMMON_NAMES.items():
         if common not in index and substance in known:
             index[common] = {"name": common, "substances": [substance], "n": 0}
-    for first, sets in by_first.items():
-        if first in index or first in GENERIC_WORDS or len(first) < MIN_BRAND_CHARS + 1:
-            continue
-        if len(set(sets)) == 1:
-            index[first] = {"name": first.upper(), "substances": list(sets[0]), "n": len(sets)}
     return index
 
 

@@ -1,6 +1,8 @@
 """Evaluation of product recognition on French narratives (``gdr eval products``).
 
-Each line of the set (``classifier/data/french_products_eval.jsonl``, narratives the project wrote) holds
+Each line of a set (narratives the project wrote: ``classifier/data/french_products_eval.jsonl``, the
+development split used while building the recognition, and ``french_products_test.jsonl``, written once
+the method was frozen and read once for the README) holds
 a French narrative and the products it names, each with one of its substances as the BDPM writes it.
 Two shares, over the context :func:`classifier.context.gather_context` computes for each narrative:
 
@@ -23,7 +25,9 @@ from typing import Any
 
 from classifier.knowledge_base import KnowledgeBase, match_key
 
-EVAL_SET = Path(__file__).parent / "data" / "french_products_eval.jsonl"
+EVAL_SET = Path(__file__).parent / "data" / "french_products_eval.jsonl"  # dev: used while building the method
+TEST_SET = Path(__file__).parent / "data" / "french_products_test.jsonl"  # written after, read once for the README
+SPLITS = {"dev": EVAL_SET, "test": TEST_SET}
 
 
 @dataclass

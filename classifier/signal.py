@@ -48,6 +48,8 @@ class SignalRow(BaseModel):
     signal: bool = Field(..., description=f"règle : {RULE}")
     summary: str = Field(..., description="la ligne en français")
     query: str = Field(..., description="recherche qui rouvre les signalements comptés (gdr search)")
+    queries: dict[str, str] = Field(..., description="pour chaque chiffre (n, serious, fatal, n_product, n_term), "
+                                    "la recherche qui rouvre ses signalements")
     recount: str = Field(..., description="commande qui recalcule la ligne (gdr signal)")
     url: str = Field(..., description="route qui recalcule la ligne (GET /signal)")
 
@@ -88,8 +90,12 @@ def row(counts: SignalCounts, product: str, term: str, before: date | None) -> S
                f"ROR {_fmt(fig.ror)} (IC 95 % {_fmt(ror_ci.low if ror_ci else None)}–"
                f"{_fmt(ror_ci.high if ror_ci else None)}), χ² {_fmt(fig.chi2, 1)}"
                f"{' : signal' if fig.signal else ''}.")
-    query = (f"gdr search {shlex.quote(label)} --source vaers --where vaccine_type={shlex.quote(p)} "
-             f"--where symptom={shlex.quote(term_key(label))}")
+    on_product = f"--source vaers --where vaccine_type={shlex.quote(p)}"
+    on_term = f"--where symptom={shlex.quote(term_key(label))}"
+    query = f"gdr search {shlex.quote(label)} {on_product} {on_term}"
+    queries = {"n": query, "serious": f"{query} --where serious=oui", "fatal": f"{query} --where died=oui",
+               "n_product": f"gdr search {shlex.quote(p)} {on_product}",
+               "n_term": f"gdr search {shlex.quote(label)} --source vaers {on_term}"}
     recount = f"gdr signal {shlex.quote(p)} {shlex.quote(label)}" + (f" --avant {before.isoformat()}" if before else "")
     params = {"product": p, "term": label, **({"before": before.isoformat()} if before else {})}
     return SignalRow(
@@ -97,7 +103,8 @@ def row(counts: SignalCounts, product: str, term: str, before: date | None) -> S
         n_product=c.product, n_term=c.term, n_total=c.total, prr=fig.prr,
         prr_low=prr_ci.low if prr_ci else None, prr_high=prr_ci.high if prr_ci else None, ror=fig.ror,
         ror_low=ror_ci.low if ror_ci else None, ror_high=ror_ci.high if ror_ci else None, chi2=fig.chi2,
-        signal=fig.signal, summary=summary, query=query, recount=recount, url="/signal?" + urlencode(params))
+        signal=fig.signal, summary=summary, query=query, queries=queries, recount=recount,
+        url="/signal?" + urlencode(params))
 
 
 def dossier_products(dossier: Dossier) -> list[str]:

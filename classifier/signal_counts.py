@@ -18,6 +18,7 @@ month M" with one indexed ``SUM`` per figure, so triage reads its figures in wel
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections import defaultdict
@@ -124,7 +125,7 @@ def build_signal_counts(vaers_paths: Sequence[Path], path: Path) -> dict[str, in
             term[(t, month)] += 1
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # two builders never share a temporary file
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
     try:

@@ -126,20 +126,24 @@ def _report(result: Any, json_out: bool) -> None:
 )
 @user_errors
 def eval_products_cmd(
+    split: Annotated[str, typer.Option("--split", help="dev (récits utilisés pour la mise au point) ou test "
+                                       "(récits écrits ensuite, lus une fois)")] = "test",
     input_: Annotated[Path | None, typer.Option("--input", help="JSON Lines {id, text, products: [{name, "
-                                                "substance}]} (défaut : jeu du projet)", show_default=False)]
+                                                "substance}]} à la place du jeu du projet", show_default=False)]
     = None,
     json_out: Annotated[bool, typer.Option("--json", help="Résultats en une ligne JSON.")] = False,
 ) -> None:
     from classifier.knowledge_base import build_knowledge_base
-    from classifier.products_eval import EVAL_SET, evaluate_products, read_set, summary_fr
+    from classifier.products_eval import SPLITS, evaluate_products, read_set, summary_fr
     from corpora.errors import InputError
 
+    if split not in SPLITS:
+        raise InputError(f"Jeu inconnu : « {split} » (attendu : dev ou test).")
     s = settings()
     if not s.uses_real_corpora:
         raise InputError("Évaluation impossible sans les corpus réels (GDR_CORPORA_DIR) : la BDPM est nécessaire.")
     kb = build_knowledge_base(s.effective_corpora_dir, s.cache_dir, sources=["bdpm", "ema", "ansm"])
-    result = evaluate_products(read_set(input_ or EVAL_SET), kb)
+    result = evaluate_products(read_set(input_ or SPLITS[split]), kb)
     if json_out:
         out_json(result.to_json())
     else:

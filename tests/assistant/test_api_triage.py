@@ -257,7 +257,10 @@ def test_openapi_describes_the_triage_result(client: TestClient) -> None:
     assert response["type"] == "array" and response["items"]["$ref"] == "#/components/schemas/TriageResult"
     result = schemas["TriageResult"]
     assert list(result["properties"]) == [*TriageResult.model_fields]
-    assert set(result["required"]) == set(TriageResult.model_fields) - {"intake", "assessment_id"}
+    optional = {"signal", "duplicates", "intake", "assessment_id"} & set(TriageResult.model_fields)  # absent if unset
+    assert set(result["required"]) == set(TriageResult.model_fields) - optional
+    assert {"n", "serious", "fatal", "prr", "prr_low", "ror", "chi2", "signal", "query", "recount"} <= set(
+        schemas["SignalRow"]["properties"])  # the optional PV signal context is described too
     assert result["properties"]["risk_level"]["enum"] == ["faible", "modéré", "élevé", "critique"]
     assert set(schemas["ProcessingMode"]["properties"]) == {"code", "label", "expertises", "deadline_days",
                                                           "reference"}

@@ -83,6 +83,8 @@ def test_counts_and_table_on_written_reports(tmp_path: Path) -> None:
     assert (r.n, r.n_product, r.n_term, r.n_total) == (3, 4, 4, 9)
     assert r.prr == pytest.approx(3.75) and r.ror == pytest.approx(12.0)
     assert "--where vaccine_type=DTAP" in r.query and "--where symptom=pyrexia" in r.query
+    assert r.queries["fatal"].endswith("--where died=oui") and r.queries["n"] == r.query
+    assert r.queries["n_product"] == "gdr search DTAP --source vaers --where vaccine_type=DTAP"
     assert r.recount == "gdr signal DTAP Pyrexia --avant 1999-02-01"
     assert r.url == "/signal?product=DTAP&term=Pyrexia&before=1999-02-01"
     with pytest.raises(ValueError, match="inconnu"):
@@ -172,3 +174,25 @@ def test_held_out_vaers_report_matches_a_recount(corpora_dir: Path, tmp_path: Pa
                                                                                         n_term, n)
     assert row.prr == pytest.approx(prr) and row.ror == pytest.approx(ror)
     assert row.prr_low is not None and row.prr_low < prr < row.prr_high  # type: ignore[operator]
+
+
+def test_get_signal_route(tmp_path: Path) -> None:
+    from api_auth import FAST_AUTH, api_clients
+
+    from assistant.db.engine import upgrade
+
+    corpora = tmp_path / "corpora"
+    _write_vaers(corpora / "vaers", REPORTS)
+    settings = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=corpora, auth=FAST_AUTH)
+    upgrade(settings)
+    with api_clients(settings) as clients:
+        ok = clients["expert"].get("/signal", params={"product": "DTAP", "term": "Pyrexia", "before": "1999-02-20"})
+        assert ok.status_code == 200, ok.text
+        body = ok.json()
+        assert body["before"] == "1999-02-01" and body["rows"][0]["n"] == 3
+        assert body["rows"][0]["prr"] == pytest.approx(3.75)
+        top = clients["evaluateur"].get("/signal", params={"product": "MMR"}).json()
+        assert [r["term"] for r in top["rows"]] == ["Rash", "Pyrexia"]  # most reported first: 4, then 2
+        unknown = clients["expert"].get("/signal", params={"product": "ZZZ"})
+        assert unknown.status_code == 400 and "inconnu" in unknown.json()["detail"]
+        assert clients.anonymous.get("/signal", params={"product": "DTAP"}).status_code == 401

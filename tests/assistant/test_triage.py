@@ -41,6 +41,8 @@ def _sample_lines() -> list[dict]:
 
 def _check_row(row: dict, text: str) -> None:
     assert KEYS <= set(row) <= KEYS | OPTIONAL_KEYS
+    for line in (row.get("signal") or {}).get("rows", []):
+        assert line["n"] <= line["n_product"] <= line["n_total"] and line["recount"].startswith("gdr signal ")
     assert row["risk_level"] in RISK_LEVELS and unicodedata.is_normalized("NFC", row["risk_level"])
     assert 0.0 <= row["risk_score"] <= 1.0
     assert isinstance(row["needs_review"], bool)

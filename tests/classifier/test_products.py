@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from classifier.products import brand_index, brand_phrase, recognise_brands, resolve_brand
+from classifier.products import brand_index, brand_phrase, recognise_brands, resolve_brand, without_dose
 
 BDPM = [
     ("INFANRIX HEXA, poudre et suspension", ["anatoxine diphterique", "anatoxine tetanique"]),
@@ -15,6 +15,9 @@ BDPM = [
     ("VACCIN BCG AJVACCINES, poudre", ["bcg"]),
     ("VACCIN RABIQUE PASTEUR, poudre", ["virus de la rage"]),
     ("ACIDE ACETYLSALICYLIQUE ARROW 500 mg", ["acide acetylsalicylique"]),
+    ("FRACTION FLAVONOIQUE PURIFIEE MYLAN PHARMA 500 mg", ["fraction flavonoique purifiee"]),
+    ("VITAMINE B12 GERDA 1000 µg/4 ml, solution injectable", ["cyanocobalamine"]),
+    ("DAILY, comprimé", ["levonorgestrel"]),
 ]
 
 
@@ -24,13 +27,18 @@ def test_brand_phrase() -> None:
     assert brand_phrase("DÉPAKINE CHRONO 500 mg, comprimé") == "depakine chrono"
     assert brand_phrase("VACCIN BCG AJVACCINES, poudre") is None  # a generic word is never a brand
     assert brand_phrase("EAU, solution") is None
+    assert without_dose("Prednisone 5 mg") == "prednisone"
+    assert without_dose("acide valproïque 500 mg") == "acide valproique"
+    assert brand_phrase("BEXSERO suspension injectable en seringue préremplie. Vaccin méningococcique") == "bexsero"
 
 
 def test_index_and_recognition() -> None:
     index = brand_index(BDPM)
     assert index["doliprane"]["substances"] == ["paracetamol"]
     assert "infanrix" not in index  # Hexa or Quinta: a bare « Infanrix » is ambiguous
-    assert "depakine" in index  # every Dépakine has the same substance
+    assert "depakine" not in index and "depakine chrono" in index  # only whole brand phrases
+    assert "fraction" not in index  # a bare first word is never a brand
+    assert "vitamine" not in index and "daily" not in index  # generic word, everyday English word
     assert index["aspirine"]["substances"] == ["acide acetylsalicylique"]  # common French name
     text = ("Nourrisson de 4 mois, convulsions fébriles 6 heures après le vaccin hexavalent Infanrix Hexa, "
             "puis prise d'Aspirine et de DÉPAKINE chrono.")
@@ -41,6 +49,7 @@ def test_index_and_recognition() -> None:
     assert found[0].substances == ("anatoxine diphterique", "anatoxine tetanique")
     assert recognise_brands("vaccin rabique et vaccin BCG", index) == []  # « vaccin … » is not a brand
     assert recognise_brands("Aucun médicament, pas de vaccin.", index) == []
+    assert recognise_brands("Baisse de la fraction d'éjection ventriculaire.", index) == []  # a substance's word
     assert resolve_brand("Doliprane 500 mg", index) == ["paracetamol"]
     assert resolve_brand("vaccin diphtérie-tétanos-coqueluche", index) == []
 
