@@ -257,7 +257,7 @@ def test_openapi_describes_the_triage_result(client: TestClient) -> None:
     assert response["type"] == "array" and response["items"]["$ref"] == "#/components/schemas/TriageResult"
     result = schemas["TriageResult"]
     assert list(result["properties"]) == [*TriageResult.model_fields]
-    assert set(result["required"]) == set(TriageResult.model_fields) - {"intake", "assessment_id"}
+    assert set(result["required"]) == set(TriageResult.model_fields) - {"intake", "duplicates", "assessment_id"}
     assert result["properties"]["risk_level"]["enum"] == ["faible", "modéré", "élevé", "critique"]
     assert set(schemas["ProcessingMode"]["properties"]) == {"code", "label", "expertises", "deadline_days",
                                                           "reference"}
