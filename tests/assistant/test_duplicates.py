@@ -134,3 +134,31 @@ def test_a_report_repeating_an_indexed_one_is_flagged(indexed_settings: Settings
     # the original itself is indexed: never its own twin (the copy, earlier in the batch, is)
     assert results[1].duplicates is not None
     assert [d.id for d in results[1].duplicates] == ["intake:relance-001"] and results[1].duplicates[0].source == "lot"
+
+
+def test_post_triage_flags_the_twin_of_a_stored_assessment(settings: Settings) -> None:
+    from api_auth import api_clients
+
+    first = _pv("intake:API-1", NARRATIVE).model_dump(mode="json")
+    second = _pv("intake:API-2", RETOLD, age=None).model_dump(mode="json")
+    with api_clients(settings) as clients:
+        client = clients["evaluateur"]
+        [one] = client.post("/triage", params={"precedents": "false"}, json=first).json()
+        assert "duplicates" not in one
+        response = client.post("/triage", params={"precedents": "false"}, json=second)
+        assert response.status_code == 200, response.text
+        [two] = response.json()
+        assert [d["id"] for d in two["duplicates"]] == ["intake:API-1"]
+        assert two["duplicates"][0]["assessment_id"] == one["assessment_id"]
+        assert two["duplicates"][0]["source"] == "évaluations"
+        stored = client.get(f"/assessments/{two['assessment_id']}").json()
+        assert stored["result"]["duplicates"] == two["duplicates"]
+
+
+@pytest.mark.postgres
+def test_stored_twins_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    s = get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=postgres_url, auth=FAST_AUTH)
+    upgrade(s)
+    first_id, _ = _store(s, _pv("intake:PG-1", NARRATIVE))
+    _, second = _store(s, _pv("intake:PG-2", RETOLD, age=None))
+    assert second.duplicates is not None and second.duplicates[0].assessment_id == first_id
