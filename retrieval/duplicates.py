@@ -141,8 +141,17 @@ def profile_of_dossier(dossier: Dossier) -> Profile:
 
 
 def profile_of_document(doc_id: str, metadata: Mapping[str, Any], text: str = "", *,
-                        dossier_type: str | None = None, received_at: Any = None) -> Profile:
-    """The profile of an indexed case document (VAERS metadata: bar-joined vaccine types and symptoms)."""
+                        dossier_type: str | None = None, received_at: Any = None, keys_only: bool = False) -> Profile:
+    """The profile of an indexed case document (VAERS metadata: bar-joined vaccine types and symptoms).
+
+    ``keys_only``: only what :func:`blocking_keys` reads (products, dates, age, sex), for a fast scan.
+    """
+    if keys_only:
+        return Profile(id=doc_id, age=_age(metadata.get("age")), sex=_sex(metadata.get("sex")),
+                       products=product_keys(bar_split(metadata.get("vaccine_types")),
+                                             bar_split(metadata.get("substances"))),
+                       onset=_date(metadata.get("onset_date")), onset_days=_number(metadata.get("onset_days")),
+                       vaccination=_date(metadata.get("vaccination_date")))
     return Profile(
         id=doc_id, type=dossier_type or metadata.get("type"), age=_age(metadata.get("age")),
         sex=_sex(metadata.get("sex")),
@@ -330,10 +339,10 @@ def history_index(store: DocStore, dossier_type: str = "pv") -> BlockIndex:
     import json
 
     index = BlockIndex()
-    rows = store.db.execute("SELECT id, metadata, received_at FROM documents WHERE kind = 'case' AND "
-                            "dossier_type = ?", (dossier_type,))
-    for doc_id, metadata, received in rows:
-        index.add(profile_of_document(doc_id, json.loads(metadata), dossier_type=dossier_type, received_at=received))
+    rows = store.db.execute("SELECT id, metadata FROM documents WHERE kind = 'case' AND dossier_type = ?",
+                            (dossier_type,))
+    for doc_id, metadata in rows:
+        index.add(profile_of_document(doc_id, json.loads(metadata), keys_only=True))
     return index
 
 
