@@ -11,8 +11,9 @@ linkage tools do (vigiMatch among them):
 2. **Scoring** (:func:`pair_score`): agreement of the patient profile (age, sex), the products, the
    dates, the coded reaction terms, and the similarity of the narratives (Jaccard and containment
    of character 5-gram shingles of the folded text, drawn towards neutral for a narrative of a few
-   words), as a weighted mean in [0, 1]. A field unknown on either side counts as neutral (0.5); a
-   plain conflict on sex, age or products lowers the score (× 0.7 each). The threshold that flags a pair is chosen on a
+   words) and the reporter's region, as a weighted mean in [0, 1]. A field unknown on either side
+   counts as neutral (0.5); a plain conflict on sex, age, products or region lowers the score
+   (× 0.7 each). The threshold that flags a pair is chosen on a
    development set (``gdr eval duplicates``) and stored in the settings.
 
 Profiles are built from a :class:`~corpora.model.Dossier` (:func:`profile_of_dossier`) or from the
@@ -38,18 +39,20 @@ MAX_TEXT = 4000
 #: Weight of each component of the score (a weighted mean; unknown components count 0.5).
 WEIGHTS: Mapping[str, float] = {
     "narrative": 4.0, "terms": 1.5, "products": 1.5, "onset": 1.5, "vaccination": 1.0, "age": 1.0, "sex": 0.5,
+    "region": 0.5,
 }
 #: French names of the components, as the explanation shows them.
 COMPONENT_LABELS: Mapping[str, str] = {
     "narrative": "récit", "terms": "termes de réaction", "products": "produits", "onset": "date de début",
-    "vaccination": "date d'administration", "age": "âge", "sex": "sexe",
+    "vaccination": "date d'administration", "age": "âge", "sex": "sexe", "region": "région",
 }
 NEUTRAL = 0.5
 #: A narrative shorter than this many shingles (about 20 words) counts less, in proportion.
 FULL_TEXT_SHINGLES = 120
-#: Identifying fields whose plain disagreement (another sex, an age apart, no product in common) makes
+#: Identifying fields whose plain disagreement (another sex, an age apart, no product in common, another
+#: region or country) makes
 #: the same patient unlikely: the score is multiplied by ``CONFLICT_FACTOR`` for each.
-CONFLICTS = ("sex", "age", "products")
+CONFLICTS = ("sex", "age", "products", "region")
 CONFLICT_FACTOR = 0.7
 DEFAULT_THRESHOLD = 0.75
 
@@ -67,6 +70,7 @@ class Profile:
     onset_days: float | None = None
     vaccination: date | None = None
     received: date | None = None
+    region: str | None = None
     terms: frozenset[str] = frozenset()
     shingles: frozenset[str] = field(default=frozenset(), repr=False)
 
@@ -98,6 +102,12 @@ def _date(value: Any) -> date | None:
     return parse_date(value) if value else None
 
 
+def _region(country: Any, region: Any) -> str | None:
+    """``COUNTRY/REGION`` when the region is known (a region alone is read within its country)."""
+    r = norm_code(str(region or ""))
+    return f"{norm_code(str(country or ''))}/{r}" if r else None
+
+
 def _number(value: Any) -> float | None:
     try:
         return float(value) if value is not None and value != "" else None
@@ -124,14 +134,24 @@ def profile_of_dossier(dossier: Dossier) -> Profile:
         id=dossier.id, type=dossier.type, age=_age(f.patient_age), sex=_sex(f.patient_sex),
         products=product_keys(vaccine_types, substances, [p.name for p in products if p.name] + [f.inn or ""]),
         onset=f.onset_date, onset_days=f.onset_days, vaccination=f.vaccination_date, received=dossier.received_at,
+        region=_region(f.country, f.region),
         terms=frozenset(t for s in f.symptoms or [] if (t := norm_word(s))),
         shingles=shingles(dossier.text or dossier.title),
     )
 
 
 def profile_of_document(doc_id: str, metadata: Mapping[str, Any], text: str = "", *,
-                        dossier_type: str | None = None, received_at: Any = None) -> Profile:
-    """The profile of an indexed case document (VAERS metadata: bar-joined vaccine types and symptoms)."""
+                        dossier_type: str | None = None, received_at: Any = None, keys_only: bool = False) -> Profile:
+    """The profile of an indexed case document (VAERS metadata: bar-joined vaccine types and symptoms).
+
+    ``keys_only``: only what :func:`blocking_keys` reads (products, dates, age, sex), for a fast scan.
+    """
+    if keys_only:
+        return Profile(id=doc_id, age=_age(metadata.get("age")), sex=_sex(metadata.get("sex")),
+                       products=product_keys(bar_split(metadata.get("vaccine_types")),
+                                             bar_split(metadata.get("substances"))),
+                       onset=_date(metadata.get("onset_date")), onset_days=_number(metadata.get("onset_days")),
+                       vaccination=_date(metadata.get("vaccination_date")))
     return Profile(
         id=doc_id, type=dossier_type or metadata.get("type"), age=_age(metadata.get("age")),
         sex=_sex(metadata.get("sex")),
@@ -139,6 +159,8 @@ def profile_of_document(doc_id: str, metadata: Mapping[str, Any], text: str = ""
         onset=_date(metadata.get("onset_date")), onset_days=_number(metadata.get("onset_days")),
         vaccination=_date(metadata.get("vaccination_date")),
         received=_date(received_at or metadata.get("received_at")),
+        region=_region(metadata.get("country") or ("US" if str(doc_id).startswith("vaers:") else None),
+                       metadata.get("region")),
         terms=frozenset(t for s in bar_split(metadata.get("symptoms")) if (t := norm_word(s))),
         shingles=shingles(text) if text else frozenset(),
     )
@@ -199,6 +221,7 @@ def components(a: Profile, b: Profile) -> dict[str, float | None]:
         "vaccination": _days(a.vaccination, b.vaccination),
         "age": _age_agreement(a.age, b.age),
         "sex": None if a.sex is None or b.sex is None else float(a.sex == b.sex),
+        "region": None if a.region is None or b.region is None else float(a.region == b.region),
     }
 
 
@@ -316,10 +339,10 @@ def history_index(store: DocStore, dossier_type: str = "pv") -> BlockIndex:
     import json
 
     index = BlockIndex()
-    rows = store.db.execute("SELECT id, metadata, received_at FROM documents WHERE kind = 'case' AND "
-                            "dossier_type = ?", (dossier_type,))
-    for doc_id, metadata, received in rows:
-        index.add(profile_of_document(doc_id, json.loads(metadata), dossier_type=dossier_type, received_at=received))
+    rows = store.db.execute("SELECT id, metadata FROM documents WHERE kind = 'case' AND dossier_type = ?",
+                            (dossier_type,))
+    for doc_id, metadata in rows:
+        index.add(profile_of_document(doc_id, json.loads(metadata), keys_only=True))
     return index
 
 

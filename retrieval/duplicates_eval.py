@@ -3,7 +3,7 @@
 The pairs
     VAERS publishes no duplicate labels. Positives are **synthetic perturbed copies** of real reports,
     written by :func:`perturb` (seeded), paired with their original: the copy loses or shifts fields
-    as a second reporter would (age missing or ± 1 year, sex missing, onset and vaccination dates
+    as a second reporter would (age missing or ± 1 year, sex or region missing, onset and vaccination dates
     missing or ± 1 day, a reaction term dropped or added, one of several vaccines dropped) and its
     narrative is retold (sentences dropped or swapped, a follow-up preamble or an extra sentence,
     abbreviations, typos, capitals, truncation). Negatives are real pairs of *different* reports:
@@ -104,6 +104,8 @@ def perturb(dossier: Dossier, rng: random.Random, donor: Dossier | None = None) 
             f.patient_age = f.patient_age + rng.choice((-1, 1))
     if f.patient_sex is not None and rng.random() < 0.15:
         f.patient_sex = None
+    if f.region is not None and rng.random() < 0.3:
+        f.region = None
     for name in ("onset_date", "vaccination_date"):
         value = getattr(f, name)
         if value is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from api_auth import FAST_AUTH
@@ -93,3 +94,71 @@ def test_twins_within_one_batch() -> None:
     assert first.duplicates is None and second.duplicates is None
     assert third.duplicates is not None and third.duplicates[0].id == "intake:1"
     assert third.duplicates[0].source == "lot"
+
+
+# --------------------------------------------------------------------------- the indexed history
+
+SAMPLE = Path(__file__).resolve().parents[2] / "corpora" / "sample" / "dossiers.jsonl"
+
+
+@pytest.fixture(scope="module")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The bundled sample indexed (fake embedder), as the golden triage tests do."""
+    from assistant.services.retrieval import build
+
+    s = get_settings(data_dir=tmp_path_factory.mktemp("dup-index") / "var", database_url=None, corpora_dir=None,
+                     retrieval={"embedder": "fake"})
+    build(s)
+    return s
+
+
+def test_a_report_repeating_an_indexed_one_is_flagged(indexed_settings: Settings) -> None:
+    from assistant.services.resources import Resources
+    from assistant.services.triage import summary_fr, triage_dossiers
+    from corpora.io import iter_jsonl
+    from corpora.model import dossier_from_json
+
+    original = next(dossier_from_json(obj) for _n, obj, _e in iter_jsonl(SAMPLE)
+                    if obj and obj["id"] == "sample:pv-001")
+    sentences = original.text.split(". ")
+    copy = original.model_copy(update={
+        "id": "intake:relance-001", "source": "intake",
+        "text": "Relance du laboratoire. " + ". ".join(sentences[:1] + sentences[2:]),
+        "fields": original.fields.model_copy(update={"other_medications": None})})
+    with Resources(indexed_settings) as resources:
+        results = list(triage_dossiers(indexed_settings, [copy, original], resources=resources))
+    twins = results[0].duplicates
+    assert twins and twins[0].id == "sample:pv-001" and twins[0].source == "historique"
+    assert twins[0].score >= indexed_settings.duplicates.threshold and "récit" in twins[0].agreeing
+    assert "Doublon probable : sample:pv-001 (historique indexé)" in summary_fr(results[0])
+    # the original itself is indexed: never its own twin (the copy, earlier in the batch, is)
+    assert results[1].duplicates is not None
+    assert [d.id for d in results[1].duplicates] == ["intake:relance-001"] and results[1].duplicates[0].source == "lot"
+
+
+def test_post_triage_flags_the_twin_of_a_stored_assessment(settings: Settings) -> None:
+    from api_auth import api_clients
+
+    first = _pv("intake:API-1", NARRATIVE).model_dump(mode="json")
+    second = _pv("intake:API-2", RETOLD, age=None).model_dump(mode="json")
+    with api_clients(settings) as clients:
+        client = clients["evaluateur"]
+        [one] = client.post("/triage", params={"precedents": "false"}, json=first).json()
+        assert "duplicates" not in one
+        response = client.post("/triage", params={"precedents": "false"}, json=second)
+        assert response.status_code == 200, response.text
+        [two] = response.json()
+        assert [d["id"] for d in two["duplicates"]] == ["intake:API-1"]
+        assert two["duplicates"][0]["assessment_id"] == one["assessment_id"]
+        assert two["duplicates"][0]["source"] == "évaluations"
+        stored = client.get(f"/assessments/{two['assessment_id']}").json()
+        assert stored["result"]["duplicates"] == two["duplicates"]
+
+
+@pytest.mark.postgres
+def test_stored_twins_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    s = get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=postgres_url, auth=FAST_AUTH)
+    upgrade(s)
+    first_id, _ = _store(s, _pv("intake:PG-1", NARRATIVE))
+    _, second = _store(s, _pv("intake:PG-2", RETOLD, age=None))
+    assert second.duplicates is not None and second.duplicates[0].assessment_id == first_id

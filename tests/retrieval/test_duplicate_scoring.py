@@ -26,12 +26,13 @@ OTHER = ("Infant had fever of 39.5 C and persistent crying for four hours after 
 
 def _report(rid: str, text: str = NARRATIVE, *, age: float | None = 34, sex: str | None = "F",
             vaccines: tuple[str, ...] = ("HEP",), onset: date | None = date(2003, 5, 2),
-            symptoms: tuple[str, ...] = ("Urticaria", "Lip swelling")) -> Dossier:
+            symptoms: tuple[str, ...] = ("Urticaria", "Lip swelling"), region: str | None = "CA") -> Dossier:
     return Dossier(id=rid, type="pv", title=rid, text=text, language="en", source="vaers",
                    received_at=date(2003, 5, 10),
                    fields=DossierFields(patient_age=age, patient_sex=sex, vaccine_types=list(vaccines),
                                         products=[Product(vaccine_type=v, role="suspect") for v in vaccines],
-                                        onset_date=onset, vaccination_date=onset, symptoms=list(symptoms)))
+                                        onset_date=onset, vaccination_date=onset, symptoms=list(symptoms),
+                                        country="US", region=region))
 
 
 def test_a_retold_report_scores_high_and_another_case_low() -> None:
@@ -53,8 +54,10 @@ def test_a_plain_conflict_on_sex_or_age_lowers_the_score() -> None:
     same = profile_of_dossier(_report("vaers:2"))
     other_sex = profile_of_dossier(_report("vaers:3", sex="M"))
     other_age = profile_of_dossier(_report("vaers:4", age=70))
-    assert pair_score(a, other_sex) < pair_score(a, same)
-    assert pair_score(a, other_age) < pair_score(a, same)
+    other_region = profile_of_dossier(_report("vaers:5", region="TX"))
+    no_region = profile_of_dossier(_report("vaers:6", region=None))
+    for other in (other_sex, other_age, other_region):
+        assert pair_score(a, other) < pair_score(a, no_region) < pair_score(a, same)
 
 
 def test_blocking_finds_a_shifted_copy_and_skips_other_vaccines() -> None:
@@ -74,10 +77,10 @@ def test_blocking_finds_a_shifted_copy_and_skips_other_vaccines() -> None:
 
 def test_profile_of_an_indexed_document_reads_the_vaers_metadata() -> None:
     p = profile_of_document("vaers:7", {"vaccine_types": "HEP|FLU", "symptoms": "Urticaria|Lip swelling",
-                                        "age": 34.0, "sex": "F", "onset_days": 0.0}, NARRATIVE,
+                                        "age": 34.0, "sex": "F", "onset_days": 0.0, "region": "CA"}, NARRATIVE,
                             dossier_type="pv", received_at="2003-05-10")
     assert p.products == frozenset({"v:HEP", "v:FLU"}) and p.age == 34.0 and p.sex == "F"
-    assert p.received == date(2003, 5, 10) and p.onset_days == 0.0 and p.shingles
+    assert p.received == date(2003, 5, 10) and p.onset_days == 0.0 and p.shingles and p.region == "US/CA"
     assert pair_score(p, profile_of_dossier(_report("vaers:1"))) > 0.7
 
 
