@@ -84,7 +84,13 @@ class JobsSettings(BaseModel):
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
-    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = Field(10 * 1024 * 1024, description="upload to POST /triage(/batch), and a single "
+                                  "file given to gdr triage (413 beyond)")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="body of every other route (413 beyond)")
+    request_timeout_s: float = Field(120.0, gt=0, description="a request not answering by then gets 503")
+    rate_limit_per_minute: int = Field(60, ge=0, description="triage and chat requests per account and minute "
+                                       "(429 beyond; 0 = no limit)")
+    log_format: Literal["json", "text"] = Field("json", description="gdr serve's logs: JSON lines or plain text")
 
 
 MIN_SECRET_LENGTH = 32

@@ -19,6 +19,7 @@ loading the NER model once.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -162,9 +163,18 @@ def _overlap(a: Span, b: Span) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-@lru_cache(maxsize=2)
+_LOAD_LOCK = threading.Lock()
+
+
 def spacy_names(model: str = "fr_core_news_sm") -> NameFinder:
-    """A name finder from an installed spaCy model (PER entities); loaded once per process."""
+    """A name finder from an installed spaCy model (PER entities); loaded once per process, whatever the
+    number of threads asking for it at the same time (the API's first concurrent requests)."""
+    with _LOAD_LOCK:
+        return _spacy_names(model)
+
+
+@lru_cache(maxsize=2)
+def _spacy_names(model: str) -> NameFinder:
     import spacy
 
     nlp = spacy.load(model, exclude=["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"])

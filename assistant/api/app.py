@@ -54,6 +54,8 @@ async def _gdr_error(_request: Request, exc: Exception) -> JSONResponse:
     if exc.code:
         body["code"] = exc.code
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+    if exc.http_status == 429:
+        headers = {"Retry-After": str(getattr(exc, "retry_after", 60))}
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 
@@ -91,6 +93,9 @@ def create_app(settings: Settings) -> FastAPI:
     Both are created here and released at shutdown. The chat mounted under ``/chat`` uses the app's
     conversation service (and so its settings and resources), handed over in the lifespan state.
     """
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    from assistant.api.operations import LimitsMiddleware, RateLimiter, access_log_middleware
     from assistant.api.routes import (
         assessments,
         audit,
@@ -139,6 +144,10 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=access_log_middleware())
+    app.add_middleware(LimitsMiddleware, max_body_bytes=settings.api.max_body_bytes,
+                       timeout_s=settings.api.request_timeout_s)
     app.add_exception_handler(GdrError, _gdr_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -90,6 +90,9 @@ def require(permission: str) -> Callable[..., CurrentUser]:
             raise PermissionDenied(
                 f"Accès refusé : la permission « {permission} » est réservée aux rôles {allowed} "
                 f"(votre rôle : {user.role}).", code="permission_denied")
+        limiter = getattr(request.app.state, "rate_limiter", None)
+        if limiter is not None:  # triage and chat: per account (assistant.api.operations)
+            limiter.check(user.login, permission)
         return user
 
     dependency.permission = permission  # type: ignore[attr-defined]

@@ -60,6 +60,10 @@ def serve(*, host: str | None = None, port: int | None = None) -> None:
     from assistant.db.engine import upgrade
 
     s = settings()
+    if s.api.log_format == "json":
+        from assistant.api.operations import configure_logging
+
+        configure_logging()
     host = host or s.api.host
     port = port or s.api.port
     _check_port(host, port)

@@ -52,8 +52,11 @@ def test_case_count() -> None:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # No rate limit here: hundreds of requests by one account in a minute are the point of this suite.
+    # Names by patterns only (CI budget): the NER model meets these texts in test_pseudonymisation.py.
     s = get_settings(data_dir=tmp_path_factory.mktemp("hostile") / "var", database_url=None, corpora_dir=None,
-                     retrieval={"embedder": "fake"}, auth=FAST_AUTH)
+                     retrieval={"embedder": "fake"}, auth=FAST_AUTH, api={"rate_limit_per_minute": 0},
+                     privacy={"ner_model": "none"})
     upgrade(s)
     return s
 

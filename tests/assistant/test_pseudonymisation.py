@@ -64,6 +64,20 @@ def test_recall_and_precision_per_type() -> None:
     assert all(s.precision >= 0.9 for s in scores.values()), table(scores)
 
 
+def test_hostile_texts_go_through_the_ner_model() -> None:
+    """The hand-written hostile inputs that decode as text: pseudonymised without error, offsets kept."""
+    from hostile_inputs import crafted_cases
+
+    names = spacy_names()
+    texts = [t for c in crafted_cases() if (t := c.text) is not None and len(t) <= 5_000]
+    assert len(texts) > 100
+    for text in texts:
+        pseudo = Pseudonymiser(names=names)
+        out, remap = pseudo.with_offsets(text)
+        assert remap(len(text)) == len(out) and remap(0) == 0
+        assert pseudo.mapping is not None and all(value in text for value in pseudo.mapping.values())
+
+
 # --------------------------------------------------------------------------- through the API
 
 @pytest.fixture(scope="module")
