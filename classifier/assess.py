@@ -35,6 +35,9 @@ class Analysis:
     fired: list[FiredCriterion] = field(default_factory=list)
     language: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Criteria fired without the context facts: what the models read. The models are trained and
+    # evaluated without context, so they are served without it; context acts through the floors.
+    model_fired: list[FiredCriterion] | None = None
 
 
 @dataclass
@@ -55,12 +58,16 @@ def analyse(dossier: Dossier, context: Sequence[ContextFact] | None = None) -> A
     lang = detect_language(dossier.text) if dossier.text.strip() else "und"
     text_lang = lang if lang in ("fr", "en") else dossier.language
     findings = list(extract(dossier.text, text_lang)) if dossier.text.strip() else []
-    fired = list(evaluate_criteria(dossier, findings=findings, context=list(context or [])))
-    return Analysis(findings=findings, fired=fired, language=lang, warnings=[])
+    facts = list(context or [])
+    fired = list(evaluate_criteria(dossier, findings=findings, context=facts))
+    model_fired = list(evaluate_criteria(dossier, findings=findings)) if facts else fired
+    return Analysis(findings=findings, fired=fired, language=lang, warnings=[], model_fired=model_fired)
 
 
 def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False) -> FeatureRow:
-    return feature_row(dossier, analysis.findings, analysis.fired, FeatureOptions(mask_outcomes=mask_outcomes))
+    """Features the model reads: the criteria fired without context (as at training and evaluation)."""
+    fired = analysis.fired if analysis.model_fired is None else analysis.model_fired
+    return feature_row(dossier, analysis.findings, fired, FeatureOptions(mask_outcomes=mask_outcomes))
 
 
 def model_version(model: Any) -> str:
