@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from classifier.amm_features import AmmFeatureSpec, amm_feature_row
 from classifier.context import ContextFact
 from classifier.criteria import FiredCriterion, evaluate_criteria
 from classifier.extraction import Finding, extract
@@ -64,9 +65,13 @@ def analyse(dossier: Dossier, context: Sequence[ContextFact] | None = None) -> A
     return Analysis(findings=findings, fired=fired, language=lang, warnings=[], model_fired=model_fired)
 
 
-def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False) -> FeatureRow:
-    """Features the model reads: the criteria fired without context (as at training and evaluation)."""
+def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False,
+                 amm_spec: AmmFeatureSpec | None = None) -> FeatureRow:
+    """Features the model reads: the criteria fired without context (as at training and evaluation);
+    an AMM dossier scored by a model trained with an ``amm_spec`` gets its submission-time features."""
     fired = analysis.fired if analysis.model_fired is None else analysis.model_fired
+    if amm_spec is not None and dossier.type == "amm":
+        return amm_feature_row(dossier, analysis.findings, fired, amm_spec)
     return feature_row(dossier, analysis.findings, fired, FeatureOptions(mask_outcomes=mask_outcomes))
 
 
@@ -139,7 +144,8 @@ def assess_batch(
         m = model.get(dtype) if isinstance(model, dict) else model
         if m is not None and getattr(m, "dossier_type", "*") not in ("*", dtype):
             m = None
-        rows = [features_for(dossiers[i], analyses[i]) for i in idx]
+        spec = getattr(m, "amm_spec_", None)
+        rows = [features_for(dossiers[i], analyses[i], amm_spec=spec) for i in idx]
         outs = _scores(m, rows, [analyses[i].language for i in idx])
         for j, i in enumerate(idx):
             results[i] = combine(dossiers[i], analyses[i], outs[j], m or CriteriaOnlyModel())

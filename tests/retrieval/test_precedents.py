@@ -80,9 +80,11 @@ def test_precedent_labels_the_filter_does_not_decide() -> None:
     q = EvalQuery("q", "x", frozenset(), labels={"serious": True, "age_band": "0-1", "picture": "convulsion",
                                                  "symptoms": frozenset({"pyrexia", "convulsion", "crying"})})
     labels = {
-        "a": {"serious": True, "age_band": "0-1", "picture": "convulsion", "symptoms": frozenset({"pyrexia", "convulsion"})},
+        "a": {"serious": True, "age_band": "0-1", "picture": "convulsion",
+              "symptoms": frozenset({"pyrexia", "convulsion"})},
         "b": {"serious": False, "age_band": "0-1", "picture": "fievre", "symptoms": frozenset({"pyrexia"})},
-        "c": {"serious": True, "age_band": "18-39", "picture": "convulsion", "symptoms": frozenset({"crying", "pyrexia"})},
+        "c": {"serious": True, "age_band": "18-39", "picture": "convulsion",
+              "symptoms": frozenset({"crying", "pyrexia"})},
         "d": {"serious": None, "age_band": None, "picture": None, "symptoms": frozenset()},
     }
     scores = precedent_scores(["a", "b", "c", "d"], q, labels)
