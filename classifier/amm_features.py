@@ -68,6 +68,10 @@ def submission_tokens(dossier: Dossier, spec: AmmFeatureSpec) -> list[str]:
             toks.append("area=" + _fold(area.strip()))
     if f.pharmacotherapeutic_group:
         toks.append("group=" + _fold(f.pharmacotherapeutic_group))
+    if f.marketing_authorisation_holder:  # the applicant, known at submission
+        words = re.findall(r"[a-z0-9]+", fold(f.marketing_authorisation_holder))
+        if words:
+            toks.append("applicant=" + "_".join(words[:2]))
     for atc in f.atc_codes or []:
         atc = atc.strip().upper()
         for n in (1, 3, 4, 5):

@@ -44,7 +44,8 @@ from retrieval.search import METHODS, Retriever
 
 VAERS_INDEX_YEAR = 2003
 VAERS_QUERY_YEAR = 2004
-VAERS_INDEX_DOCS = 800
+VAERS_INDEX_DOCS = 20000
+VAERS_DENSE_DOCS = 800  # the first 800 indexed reports get vectors; the others are lexical + metadata only
 HAS_DISTRACTOR_PRODUCTS = 60
 EMA_INDEX_DOCS = 400
 DEFAULT_QUERIES = 50  # per split and per set
@@ -283,7 +284,7 @@ def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None
         config, data_dir=config.eval_dir / eval_set.name,
         cache_root=config.cache_root or config.embeddings_cache_dir,
         dense_sources=tuple(sorted({d.source for d in eval_set.documents})),
-        dense_max_per_source=10**9, dense_vaers_since_year=0,
+        dense_max_per_source=VAERS_DENSE_DOCS if eval_set.name == "vaers" else 10**9, dense_vaers_since_year=0,
     )
     if log:
         log(f"Index d'évaluation « {eval_set.name} » : {len(eval_set.documents)} documents…")

@@ -50,6 +50,9 @@ class PrecedentWeights:
     restrict_serious: bool = True
     restrict_symptom: bool = True
     restrict_substance: bool = False
+    # Code ranking: each coded reaction shared with the dossier adds this many times the best code
+    # score, so that precedents with the same reactions come first (tuned on the dev half).
+    shared_symptom: float = 1.0
 
 
 @dataclass
@@ -403,6 +406,14 @@ class Retriever:
         codes = code_tokens(facets)
         codes += [t for t in codes if t.startswith("v:")]  # vaccine types count twice
         code_scores = lex.code_scores(codes) if codes else np.zeros(lex.n_docs, dtype=np.float32)
+        if w.shared_symptom and facets.get("symptom"):
+            shared = np.zeros(lex.n_docs, dtype=np.float32)
+            column = lex.table.columns["symptom"]
+            for symptom in facets["symptom"]:
+                rows = column.get(symptom)
+                if rows is not None:
+                    shared[rows] += 1.0
+            code_scores = code_scores + w.shared_symptom * float(code_scores.max() or 1.0) * shared
         code_scores = np.where(mask, code_scores, 0.0)
         chunk_mask = mask[lex.chunk_doc]
         n = max(CANDIDATES, k * 20)
