@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from classifier.amm_features import AmmFeatureSpec, amm_feature_row
 from classifier.context import ContextFact
 from classifier.criteria import FiredCriterion, evaluate_criteria
 from classifier.extraction import Finding, extract
@@ -35,6 +36,9 @@ class Analysis:
     fired: list[FiredCriterion] = field(default_factory=list)
     language: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Criteria fired without the context facts: what the models read. The models are trained and
+    # evaluated without context, so they are served without it; context acts through the floors.
+    model_fired: list[FiredCriterion] | None = None
 
 
 @dataclass
@@ -55,12 +59,20 @@ def analyse(dossier: Dossier, context: Sequence[ContextFact] | None = None) -> A
     lang = detect_language(dossier.text) if dossier.text.strip() else "und"
     text_lang = lang if lang in ("fr", "en") else dossier.language
     findings = list(extract(dossier.text, text_lang)) if dossier.text.strip() else []
-    fired = list(evaluate_criteria(dossier, findings=findings, context=list(context or [])))
-    return Analysis(findings=findings, fired=fired, language=lang, warnings=[])
+    facts = list(context or [])
+    fired = list(evaluate_criteria(dossier, findings=findings, context=facts))
+    model_fired = list(evaluate_criteria(dossier, findings=findings)) if facts else fired
+    return Analysis(findings=findings, fired=fired, language=lang, warnings=[], model_fired=model_fired)
 
 
-def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False) -> FeatureRow:
-    return feature_row(dossier, analysis.findings, analysis.fired, FeatureOptions(mask_outcomes=mask_outcomes))
+def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = False,
+                 amm_spec: AmmFeatureSpec | None = None) -> FeatureRow:
+    """Features the model reads: the criteria fired without context (as at training and evaluation);
+    an AMM dossier scored by a model trained with an ``amm_spec`` gets its submission-time features."""
+    fired = analysis.fired if analysis.model_fired is None else analysis.model_fired
+    if amm_spec is not None and dossier.type == "amm":
+        return amm_feature_row(dossier, analysis.findings, fired, amm_spec)
+    return feature_row(dossier, analysis.findings, fired, FeatureOptions(mask_outcomes=mask_outcomes))
 
 
 def model_version(model: Any) -> str:
@@ -132,7 +144,8 @@ def assess_batch(
         m = model.get(dtype) if isinstance(model, dict) else model
         if m is not None and getattr(m, "dossier_type", "*") not in ("*", dtype):
             m = None
-        rows = [features_for(dossiers[i], analyses[i]) for i in idx]
+        spec = getattr(m, "amm_spec_", None)
+        rows = [features_for(dossiers[i], analyses[i], amm_spec=spec) for i in idx]
         outs = _scores(m, rows, [analyses[i].language for i in idx])
         for j, i in enumerate(idx):
             results[i] = combine(dossiers[i], analyses[i], outs[j], m or CriteriaOnlyModel())

@@ -6,6 +6,11 @@ the dossier and returns cited facts (``ContextFact`` with a ``Hit`` whose
 ``excerpt == document.text[start:end]``), the names it could not match (``unmatched``, never
 guessed) and warnings. Facts dated after the dossier's reception are left out, so a model
 trained on a time split never sees the future.
+
+Facts without a date of their own (the current BDPM status of a product, a shortage, the 2020
+ANSM interaction thesaurus…) describe the state of their source at its edition: they are shown
+with « état actuel, non daté » and the edition, and never fire a criterion (hence never raise a
+level) for a dossier received before that edition existed (``ContextFact.raises`` is false).
 """
 
 from __future__ import annotations
@@ -30,6 +35,54 @@ class ContextFact:
     source_hit: Hit
     substance: str | None = None
     outcome_related: bool = False
+    # ISO date of the fact itself (an opinion, a referral…); None: undated, state of the source's edition.
+    date: str | None = None
+    # ISO date from which the fact's source existed (its own date, else the edition of the source).
+    since: str | None = None
+    # False when the dossier was received before ``since``: the fact is shown but fires no criterion.
+    raises: bool = True
+
+
+# Edition of each source whose facts carry no date of their own (see the corpora README): an
+# undated fact describes the state of that edition, which did not exist before this date.
+SOURCE_EDITIONS: dict[str, tuple[str, str]] = {
+    "bdpm": ("2025-07-01", "BDPM, instantané de juillet 2025"),
+    "has-smr": ("2022-06-01", "HAS, extraction de juin 2022"),
+    "has-asmr": ("2022-06-01", "HAS, extraction de juin 2022"),
+    "ansm-interaction": ("2020-10-20", "thésaurus ANSM des interactions, édition d'octobre 2020"),
+}
+EMA_EDITION = ("2025-12-18", "tables EMA, état de décembre 2025")
+UNDATED = "état actuel, non daté"
+
+
+def source_edition(source: str) -> tuple[str, str]:
+    """(ISO date, label) of the edition of ``source``: when its undated facts began to exist."""
+    if source in SOURCE_EDITIONS:
+        return SOURCE_EDITIONS[source]
+    return EMA_EDITION if source.startswith("ema") else ("9999-12-31", f"{source}, édition inconnue")
+
+
+def dated_fact(code: str, fact: str, hit: Hit, received: date | None, substance: str | None = None,
+               outcome_related: bool = False, when: str | None = None) -> ContextFact:
+    """A fact with its date, or marked « état actuel, non daté » with its source's edition.
+
+    An undated fact raises no level for a dossier received before its source's edition: it is
+    kept (shown, cited) with ``raises=False`` and says so.
+    """
+    if when:
+        return ContextFact(code, fact, hit, substance, outcome_related, date=when, since=when, raises=True)
+    since, label = source_edition(hit.source)
+    raises = received is None or received.isoformat() >= since
+    text = fact.rstrip()
+    note = f" ({UNDATED} ; {label})"
+    if text.endswith("."):
+        text = text[:-1] + note + "."
+    else:
+        text += note
+    if not raises:
+        text += (f" Sans effet sur le niveau : dossier reçu le {received.isoformat()}, "  # type: ignore[union-attr]
+                 "avant cette source.")
+    return ContextFact(code, text, hit, substance, outcome_related, date=None, since=since, raises=raises)
 
 
 @dataclass
@@ -125,8 +178,8 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
             for rec in kb.facts.get(key, []):
                 if not _before(rec, received):
                     continue
-                facts.append(ContextFact(rec["code"], rec["fact"], Hit.model_validate(rec["hit"]),
-                                         display, bool(rec.get("outcome_related"))))
+                facts.append(dated_fact(rec["code"], rec["fact"], Hit.model_validate(rec["hit"]), received,
+                                        display, bool(rec.get("outcome_related")), rec.get("date")))
     if named_brands:  # a brand named: no product-level fact about another brand with the same substance
         from classifier.products import keep_named_products
 
@@ -151,8 +204,8 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
             code = ("CTX_ANSM_INTERACTION_CI" if folded.startswith("contre") else
                     "CTX_ANSM_INTERACTION_AD" if "deconseill" in folded else "CTX_ANSM_INTERACTION")
             label = level_label(it.level)
-            facts.append(ContextFact(code, f"Interaction {a} + {c} : {label} (thésaurus ANSM).",
-                                     _interaction_hit(it, label), a))
+            facts.append(dated_fact(code, f"Interaction {a} + {c} : {label} (thésaurus ANSM).",
+                                    _interaction_hit(it, label), received, a))
     # past PV reports for the vaccine types (years strictly before the dossier)
     vtypes = list(dict.fromkeys([v.upper() for v in (dossier.fields.vaccine_types or [])]
                                 + [p.vaccine_type.upper() for p in dossier.fields.products or [] if p.vaccine_type]))
@@ -170,10 +223,10 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
         ex = kb.vaers_examples.get(vt, {}).get(last)
         if ex is None:
             continue
-        facts.append(ContextFact(
+        facts.append(dated_fact(
             "CTX_PV_HISTORY",
             f"{n} signalement(s) antérieur(s) dans VAERS pour le vaccin {vt} ({min(rows, key=int)}–{last}), "
-            f"dont {serious} grave(s).", Hit.model_validate(ex), vt))
+            f"dont {serious} grave(s).", Hit.model_validate(ex), received, vt, when=f"{last}-12-31"))
     if unmatched:
         warnings.append("Produits ou substances non reconnus dans les bases : " + ", ".join(unmatched) + ".")
     return ContextResult(facts, unmatched, warnings)

@@ -220,7 +220,8 @@ def evaluate_criteria(
             affirmed.setdefault(fd.code, []).append(fd)
     ctx: dict[str, list[ContextFact]] = {}
     for fact in context or ():
-        ctx.setdefault(fact.code, []).append(fact)
+        if getattr(fact, "raises", True):  # an undated fact newer than the dossier fires nothing
+            ctx.setdefault(fact.code, []).append(fact)
     inp = _Inputs(
         text=dossier.text or "",
         fields=dossier.fields.model_dump(mode="json"),

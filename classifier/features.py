@@ -287,39 +287,3 @@ def substance_key(name: str) -> str:
     """Normalised substance key: folded, salts and punctuation removed."""
     key = _SALTS.sub(" ", fold_in_place(name))
     return " ".join(re.findall(r"[a-z0-9]+", key))
-
-
-def amm_tokens(dossier: Dossier, first_seen: dict[str, int] | None = None) -> list[str]:
-    """Submission-time tokens of an AMM dossier: flags, area, ATC levels, novelty, year ladder.
-
-    ``first_seen`` maps a substance key to the first year it appeared in an earlier EPAR; a
-    substance first seen in a strictly earlier year is not new. Outcomes (authorisation
-    status, conditional approval, exceptional circumstances, additional monitoring) are
-    never read: they are not in the Dossier.
-    """
-    f = dossier.fields
-    toks: list[str] = []
-    for name in ("generic", "biosimilar", "orphan", "atmp", "accelerated_assessment", "prime"):
-        value = getattr(f, name)
-        toks.append(f"{name}={'na' if value is None else int(bool(value))}")
-    for area in re.split(r"[;|,]", f.therapeutic_area or ""):
-        if area.strip():
-            toks.append("area=" + fold_in_place(area.strip()).replace(" ", "_"))
-    if f.pharmacotherapeutic_group:
-        toks.append("group=" + fold_in_place(f.pharmacotherapeutic_group).replace(" ", "_"))
-    for atc in f.atc_codes or []:
-        atc = atc.strip().upper()
-        for n in (1, 3, 4, 5):
-            if len(atc) >= n:
-                toks.append(f"atc{n}={atc[:n]}")
-    year = dossier.received_at.year if dossier.received_at else None
-    if first_seen is not None and year is not None:
-        subs = f.substances or ([f.inn] if f.inn else [])
-        known = [first_seen.get(substance_key(s), 9999) < year for s in subs]
-        toks.append("new_substance=" + ("na" if not known else str(int(not all(known)))))
-    if f.new_active_substance is not None:
-        toks.append(f"declared_new_substance={int(bool(f.new_active_substance))}")
-    if year is not None:
-        toks += [f"year>={y}" for y in range(1995, min(year, 2035) + 1)]
-        toks.append(f"yearnum={year}")
-    return toks

@@ -62,6 +62,10 @@ class ContextItem(BaseModel):
 
     fact: str
     source_hit: Hit
+    date: str | None = Field(None, description="date of the fact (ISO); null: « état actuel, non daté » "
+                             "(state of its source's edition)")
+    raises_level: bool = Field(True, description="false when the fact is undated and the dossier was received "
+                               "before its source's edition: shown, but fires no criterion")
 
 
 class FiredSummary(BaseModel):
@@ -190,7 +194,8 @@ def triage_result(dossier: Dossier, assessment: Assessment, context: ContextResu
         needs_review=assessment.needs_review,
         processing_mode=processing_mode(dossier.type, level, expertises_of(assessment.fired)),
         criteria=criterion_results(assessment.fired),
-        context=[ContextItem(fact=f.fact, source_hit=f.source_hit) for f in context.facts] if context else [],
+        context=[ContextItem(fact=f.fact, source_hit=f.source_hit, date=f.date, raises_level=f.raises)
+                 for f in context.facts] if context else [],
         explanation=assessment.explanation,
         precedents=[],
         guidelines=[],

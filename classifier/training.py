@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from classifier.amm_features import AmmFeatureSpec, first_seen_years
 from classifier.artefacts import save_artefact
 from classifier.assess import analyse, features_for
 from classifier.features import FeatureRow, mask_outcome_words
@@ -344,34 +345,17 @@ def amm_split(records: Sequence[Record], test_from: int, validation_from: int) -
 
 INPUTS_AMM = [
     "générique, biosimilaire, orphelin, MTI (ATMP), évaluation accélérée, PRIME (drapeaux de la demande)",
-    "aire thérapeutique, groupe pharmacothérapeutique, code ATC (niveaux 1 à 4)",
-    "nouveauté de la substance (substance déjà vue dans un EPAR antérieur ou non)",
-    "année de réception (codage cumulatif)",
-    "texte de l'indication (TF-IDF)",
+    "aire thérapeutique, groupe pharmacothérapeutique, code ATC (niveaux 1 à 5)",
+    "nouveauté de la substance et ancienneté de sa première apparition dans un EPAR antérieur",
+    "date de dépôt approchée (date d'avis − 365 jours ; jamais la date d'AMM), croisée avec le type de demande",
+    "substance, aire et groupe en texte (TF-IDF) ; le texte de l'indication seulement si spec.indication",
 ]
+AMM_C = (0.3, 1.0, 3.0)
 
 
-def amm_rows(records: Sequence[Record], seen_before: dict[str, int]) -> list[FeatureRow]:
-    from classifier.features import amm_tokens, feature_row
-
-    rows = []
-    for r in records:
-        base = feature_row(r.dossier)
-        rows.append(FeatureRow(base.text, base.tokens + tuple(amm_tokens(r.dossier, seen_before))))
-    return rows
-
-
-def first_seen_years(records: Iterable[Record]) -> dict[str, int]:
-    from classifier.features import substance_key
-
-    out: dict[str, int] = {}
-    for r in records:
-        d = r.dossier
-        y = d.received_at.year if d.received_at else 9999
-        for s in d.fields.substances or ([d.fields.inn] if d.fields.inn else []):
-            k = substance_key(s)
-            out[k] = min(out.get(k, 9999), y)
-    return out
+def amm_rows(records: Sequence[Record], spec: AmmFeatureSpec) -> list[FeatureRow]:
+    """Rows of EPAR records through the serving path (:func:`classifier.assess.features_for`)."""
+    return [features_for(r.dossier, analyse(r.dossier), amm_spec=spec) for r in records]
 
 
 def amm_split_by_product(records: Sequence[Record]) -> tuple[list[Record], list[Record], list[Record]]:
@@ -383,48 +367,123 @@ def amm_split_by_product(records: Sequence[Record]) -> tuple[list[Record], list[
     return parts
 
 
-def _fit_amm(train: Sequence[Record], val: Sequence[Record], seen: dict[str, int]) -> Any:
+def _amm_y(part: Sequence[Record]) -> np.ndarray:
+    return np.asarray([amm_label(r.outcome) or 0 for r in part])
+
+
+def _fit_amm(train: Sequence[Record], val: Sequence[Record], spec: AmmFeatureSpec, C: float) -> Any:
     from classifier.models import AmmRiskModel
 
-    y_tr = [amm_label(r.outcome) or 0 for r in train]
-    y_va = [amm_label(r.outcome) or 0 for r in val]
-    model = AmmRiskModel().fit(amm_rows(train, seen), y_tr)
-    model.calibrate(amm_rows(val, seen), y_va, recalls={"surveillance": 0.95})
-    model.first_seen_ = seen
+    model = AmmRiskModel(C=C).fit(amm_rows(train, spec), list(_amm_y(train)))
+    model.calibrate(amm_rows(val, spec), list(_amm_y(val)), recalls={"surveillance": 0.95})
+    model.amm_spec_ = spec
     return model
+
+
+def _served_scores(model: Any, part: Sequence[Record]) -> np.ndarray:
+    """Probabilities of additional monitoring as ``gdr triage`` serves them (assess_batch)."""
+    from classifier.assess import assess_batch
+
+    out = assess_batch([r.dossier for r in part], {"amm": model})
+    return np.asarray([a.explanation.probabilites.get("surveillance", a.risk_score) for a in out])
+
+
+def _year_alone(train: Sequence[Record], part: Sequence[Record]) -> np.ndarray:
+    """Baseline: logistic regression on the (proxy) reception year alone, one-hot cumulative."""
+    from sklearn.linear_model import LogisticRegression
+
+    def x(rs: Sequence[Record]) -> np.ndarray:
+        m = np.zeros((len(rs), 40))
+        for i, r in enumerate(rs):
+            y = r.dossier.received_at.year if r.dossier.received_at else 1995
+            m[i, : max(0, min(y - 1994, 40))] = 1
+        return m
+
+    return np.asarray(LogisticRegression(max_iter=1000).fit(x(train), _amm_y(train)).predict_proba(x(part))[:, 1])
+
+
+def _amm_select(train: Sequence[Record], val: Sequence[Record], seen: dict[str, int],
+                indication: bool) -> tuple[Any, dict[str, float]]:
+    """The C of the best validation ROC-AUC (validation only), for one text variant."""
+    from sklearn.metrics import roc_auc_score
+
+    spec = AmmFeatureSpec(first_seen=seen, indication=indication)
+    scores: dict[str, float] = {}
+    best: tuple[float, Any] | None = None
+    for C in AMM_C:
+        m = _fit_amm(train, val, spec, C)
+        auc = float(roc_auc_score(_amm_y(val), m.predict_proba(amm_rows(val, spec))[:, 1]))
+        scores[f"C={C}"] = round(auc, 4)
+        if best is None or auc > best[0]:
+            best = (auc, m)
+    assert best is not None
+    return best[1], scores
+
+
+def _amm_report(train: Sequence[Record], val: Sequence[Record], test: Sequence[Record],
+                seen: dict[str, int]) -> tuple[Any, dict[str, Any]]:
+    """Both text variants chosen on validation, then each read once on test, beside the baselines
+    (majority class, year alone) computed in the same run on the same split."""
+    from classifier.evaluation import binary_metrics
+
+    y_te = _amm_y(test)
+    out: dict[str, Any] = {"n_train": len(train), "n_validation": len(val), "n_test": len(test),
+                           "majorite": {"roc_auc": 0.5, "exactitude": round(float(1 - y_te.mean()), 4)},
+                           "annee_seule": binary_metrics(_year_alone(train, test), y_te)}
+    models: dict[bool, tuple[Any, float]] = {}
+    for indication in (False, True):
+        model, val_scores = _amm_select(train, val, seen, indication)
+        name = "avec_indication" if indication else "sans_indication"
+        out[name] = {"validation_roc_auc": val_scores, "C": model.C,
+                     "test": binary_metrics(_served_scores(model, test), y_te)}
+        models[indication] = (model, max(val_scores.values()))
+    return models, out
+
+
+def amm_summary(metrics: dict[str, Any]) -> dict[str, float]:
+    """Flat ROC-AUC table of the AMM report: split × (baselines, both variants), test read once."""
+    out: dict[str, float] = {}
+    for split in ("par_produit", "par_temps"):
+        m = metrics.get(split)
+        if not m:
+            continue
+        out[f"{split} · majorité · test ROC-AUC"] = 0.5
+        out[f"{split} · année seule · test ROC-AUC"] = round(m["annee_seule"].get("roc_auc", float("nan")), 4)
+        for name, label in (("sans_indication", "sans indication (livré)"), ("avec_indication", "avec indication")):
+            out[f"{split} · {label} · validation ROC-AUC"] = max(m[name]["validation_roc_auc"].values())
+            out[f"{split} · {label} · test ROC-AUC"] = round(m[name]["test"].get("roc_auc", float("nan")), 4)
+    return out
 
 
 def train_amm(corpora_dir: Path, models_dir: Path, test_from: int = 2019, validation_from: int = 2016,
               limit: int | None = None, progress: Callable[[str, int, int], None] | None = None) -> TrainResult:
-    """Train the AMM additional-monitoring model.
+    """Train the AMM additional-monitoring model on features known at submission.
 
-    Main split: by product (deterministic hash; each EPAR is one product). Also reported: a
-    split by time on ``received_at`` (train < ``validation_from`` ≤ validation < ``test_from`` ≤ test),
-    much harder because the additional-monitoring list only exists since 2013 and products leave it.
+    Main split: by product (deterministic hash; each EPAR is one product, so test products are never
+    seen). Also reported: a split by time on the submission proxy (train < ``validation_from`` ≤
+    validation < ``test_from`` ≤ test). The indication text is the authorised one (written after the
+    assessment): the shipped model is the variant **without** it; the one with it is measured beside.
     """
-    from classifier.evaluation import binary_metrics
-
     started = time.perf_counter()
     records = load_epar(corpora_dir, limit)
     train, val, test = amm_split_by_product(records)
     if not train or not val:
         raise InputError("Données EMA insuffisantes pour le découpage (entraînement / validation).")
-    seen = first_seen_years(records)
+    seen = first_seen_years(r.dossier for r in records)
     if progress:
-        progress("ajustement du modèle", 0, 1)
-    model = _fit_amm(train, val, seen)
-    metrics: dict[str, Any] = {}
-    for name, part in (("validation", val), ("test", test)):
-        if part:
-            y = np.asarray([amm_label(r.outcome) for r in part])
-            metrics[name] = binary_metrics(model.predict_proba(amm_rows(part, seen))[:, 1], y)
+        progress("ajustement du modèle", 0, 3)
+    models, by_product = _amm_report(train, val, test, seen)
+    metrics: dict[str, Any] = {"par_produit": by_product}
+    if progress:
+        progress("ajustement du modèle", 1, 3)
     t_train, t_val, t_test = amm_split(records, test_from, validation_from)
     if t_train and t_val and t_test:
-        temporal = _fit_amm(t_train, t_val, seen)
-        y = np.asarray([amm_label(r.outcome) for r in t_test])
-        metrics["test_temporel"] = binary_metrics(temporal.predict_proba(amm_rows(t_test, seen))[:, 1], y)
+        metrics["par_temps"] = _amm_report(t_train, t_val, t_test, seen)[1]
     if progress:
-        progress("ajustement du modèle", 1, 1)
+        progress("ajustement du modèle", 2, 3)
+    model = models[False][0]
+    metrics["test"] = by_product["sans_indication"]["test"]
+    metrics["resume"] = amm_summary(metrics)
     version = _now_version("amm-lr")
     model.version = version
     seconds = time.perf_counter() - started
@@ -433,24 +492,30 @@ def train_amm(corpora_dir: Path, models_dir: Path, test_from: int = 2019, valida
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data": {"source": "EMA, table des EPAR (médicaments à usage humain)",
                  "split": "par produit (empreinte sha1 de l'identifiant : 1/5 test, 1/5 validation, 3/5 "
-                          "entraînement)",
+                          "entraînement) : les produits de test ne sont jamais vus",
                  "split_temporel": f"entraînement avant {validation_from}, validation {validation_from}–"
-                                   f"{test_from - 1}, test à partir de {test_from} (métriques « test_temporel »)",
+                                   f"{test_from - 1}, test à partir de {test_from} (métriques « par_temps »)",
                  "n_train": len(train), "n_validation": len(val), "n_test": len(test), "limit": limit},
         "target": "surveillance supplémentaire (additional monitoring, liste EMA) — issue connue après l'évaluation",
         "inputs": INPUTS_AMM,
         "excluded_inputs": ["statut d'autorisation, autorisation conditionnelle, circonstances exceptionnelles "
-                            "(issues de l'évaluation)", "dates d'avis et de retrait"],
-        "params": {"C": model.C},
+                            "(issues de l'évaluation)", "date d'AMM, dates de décision et de retrait",
+                            "texte de l'indication autorisée (écrit après l'évaluation ; mesuré à part)"],
+        "params": {"C": model.C, "indication": False},
         "calibration": "Platt (sigmoïde) sur la validation",
         "thresholds": model.thresholds_,
         "metrics": metrics,
         "training_seconds": round(seconds, 1),
         "limitations": [
-            "la date de réception est la date d'AMM (ou d'avis) de l'EPAR : approximation de la date de dépôt",
+            "la table n'a pas de date de dépôt : date de dépôt approchée = date d'avis du CHMP − 365 jours "
+            "(à défaut : date d'AMM ou de refus − 432 jours)",
+            "l'indication de la table est l'indication autorisée, écrite après l'évaluation : le modèle livré ne la "
+            "lit pas ; la variante qui la lit est mesurée à part (avec_indication)",
             "la liste de surveillance supplémentaire n'existe que depuis 2013 et les produits en sortent après "
-            "quelques années : l'année pèse beaucoup ; le découpage temporel (test_temporel) est bien plus dur",
+            "quelques années : la période pèse beaucoup ; le découpage temporel (par_temps) est bien plus dur",
             "produits centralisés uniquement (EMA) ; signaux BDPM/HAS non utilisés dans cette version",
+            "les probabilités de test sont celles du chemin servi (classifier.assess.assess_batch, celui de "
+            "« gdr triage »)",
         ],
     }
     directory = save_artefact(models_dir, "amm", version, model, card, card_markdown(card))

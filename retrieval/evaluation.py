@@ -3,11 +3,17 @@
 Three sets, each with its own small index under ``<data_dir>/eval/<set>`` (every document gets a
 vector so that dense and hybrid are compared fairly; vectors are cached by content hash):
 
-(a) ``vaers``: queries are reports of a later year (2004) than the indexed ones (2003). A
-    precedent is relevant when it shares a vaccine type and at least one coded symptom (strict:
-    at least two). Evaluated both as plain text search (the report's title and narrative as query)
-    and as precedent search (:meth:`Retriever.find_precedents`, which also uses the structured
-    fields). A "BM25 restricted to the vaccine type" baseline is reported for reference.
+(a) ``vaers``: queries are reports of a later year (2004) than the indexed ones (2003). Plain text
+    search is scored with relevant = shares a vaccine type and a coded symptom (strict: two). The
+    precedent search (:meth:`Retriever.find_precedents`, which narrows on the vaccine type, the age
+    band, the seriousness known at intake and a coded symptom) is scored on labels the narrowing
+    does not decide: (i) P@5 where relevant = shares at least two coded symptoms (whatever the
+    vaccine); (ii) agreement of the precedents' recorded seriousness with the query's recorded
+    seriousness (read for scoring only, never given to the search) and share of precedents in the
+    query's age group; (iii) P@5 on the clinical picture written by the project from the
+    narratives (``retrieval/data/clinical_pictures.tsv``). Baseline in the same run: BM25 on the
+    narrative restricted to the same vaccine type(s). Queries are scored without the header of
+    vaccine types and symptoms (``sans en-tête``: the title is replaced by a neutral one) and with it.
 (b) ``has``: the query is a product's name and active substances (BDPM); relevant = that
     product's HAS SMR/ASMR opinions.
 (c) ``crosslingual``: the query is a French BDPM product text; relevant = English EMA EPARs with
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,10 +44,12 @@ from retrieval.search import METHODS, Retriever
 
 VAERS_INDEX_YEAR = 2003
 VAERS_QUERY_YEAR = 2004
-VAERS_INDEX_DOCS = 800
+VAERS_INDEX_DOCS = 20000
+VAERS_DENSE_DOCS = 800  # the first 800 indexed reports get vectors; the others are lexical + metadata only
 HAS_DISTRACTOR_PRODUCTS = 60
 EMA_INDEX_DOCS = 400
 DEFAULT_QUERIES = 50  # per split and per set
+PICTURES_FILE = Path(__file__).parent / "data" / "clinical_pictures.tsv"
 
 
 def split_of(query_id: str) -> str:
@@ -59,6 +68,8 @@ class EvalQuery:
     relevant: frozenset[str]
     strict: frozenset[str] | None = None
     dossier: Dossier | None = None
+    # precedent labels of the query (recorded seriousness, age band, coded symptoms, clinical picture)
+    labels: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +80,7 @@ class EvalSet:
     queries: dict[str, list[EvalQuery]]  # split → queries
     precedents: bool = False
     filters: dict[str, Any] | None = None
+    doc_labels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,21 +129,51 @@ def _take(candidates: list[tuple[str, Any]], limit: int) -> dict[str, list[Any]]
     return out
 
 
+def load_pictures(path: Path = PICTURES_FILE) -> list[tuple[str, str, re.Pattern[str]]]:
+    """The clinical pictures (code, label, pattern), most specific first."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, label, pattern = line.split("\t")
+            out.append((code, label, re.compile(pattern, re.IGNORECASE)))
+    return out
+
+
+def picture_of(text: str, pictures: Sequence[tuple[str, str, re.Pattern[str]]]) -> str | None:
+    """The first clinical picture whose pattern matches the narrative, else None."""
+    for code, _, pattern in pictures:
+        if pattern.search(text or ""):
+            return code
+    return None
+
+
+def neutral_title(dossier: Dossier) -> Dossier:
+    """The dossier without its header of vaccine types and symptoms (title replaced by its id)."""
+    return dossier.model_copy(update={"title": f"Signalement {dossier.id.split(':')[-1]}"})
+
+
 def vaers_set(corpora_dir: Path, limit: int) -> EvalSet:
     from corpora.catalog import iter_documents, iter_records
+    from corpora.loaders.cases import is_serious
+    from retrieval.facets import age_band
 
+    pictures = load_pictures()
     docs = list(iter_documents(corpora_dir, ["vaers"], VAERS_INDEX_DOCS, vaers_years=[VAERS_INDEX_YEAR]))
     facets = {d.id: document_facets(d.source, d.kind, d.language, d.received_at, d.metadata, d.outcome)
               for d in docs}
+    doc_labels = {d.id: {"serious": facets[d.id]["serious"], "age_band": facets[d.id]["age_band"],
+                         "symptoms": frozenset(facets[d.id]["symptom"]), "picture": picture_of(d.text, pictures)}
+                  for d in docs}
     candidates: list[tuple[str, Any]] = []
     for rec in iter_records(corpora_dir, types=["pv"], limit=limit * 12, vaers_years=[VAERS_QUERY_YEAR]):
         f = rec.dossier.fields
         if f.vaccine_types and f.symptoms:
-            candidates.append((rec.dossier.id, rec.dossier))
+            candidates.append((rec.dossier.id, rec))
     queries: dict[str, list[EvalQuery]] = {}
-    for split, dossiers in _take(candidates, limit).items():
+    for split, records in _take(candidates, limit).items():
         out = []
-        for dossier in dossiers:
+        for rec in records:
+            dossier = rec.dossier
             vt = {norm_code(v) for v in dossier.fields.vaccine_types or []}
             sy = {norm_word(s) for s in dossier.fields.symptoms or []}
             rel, strict = set(), set()
@@ -142,11 +184,28 @@ def vaers_set(corpora_dir: Path, limit: int) -> EvalSet:
                         rel.add(doc_id)
                     if shared >= 2:
                         strict.add(doc_id)
+            labels = {"serious": is_serious(rec.outcome or {}), "age_band": age_band(dossier.fields.patient_age),
+                      "symptoms": frozenset(sy), "picture": picture_of(dossier.text, pictures)}
             out.append(EvalQuery(dossier.id, f"{dossier.title}\n{dossier.text}", frozenset(rel),
-                                 frozenset(strict), dossier))
+                                 frozenset(strict), dossier, labels))
         queries[split] = out
     return EvalSet("vaers", f"VAERS : {len(docs)} signalements {VAERS_INDEX_YEAR} indexés, requêtes = "
-                   f"signalements {VAERS_QUERY_YEAR}", docs, queries, precedents=True, filters={"type": "pv"})
+                   f"signalements {VAERS_QUERY_YEAR}", docs, queries, precedents=True, filters={"type": "pv"},
+                   doc_labels=doc_labels)
+
+
+def precedent_scores(ranked: Sequence[str], q: EvalQuery, doc_labels: dict[str, dict[str, Any]],
+                     k: int = 5) -> dict[str, float | None]:
+    """Precedent metrics of one query on its top ``k``: P@k on ≥ 2 shared coded symptoms, recorded
+    seriousness agreement, same age group, P@k on the clinical picture (None where undefined)."""
+    top = [doc_labels[d] for d in ranked[:k] if d in doc_labels]
+    lab = q.labels
+    sym2 = sum(1 for t in top if len(lab["symptoms"] & t["symptoms"]) >= 2) / k
+    serious = [t["serious"] == lab["serious"] for t in top if t["serious"] is not None]
+    ages = [t["age_band"] == lab["age_band"] for t in top] if lab["age_band"] else []
+    picture = sum(1 for t in top if t["picture"] == lab["picture"]) / k if lab["picture"] else None
+    return {"p@5_sym2": sym2, "serious_agree": mean([float(x) for x in serious]) if serious else None,
+            "age_agree": mean([float(x) for x in ages]) if ages else None, "p@5_picture": picture}
 
 
 def has_set(corpora_dir: Path, limit: int) -> EvalSet:
@@ -225,7 +284,7 @@ def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None
         config, data_dir=config.eval_dir / eval_set.name,
         cache_root=config.cache_root or config.embeddings_cache_dir,
         dense_sources=tuple(sorted({d.source for d in eval_set.documents})),
-        dense_max_per_source=10**9, dense_vaers_since_year=0,
+        dense_max_per_source=VAERS_DENSE_DOCS if eval_set.name == "vaers" else 10**9, dense_vaers_since_year=0,
     )
     if log:
         log(f"Index d'évaluation « {eval_set.name} » : {len(eval_set.documents)} documents…")
@@ -233,56 +292,91 @@ def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None
     return cfg
 
 
-def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retriever) -> list[dict[str, Any]]:
+SeriousHint = Callable[[Dossier], bool | None]
+
+
+def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retriever,
+            serious_hint: SeriousHint | None = None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     queries = eval_set.queries[split]
-    tasks = [("recherche", m) for m in METHODS]
+    tasks: list[tuple[str, str, bool]] = [("recherche", m, True) for m in METHODS]
     if eval_set.precedents:
-        tasks += [("recherche + filtre vaccin", "lexical")] + [("précédents", m) for m in METHODS]
+        for header in (False, True):
+            tasks += [("BM25 + filtre vaccin", "lexical", header)] + [("précédents", m, header) for m in METHODS]
 
-    def run(task: str, method: str, q: EvalQuery) -> list[str]:
+    def run(task: str, method: str, header: bool, q: EvalQuery) -> list[str]:
+        dossier = q.dossier if (header or q.dossier is None) else neutral_title(q.dossier)
+        text = q.text if dossier is None else f"{dossier.title}\n{dossier.text}"
         if task == "précédents":
-            hits = retriever.find_precedents(q.dossier, k=10, method=method) if q.dossier else []
-        elif task == "recherche + filtre vaccin":
+            serious = serious_hint(q.dossier) if (serious_hint and q.dossier) else None
+            hits = retriever.find_precedents(dossier, k=10, method=method, serious=serious) if dossier else []
+        elif task == "BM25 + filtre vaccin":
             vaccines = list(q.dossier.fields.vaccine_types or []) if q.dossier else []
-            hits = retriever.search(q.text[:10_000], k=10, method=method,
+            hits = retriever.search(text[:10_000], k=10, method=method,
                                     filters={"type": "pv", "vaccine_type": vaccines} if vaccines else None)
         else:
             hits = retriever.search(q.text[:10_000], k=10, filters=eval_set.filters, method=method)
         return [h.document_id for h in hits]
 
-    for task, method in tasks:
+    for task, method, header in tasks:
         p5, nd, mr, sp5, snd = [], [], [], [], []
+        labelled: dict[str, list[float]] = {}
         latencies = []
         for q in queries:
             t0 = time.perf_counter()
-            ranked = run(task, method, q)
+            ranked = run(task, method, header, q)
             latencies.append(time.perf_counter() - t0)
+            if eval_set.precedents and task != "recherche":
+                for key, value in precedent_scores(ranked, q, eval_set.doc_labels).items():
+                    if value is not None:
+                        labelled.setdefault(key, []).append(value)
+                continue
             p5.append(precision_at(ranked, q.relevant))
             nd.append(ndcg_at(ranked, q.relevant))
             mr.append(mrr_at(ranked, q.relevant))
             if q.strict is not None:
                 sp5.append(precision_at(ranked, q.strict))
                 snd.append(ndcg_at(ranked, q.strict))
-        row = {"set": eval_set.name, "split": split, "task": task, "method": method, "queries": len(queries),
-               "p@5": round(mean(p5), 3), "ndcg@10": round(mean(nd), 3), "mrr": round(mean(mr), 3),
-               "ms_per_query": round(1000 * mean(latencies), 1)}
-        if sp5:
-            row["p@5_strict"] = round(mean(sp5), 3)
-            row["ndcg@10_strict"] = round(mean(snd), 3)
+        row: dict[str, Any] = {"set": eval_set.name, "split": split, "task": task, "method": method,
+                               "queries": len(queries), "ms_per_query": round(1000 * mean(latencies), 1)}
+        if labelled:
+            row["header"] = header
+            for key, values in labelled.items():
+                row[key] = round(mean(values), 3)
+                row[f"n_{key}"] = len(values)
+        else:
+            row.update({"p@5": round(mean(p5), 3), "ndcg@10": round(mean(nd), 3), "mrr": round(mean(mr), 3)})
+            if sp5:
+                row["p@5_strict"] = round(mean(sp5), 3)
+                row["ndcg@10_strict"] = round(mean(snd), 3)
         rows.append(row)
     return rows
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+    search = [r for r in rows if "p@5" in r]
+    prec = [r for r in rows if "p@5_sym2" in r]
     head = "| jeu | moitié | tâche | méthode | requêtes | P@5 | nDCG@10 | MRR | P@5 (≥2 sympt.) | nDCG@10 (≥2) |"
     lines = [head, "|---|---|---|---|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
+    for r in search:
         lines.append(
             f"| {r['set']} | {r['split']} | {r['task']} | {r['method']} | {r['queries']} | {r['p@5']:.3f} | "
             f"{r['ndcg@10']:.3f} | {r['mrr']:.3f} | "
             + (f"{r['p@5_strict']:.3f} | {r['ndcg@10_strict']:.3f} |" if "p@5_strict" in r else "– | – |")
         )
+    if prec:
+        lines += ["", "Précédents VAERS (étiquettes que le filtre ne décide pas ; top 5) :", "",
+                  "| moitié | requête | tâche | méthode | requêtes | P@5 (≥2 sympt. partagés) | gravité concordante "
+                  "| même tranche d'âge | P@5 (même tableau clinique) |",
+                  "|---|---|---|---|---:|---:|---:|---:|---:|"]
+
+        def cell(r: dict[str, Any], key: str) -> str:
+            return f"{r[key]:.3f} (n={r['n_' + key]})" if key in r else "–"
+
+        for r in prec:
+            lines.append(f"| {r['split']} | {'avec en-tête' if r['header'] else 'sans en-tête'} | {r['task']} | "
+                         f"{r['method']} | {r['queries']} | {cell(r, 'p@5_sym2')} | {cell(r, 'serious_agree')} | "
+                         f"{cell(r, 'age_agree')} | {cell(r, 'p@5_picture')} |")
     return "\n".join(lines)
 
 
@@ -293,9 +387,21 @@ def winner(rows: Sequence[dict[str, Any]]) -> str:
     return max(METHODS, key=lambda m: (round(scores[m], 4), m == "hybrid"))
 
 
+def precedent_winner(rows: Sequence[dict[str, Any]]) -> str | None:
+    """Precedent method with the best mean of the three labels (queries without header)."""
+    prec = [r for r in rows if r.get("task") == "précédents" and r.get("header") is False]
+    if not prec:
+        return None
+
+    def score(r: dict[str, Any]) -> float:
+        return mean([r.get(k, 0.0) for k in ("p@5_sym2", "serious_agree", "age_agree", "p@5_picture")])
+
+    return max(prec, key=lambda r: (round(score(r), 4), r["method"] == "hybrid"))["method"]  # type: ignore[no-any-return]
+
+
 def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", limit: int | None = None,
              sets: Sequence[str] = ("vaers", "has", "crosslingual"),
-             log: Callable[[str], None] | None = None) -> EvalResult:
+             log: Callable[[str], None] | None = None, serious_hint: SeriousHint | None = None) -> EvalResult:
     """Build the evaluation indexes (cached) and score lexical, dense and hybrid on one split."""
     from corpora.errors import InputError
 
@@ -315,7 +421,7 @@ def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", li
         cache = EmbeddingCache(cfg.embedder_cache_dir, embedder)
         try:
             with Retriever.open(cfg, embedder=CachingEmbedder(cache)) as retriever:
-                result.rows.extend(run_set(cfg, eval_set, split, retriever))
+                result.rows.extend(run_set(cfg, eval_set, split, retriever, serious_hint))
         finally:
             cache.close()
     result.winner = winner(result.rows)
@@ -324,4 +430,8 @@ def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", li
         + markdown_table(result.rows)
         + f"\n\nMéthode gagnante (nDCG@10 moyen, recherche) : **{result.winner}**.\n"
     )
+    best = precedent_winner(result.rows)
+    if best:
+        result.markdown += (f"Précédents : meilleure méthode sur cette moitié (moyenne des quatre étiquettes, sans "
+                            f"en-tête) : **{best}**.\n")
     return result

@@ -46,8 +46,13 @@ class PrecedentWeights:
     text: float = 1.0
     dense: float = 1.0
     restrict_vaccine: bool = True
+    restrict_age: bool = True
+    restrict_serious: bool = True
     restrict_symptom: bool = True
     restrict_substance: bool = False
+    # Code ranking: each coded reaction shared with the dossier adds this many times the best code
+    # score, so that precedents with the same reactions come first (tuned on the dev half).
+    shared_symptom: float = 1.0
 
 
 @dataclass
@@ -349,14 +354,16 @@ class Retriever:
         )
 
     def find_precedents(self, dossier: Dossier, k: int = 5, method: str | None = None,
-                        weights: PrecedentWeights | None = None) -> list[Hit]:
+                        weights: PrecedentWeights | None = None, serious: bool | None = None) -> list[Hit]:
         """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome.
 
         Similarity fuses (weighted RRF) three rankings: BM25 over structured codes (vaccine types,
         coded symptoms, substances, ATC levels, age band, sex), BM25 over words, and (for documents
         with vectors) dense similarity. Candidates share the dossier's type, at least one vaccine type
-        when it has some, and were received strictly before it. The dossier itself and its
-        near-duplicates are never returned.
+        when it has some, and were received strictly before it; then, as long as at least ``k``
+        remain, its age band, the seriousness known at intake (``serious``: declared by the reporter
+        or read in the narrative by the caller, never the dossier's recorded outcome) and a coded
+        reaction. The dossier itself and its near-duplicates are never returned.
         """
         if not 1 <= k <= MAX_K:
             raise InputError(f"Le nombre de résultats (k) doit être compris entre 1 et {MAX_K} (reçu : {k}).")
@@ -384,9 +391,13 @@ class Retriever:
             mask[self_row] = False
         # Narrow to documents sharing a vaccine type, then a coded reaction (or a substance), as long
         # as enough candidates remain: a precedent of the same product and reaction comes first.
-        for key, enabled in (("vaccine_type", w.restrict_vaccine), ("symptom", w.restrict_symptom),
+        facets["serious"] = [] if serious is None else ["oui" if serious else "non"]
+        for key, enabled in (("vaccine_type", w.restrict_vaccine), ("age_band", w.restrict_age),
+                             ("serious", w.restrict_serious), ("symptom", w.restrict_symptom),
                              ("substance", w.restrict_substance)):
             values = facets.get(key) or []
+            if isinstance(values, str):
+                values = [values]
             if enabled and values:
                 restricted = mask & doc_mask(lex, {key: values})  # type: ignore[operator]
                 if int(restricted.sum()) >= k:
@@ -395,6 +406,14 @@ class Retriever:
         codes = code_tokens(facets)
         codes += [t for t in codes if t.startswith("v:")]  # vaccine types count twice
         code_scores = lex.code_scores(codes) if codes else np.zeros(lex.n_docs, dtype=np.float32)
+        if w.shared_symptom and facets.get("symptom"):
+            shared = np.zeros(lex.n_docs, dtype=np.float32)
+            column = lex.table.columns["symptom"]
+            for symptom in facets["symptom"]:
+                rows = column.get(symptom)
+                if rows is not None:
+                    shared[rows] += 1.0
+            code_scores = code_scores + w.shared_symptom * float(code_scores.max() or 1.0) * shared
         code_scores = np.where(mask, code_scores, 0.0)
         chunk_mask = mask[lex.chunk_doc]
         n = max(CANDIDATES, k * 20)

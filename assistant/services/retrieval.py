@@ -145,10 +145,34 @@ def search(settings: Settings, query: str, k: int = 10, filters: dict[str, Any] 
         return retriever.search(query, k=k, filters=filters, method=method)
 
 
+# ICH E2A seriousness criteria of the référentiel: read at intake in the narrative and the fields.
+SERIOUS_CRITERIA = frozenset({"PV-DECES", "PV-PRONOSTIC-VITAL", "PV-HOSPITALISATION", "PV-SOINS-INTENSIFS",
+                              "PV-INVALIDITE", "PV-ANOMALIE-CONGENITALE", "PV-CAS-DECLARE-GRAVE"})
+
+
+def intake_seriousness(dossier: Dossier, fired: Iterable[str] | None = None) -> bool | None:
+    """Seriousness known at intake, for precedents: a PV dossier is serious when one of the ICH E2A
+    criteria fires on its narrative or fields (declared serious, death, hospitalisation…). Never the
+    recorded outcome. ``fired``: the codes already fired (triage), else the criteria are evaluated."""
+    if dossier.type != "pv":
+        return None
+    if fired is None:
+        from classifier.assess import analyse
+
+        fired = [c.code for c in analyse(dossier).fired]
+    return bool(SERIOUS_CRITERIA & set(fired))
+
+
+def precedents_of(retriever: Any, dossier: Dossier, k: int, fired: Iterable[str] | None = None) -> list[Hit]:
+    """The precedents users get (``gdr triage``, the API, the evaluation): narrowed on the seriousness
+    known at intake."""
+    return list(retriever.find_precedents(dossier, k=k, serious=intake_seriousness(dossier, fired)))
+
+
 def find_precedents(settings: Settings, dossier: Dossier, k: int = 5, resources: Resources | None = None) -> list[Hit]:
     """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome."""
     with _resources(settings, resources) as res, res.retriever() as retriever:
-        return retriever.find_precedents(dossier, k=k)
+        return precedents_of(retriever, dossier, k)
 
 
 def get_document(settings: Settings, document_id: str, resources: Resources | None = None) -> Document:
@@ -198,7 +222,8 @@ def run_evaluation(settings: Settings, split: str = "test", limit: int | None = 
             "(ex. GDR_CORPORA_DIR=../shared/corpora)."
         )
     config = retrieval_config(settings)
-    result = evaluate(config, Path(settings.corpora_dir or "."), split=split, limit=limit, log=log)
+    result = evaluate(config, Path(settings.corpora_dir or "."), split=split, limit=limit, log=log,
+                      serious_hint=intake_seriousness)
     path = settings.reports_dir / ("retrieval_eval.md" if split == "test" else f"retrieval_eval_{split}.md")
     with atomic_writer(path) as fh:
         fh.write(result.markdown)

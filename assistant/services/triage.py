@@ -210,9 +210,12 @@ class _Lookup:
             return
         if not self.enabled:
             return
+        from assistant.services.retrieval import precedents_of
+
         try:
             with self.resources.retriever() as retriever:
-                result.precedents = retriever.find_precedents(dossier, k=PRECEDENTS_K)
+                result.precedents = precedents_of(retriever, dossier, PRECEDENTS_K,
+                                                  [c.code for c in result.criteria])
                 result.guidelines = retriever.find_guidelines(dossier.text or dossier.title,
                                                               dossier_type=dossier.type, k=GUIDELINES_K)
                 dup = self.resources.settings.duplicates

@@ -23,8 +23,11 @@ File: ``Medicines_output_european_public_assessment_reports.xlsx`` (or a CSV exp
     Outcomes (decided by EMA/EC after assessment) → ``outcome`` only, never in ``fields``:
         Authorisation status (``authorisation_status``: Authorised / Withdrawn / Refused…), Additional
         monitoring, Conditional approval, Exceptional circumstances.
-    Dates: ``received_at`` = Marketing authorisation date, else Date of opinion, else Date of refusal
-        (the table has no submission date; these are the nearest dates it gives).
+    Dates: the table has no submission date, and the authorisation date is only known after the
+        assessment. ``received_at`` is a stated proxy of the submission (see :func:`submission_proxy`):
+        Date of opinion minus the usual length of the centralised assessment (``ASSESSMENT_DAYS``),
+        else Marketing authorisation date or Date of refusal minus that length and the usual delay of
+        the Commission decision (``DECISION_DAYS``).
     Dropped, because they are after-the-fact or not about the application: Patient safety, Decision
         date, Revision number, First published, Revision date, URL, and the veterinary-only columns
         (Vet pharmacotherapeutic group, Species, ATCvet code).
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,12 @@ from corpora.model import Document, Dossier, DossierFields, EparOutcome, Record
 from corpora.normalise import bar_join, fold, parse_date
 
 SOURCE = "ema-epar"
+
+# The centralised procedure takes 210 active days plus clock stops: about a year from validation to the
+# CHMP opinion; the Commission decision follows the opinion by 67 days (Regulation (EC) No 726/2004, art. 6
+# and 10). Submission proxy = opinion − ASSESSMENT_DAYS, or decision − (ASSESSMENT_DAYS + DECISION_DAYS).
+ASSESSMENT_DAYS = 365
+DECISION_DAYS = 67
 EPAR_FILENAME = "Medicines_output_european_public_assessment_reports.xlsx"
 
 SKIP_VETERINARY = "EPAR vétérinaire"
@@ -177,6 +187,16 @@ def iter_epar_records(path: Path, report: LoadReport | None = None, limit: int |
             return
 
 
+def submission_proxy(opinion: date | None, decision: date | None) -> date | None:
+    """Proxy of the submission date: the opinion minus the usual assessment, else the decision minus
+    the assessment and the decision delay (the EPAR table gives no submission date)."""
+    if opinion is not None:
+        return opinion - timedelta(days=ASSESSMENT_DAYS)
+    if decision is not None:
+        return decision - timedelta(days=ASSESSMENT_DAYS + DECISION_DAYS)
+    return None
+
+
 def _epar_record(get: Callable[[str], Any], number: str) -> Record:
     name = clean_text(get("name")) or number
     indication = clean_text(get("indication"))
@@ -184,7 +204,8 @@ def _epar_record(get: Callable[[str], Any], number: str) -> Record:
     substances = split_top_level(clean_text(get("active_substance"))) or split_top_level(inn)
     area = _collapse_area(get("therapeutic_area"))
     group = clean_text(get("pharmacotherapeutic_group"))
-    received = parse_date(get("ma_date")) or parse_date(get("opinion_date")) or parse_date(get("refusal_date"))
+    received = submission_proxy(parse_date(get("opinion_date")),
+                                parse_date(get("ma_date")) or parse_date(get("refusal_date")))
     fields = DossierFields.model_validate({
         "inn": inn,
         "substances": substances or None,

@@ -134,3 +134,85 @@ def test_valproate_on_real_corpora(real_kb: KnowledgeBase, corpora_dir: Path) ->
         assert doc.text[f.source_hit.start:f.source_hit.end] == f.source_hit.excerpt
     fired = {c.code for c in evaluate_criteria(d, context=result)}
     assert {"PV-HISTORIQUE-CRISE", "PV-ARBITRAGE-DHPC", "PV-INTERACTION", "PV-GROSSESSE"} <= fired
+
+
+# --------------------------------------------------------------------------- dated or timeless facts
+
+BDPM_TEXT = "Spécialité Y. Statut de l'AMM : Autorisation suspendue. Substance(s) active(s) : zorglumab."
+
+
+def _bdpm_kb() -> KnowledgeBase:
+    key = match_key("zorglumab")
+    start = BDPM_TEXT.index("Statut")
+    end = BDPM_TEXT.index(".", start) + 1
+    hit = {"id": "bdpm:1#0", "document_id": "bdpm:1", "source": "bdpm", "kind": "product", "title": "Y",
+           "score": 1.0, "similarity": 1.0, "start": start, "end": end, "excerpt": BDPM_TEXT[start:end],
+           "outcome": None}
+    fact = {"code": "CTX_BDPM_SUSPENDED", "fact": "La spécialité Y (zorglumab) a une autorisation suspendue.",
+            "hit": hit, "substance": "zorglumab", "date": None, "outcome_related": False}
+    return KnowledgeBase(facts={key: [fact]}, names={key: "zorglumab"}, sources=["bdpm"])
+
+
+def amm(received: date | None) -> Dossier:
+    return Dossier(id="ema-epar:z", type="amm", title="Zorglumab", text="Demande d'AMM pour le zorglumab.",
+                   source="sample", received_at=received, fields={"substances": ["zorglumab"]})
+
+
+def test_undated_fact_is_shown_as_current_state_and_never_raises_an_older_dossier() -> None:
+    from classifier.assess import assess
+    from classifier.context import SOURCE_EDITIONS, UNDATED
+
+    kb = _bdpm_kb()
+    old = gather_context(amm(date(1998, 5, 1)), kb).facts
+    assert [f.code for f in old] == ["CTX_BDPM_SUSPENDED"]
+    assert UNDATED in old[0].fact and old[0].date is None and old[0].since == SOURCE_EDITIONS["bdpm"][0]
+    assert old[0].raises is False and "Sans effet sur le niveau" in old[0].fact
+    fired_old = {c.code for c in evaluate_criteria(amm(date(1998, 5, 1)), context=old)}
+    assert "AMM-STATUT-SUSPENDU" not in fired_old
+    baseline = assess(amm(date(1998, 5, 1)), None)
+    assert assess(amm(date(1998, 5, 1)), None, old).level == baseline.level
+    # a dossier received after the source's edition (or undated, i.e. at intake today) is raised
+    for received in (date(2026, 1, 5), None):
+        new = gather_context(amm(received), kb).facts
+        assert new[0].raises is True and UNDATED in new[0].fact
+        assessed = assess(amm(received), None, new)
+        assert "AMM-STATUT-SUSPENDU" in {c.code for c in assessed.fired}
+        assert assessed.level == "modéré"
+
+
+def test_dated_fact_keeps_its_date_and_interactions_carry_their_edition(small_kb: KnowledgeBase) -> None:
+    from classifier.context import dated_fact
+    from corpora.model import Hit
+
+    facts = gather_context(pv("x", date(2016, 1, 1), substances=["valproate"]), small_kb).facts
+    assert facts[0].date == "2014-10-01" and facts[0].raises and "non daté" not in facts[0].fact
+    hit = Hit(id="ansm:1#0", document_id="ansm:1", source="ansm-interaction", kind="interaction", title="a + b",
+              score=1.0, similarity=1.0, start=0, end=1, excerpt="N", outcome=None)
+    f1998 = dated_fact("CTX_ANSM_INTERACTION_CI", "Interaction a + b : contre-indication (thésaurus ANSM).", hit,
+                       date(1998, 1, 1))
+    f2021 = dated_fact("CTX_ANSM_INTERACTION_CI", "Interaction a + b : contre-indication (thésaurus ANSM).", hit,
+                       date(2021, 1, 1))
+    assert not f1998.raises and f2021.raises
+    assert "octobre 2020" in f1998.fact and "état actuel, non daté" in f2021.fact
+
+
+def test_model_is_served_without_the_context_it_was_not_trained_with() -> None:
+    from classifier.assess import analyse, features_for
+
+    kb = _bdpm_kb()
+    d = amm(date(2026, 1, 5))
+    facts = gather_context(d, kb).facts
+    with_context = analyse(d, facts)
+    assert "AMM-STATUT-SUSPENDU" in {c.code for c in with_context.fired}  # the floor sees the context
+    assert features_for(d, with_context) == features_for(d, analyse(d))  # the model does not
+
+
+def test_triage_result_says_whether_a_fact_raises_the_level() -> None:
+    from classifier.assess import assess
+    from classifier.result import triage_result
+
+    kb = _bdpm_kb()
+    d = amm(date(1998, 5, 1))
+    ctx = gather_context(d, kb)
+    result = triage_result(d, assess(d, None, ctx.facts), ctx, "test")
+    assert result.context[0].date is None and result.context[0].raises_level is False

@@ -6,7 +6,6 @@ from classifier.features import (
     MASK_TOKEN,
     FeatureOptions,
     age_band,
-    amm_tokens,
     detect_language,
     feature_row,
     mask_outcome_words,
@@ -86,11 +85,5 @@ def test_age_band_edges() -> None:
         "inconnu", "0-1", "1-2", "2-11", "12-17", "18-44", "45-64", "65+"]
 
 
-def test_amm_tokens_use_submission_inputs_only() -> None:
-    d = Dossier(id="ema-epar:EMEA/H/C/1", type="amm", title="X", text="Treatment of cancer", language="en",
-                source="ema-epar", received_at="2015-03-01",
-                fields=DossierFields(orphan=True, generic=False, atc_codes=["L01XC"], substances=["Foo hydrochloride"]))
-    toks = amm_tokens(d, {"foo": 2010})
-    assert "orphan=1" in toks and "generic=0" in toks and "atc1=L" in toks
-    assert "new_substance=0" in toks and "year>=2015" in toks and "year>=2016" not in toks
+def test_substance_key_drops_salts() -> None:
     assert substance_key("Foo Hydrochloride") == "foo"

@@ -95,7 +95,7 @@ def test_xlsx_human_rows_with_outcome_apart(xlsx: Path) -> None:
     d, f = x.dossier, x.dossier.fields
     assert (d.type, d.language, d.source, d.title) == ("amm", "en", "ema-epar", "Xeljanz")
     assert d.text.startswith("Rheumatoid arthritis") and f.indication == d.text
-    assert d.received_at.isoformat() == "2017-03-22"  # marketing authorisation date
+    assert d.received_at.isoformat() == "2012-07-24"  # submission proxy: opinion (2013-07-24) − 365 days
     assert f.inn == "tofacitinib" and f.substances == ["Tofacitinib"] and f.atc_codes == ["L04AA29"]
     assert f.therapeutic_area == "Arthritis; Rheumatoid" and f.pharmacotherapeutic_group == "Immunosuppressants"
     assert (f.generic, f.biosimilar, f.orphan, f.accelerated_assessment) == (False, False, False, False)
@@ -108,7 +108,7 @@ def test_xlsx_human_rows_with_outcome_apart(xlsx: Path) -> None:
     assert not OUTCOME_KEYS & {k for k, v in dumped.items() if v is not None}
 
     refused = records[1]
-    assert refused.dossier.received_at.isoformat() == "2012-05-03"  # no MA date → opinion date
+    assert refused.dossier.received_at.isoformat() == "2011-05-04"  # opinion − 365 days
     assert refused.dossier.fields.substances == ["foo acid", "bar (as sulfate, hydrate)"]
     assert refused.dossier.fields.atc_codes is None and refused.dossier.fields.orphan is True
     assert refused.outcome["authorisation_status"] == "Refused"
@@ -126,7 +126,8 @@ def test_csv_with_same_headers_and_newer_layout_aliases(tmp_path: Path) -> None:
                     "Treatment of spinal muscular atrophy.", "No", "Yes", "Yes", "18/05/2020", "Yes"])
     [rec] = list(iter_epar_records(path))
     f = rec.dossier.fields
-    assert rec.dossier.title == "Zolgensma" and rec.dossier.received_at.isoformat() == "2020-05-18"
+    # no opinion date: submission proxy = MA date − 432 days
+    assert rec.dossier.title == "Zolgensma" and rec.dossier.received_at.isoformat() == "2019-03-13"
     assert (f.generic, f.atmp, f.prime) == (False, True, True)
     assert f.substances == ["onasemnogène abéparvovec"]  # accents intact
     assert rec.outcome["authorisation_status"] == "Authorised" and rec.outcome["additional_monitoring"] is True
@@ -173,7 +174,7 @@ def test_epar_document(xlsx: Path) -> None:
     doc = epar_record_to_document(next(iter_epar_records(xlsx)))
     assert doc.kind == SOURCE_KINDS["ema-epar"] and doc.id == "ema-epar:EMEA/H/C/004214"
     assert doc.metadata["substances"] == "|tofacitinib|" and doc.metadata["atc_codes"] == "|L04AA29|"
-    assert doc.metadata["authorisation_status"] == "Authorised" and doc.metadata["year"] == 2017
+    assert doc.metadata["authorisation_status"] == "Authorised" and doc.metadata["year"] == 2012
     assert "Indication:" in doc.text and doc.outcome["conditional_approval"] is True
     assert all(isinstance(v, str | int | float | bool) for v in doc.metadata.values())
 

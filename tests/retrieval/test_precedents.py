@@ -58,3 +58,49 @@ def test_received_before_filter_is_strict(make_config) -> None:  # type: ignore[
     with Retriever.open(config) as r:
         hits = r.find_precedents(dossier(received_at=date(2003, 2, 1)), k=10)  # same day as vaers:1001
     assert "vaers:1001" not in {h.document_id for h in hits}
+
+
+def test_seriousness_known_at_intake_narrows_when_enough_candidates_remain(built: RetrievalConfig) -> None:
+    with Retriever.open(built) as r:
+        serious = r.find_precedents(dossier(), k=1, serious=True)
+        benign = r.find_precedents(dossier(), k=1, serious=False)
+        unknown = r.find_precedents(dossier(), k=5)
+    assert [h.document_id for h in serious] == ["vaers:1001"]  # recorded hospitalised
+    assert [h.document_id for h in benign] == ["vaers:1006"]  # recorded non-serious
+    assert {"vaers:1001", "vaers:1006"} <= {h.document_id for h in unknown}
+
+
+def test_precedent_labels_the_filter_does_not_decide() -> None:
+    from retrieval.evaluation import EvalQuery, load_pictures, neutral_title, picture_of, precedent_scores
+
+    pictures = load_pictures()
+    assert picture_of("Febrile seizure the evening after DTaP.", pictures) == "convulsion"
+    assert picture_of("Redness and swelling at injection site.", pictures) == "reaction_locale"
+    assert picture_of("Nothing to report.", pictures) is None
+    q = EvalQuery("q", "x", frozenset(), labels={"serious": True, "age_band": "0-1", "picture": "convulsion",
+                                                 "symptoms": frozenset({"pyrexia", "convulsion", "crying"})})
+    labels = {
+        "a": {"serious": True, "age_band": "0-1", "picture": "convulsion",
+              "symptoms": frozenset({"pyrexia", "convulsion"})},
+        "b": {"serious": False, "age_band": "0-1", "picture": "fievre", "symptoms": frozenset({"pyrexia"})},
+        "c": {"serious": True, "age_band": "18-39", "picture": "convulsion",
+              "symptoms": frozenset({"crying", "pyrexia"})},
+        "d": {"serious": None, "age_band": None, "picture": None, "symptoms": frozenset()},
+    }
+    scores = precedent_scores(["a", "b", "c", "d"], q, labels)
+    assert scores == {"p@5_sym2": 2 / 5, "serious_agree": 2 / 3, "age_agree": 2 / 4, "p@5_picture": 2 / 5}
+    d = dossier()
+    stripped = neutral_title(d)
+    assert "SMALLPOX" not in stripped.title and stripped.text == d.text
+
+
+def test_users_precedents_use_the_seriousness_read_at_intake(built: RetrievalConfig) -> None:
+    from assistant.services.retrieval import intake_seriousness, precedents_of
+
+    serious = dossier(text="Myocarditis after smallpox vaccine. The patient was hospitalized for 3 days.")
+    benign = dossier(text="Mild chest pain after smallpox vaccine, resolved the next day. No hospitalisation.")
+    assert intake_seriousness(serious) is True and intake_seriousness(benign) is False
+    assert intake_seriousness(dossier(type="amm")) is None
+    with Retriever.open(built) as r:
+        assert [h.document_id for h in precedents_of(r, serious, 1)] == ["vaers:1001"]
+        assert [h.document_id for h in precedents_of(r, benign, 1)] == ["vaers:1006"]
