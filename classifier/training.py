@@ -173,7 +173,8 @@ class PvPart:
     masked: list[FeatureRow] | None = None
 
     def narrative_rows(self) -> list[FeatureRow]:
-        return [FeatureRow(t, ()) for t in self.plain]
+        """The narrative alone (baseline); one constant token so that the token block is not empty."""
+        return [FeatureRow(t, ("recit",)) for t in self.plain]
 
     @staticmethod
     def join(a: PvPart, b: PvPart) -> PvPart:
