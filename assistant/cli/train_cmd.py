@@ -30,7 +30,8 @@ def train_cmd(
     progress, close = progress_bars()
     try:
         result = service.train(settings(), type_, train_until=train_until, limit=limit, workers=workers,
-                               progress=progress, first_year=first_year, model_name=model)  # type: ignore[arg-type]
+                               progress=progress, first_year=first_year, model_name=model,  # type: ignore[arg-type]
+                               log=err)
     finally:
         close()  # type: ignore[operator]
     if isinstance(result, Path):

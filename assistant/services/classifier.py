@@ -31,7 +31,7 @@ def require_real_corpora(settings: Settings) -> Path:
 
 def train(settings: Settings, dtype: str = "pv", train_until: int | None = None, limit: int | None = None,
           workers: int = 2, progress: Progress | None = None, first_year: int | None = None,
-          model_name: str | None = None) -> Any:
+          model_name: str | None = None, log: Callable[[str], None] | None = None) -> Any:
     """Train the model of ``dtype`` and save it under ``<data_dir>/models/<dtype>/<version>/``."""
     from classifier import training
 
@@ -48,7 +48,8 @@ def train(settings: Settings, dtype: str = "pv", train_until: int | None = None,
         first_year = first_year or None  # 0 means every year
         name = model_name or (settings.classifier.model if settings.classifier.model.startswith("pv-") else None)
         return training.train_pv(corpora_dir, settings.models_dir, train_until=until, limit=limit,
-                                 workers=workers, progress=progress, first_year=first_year, model_name=name)
+                                 workers=workers, progress=progress, first_year=first_year, model_name=name,
+                                 log=log)
     return training.train_amm(corpora_dir, settings.models_dir, limit=limit, progress=progress)
 
 
