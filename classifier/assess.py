@@ -16,7 +16,7 @@ from classifier.amm_features import AmmFeatureSpec, amm_feature_row
 from classifier.context import ContextFact
 from classifier.criteria import FiredCriterion, evaluate_criteria
 from classifier.extraction import Finding, extract
-from classifier.features import FeatureOptions, FeatureRow, detect_language, feature_row
+from classifier.features import FeatureOptions, FeatureRow, detect_language, feature_row, mask_dossier
 from classifier.levels import floor_level
 from classifier.models import REVIEW_REASON, CriteriaOnlyModel, ModelOutput
 from classifier.result import Contribution, Explanation, FiredSummary
@@ -52,6 +52,8 @@ class Assessment:
     model_version: str
     warnings: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    probabilities: dict[str, float] = field(default_factory=dict)  # calibrated heads, unrounded
+    model_level: int | None = None
 
 
 def analyse(dossier: Dossier, context: Sequence[ContextFact] | None = None) -> Analysis:
@@ -73,6 +75,20 @@ def features_for(dossier: Dossier, analysis: Analysis, mask_outcomes: bool = Fal
     if amm_spec is not None and dossier.type == "amm":
         return amm_feature_row(dossier, analysis.findings, fired, amm_spec)
     return feature_row(dossier, analysis.findings, fired, FeatureOptions(mask_outcomes=mask_outcomes))
+
+
+def dossier_features(dossier: Dossier, context: Sequence[ContextFact] | None = None,
+                     masked: bool = False) -> tuple[Dossier, Analysis, FeatureRow]:
+    """THE feature function of a dossier, for training, evaluation and serving alike.
+
+    Extraction and criteria run on the dossier (with ``masked``: on :func:`~classifier.features.mask_dossier`
+    of it, so no outcome word reaches the criteria either), then :func:`feature_row` reads the dossier as
+    the extraction read it. Returns the dossier actually read, its analysis and its feature row.
+    """
+    if masked:
+        dossier = mask_dossier(dossier)
+    analysis = analyse(dossier, context)
+    return dossier, analysis, features_for(dossier, analysis, mask_outcomes=masked)
 
 
 def model_version(model: Any) -> str:
@@ -109,7 +125,7 @@ def combine(dossier: Dossier, analysis: Analysis, output: ModelOutput | None, mo
         criteres_declenches=[FiredSummary(code=c.code, label=c.label, plancher=c.floor,  # type: ignore[arg-type]
                                           poids=c.weight) for c in analysis.fired],
         contributions_modele=[Contribution.model_validate(c) for c in output.contributions] if output else [],
-        probabilites=output.probabilities if output else {},
+        probabilites={h: round(p, 4) for h, p in output.probabilities.items()} if output else {},
         motifs_revue=reasons or None,
     )
     return Assessment(
@@ -122,20 +138,32 @@ def combine(dossier: Dossier, analysis: Analysis, output: ModelOutput | None, mo
         model_version=model_version(model),
         warnings=warnings,
         findings=analysis.findings,
+        probabilities=dict(output.probabilities) if output else {},
+        model_level=output.level if output else None,
     )
 
 
-def _scores(model: Any, rows: list[FeatureRow], langs: list[str | None]) -> list[ModelOutput | None]:
+def _scores(model: Any, rows: list[FeatureRow], langs: list[str | None],
+            explain: bool = True) -> list[ModelOutput | None]:
     if model is None or isinstance(model, CriteriaOnlyModel):
         return [None] * len(rows)
+    if not explain:
+        return list(model.score_rows(rows, langs, explain=0))
     return list(model.score_rows(rows, langs))
 
 
 def assess_batch(
-    dossiers: Sequence[Dossier], model: Any, contexts: Sequence[Sequence[ContextFact]] | None = None
+    dossiers: Sequence[Dossier], model: Any, contexts: Sequence[Sequence[ContextFact]] | None = None,
+    masked: bool = False, explain: bool = True,
 ) -> list[Assessment]:
-    """Assess several dossiers of any types; ``model`` maps a dossier type to its model (or is one model)."""
-    analyses = [analyse(d, contexts[i] if contexts else None) for i, d in enumerate(dossiers)]
+    """Assess several dossiers of any types; ``model`` maps a dossier type to its model (or is one model).
+
+    ``masked`` (evaluation only): outcome words masked, see :func:`dossier_features`. ``explain=False``
+    skips the per-dossier contributions (batch evaluation); probabilities and levels are the same.
+    """
+    read = [dossier_features(d, contexts[i] if contexts else None, masked) for i, d in enumerate(dossiers)]
+    dossiers = [r[0] for r in read]
+    analyses = [r[1] for r in read]
     results: list[Assessment | None] = [None] * len(dossiers)
     by_type: dict[str, list[int]] = {}
     for i, d in enumerate(dossiers):
@@ -145,8 +173,8 @@ def assess_batch(
         if m is not None and getattr(m, "dossier_type", "*") not in ("*", dtype):
             m = None
         spec = getattr(m, "amm_spec_", None)
-        rows = [features_for(dossiers[i], analyses[i], amm_spec=spec) for i in idx]
-        outs = _scores(m, rows, [analyses[i].language for i in idx])
+        rows = [read[i][2] if spec is None else features_for(dossiers[i], analyses[i], masked, spec) for i in idx]
+        outs = _scores(m, rows, [analyses[i].language for i in idx], explain)
         for j, i in enumerate(idx):
             results[i] = combine(dossiers[i], analyses[i], outs[j], m or CriteriaOnlyModel())
     return [r for r in results if r is not None]

@@ -1,10 +1,24 @@
 """Evaluation of the risk models on held-out data, and the Markdown + HTML report with plots.
 
-Metrics for PV: ROC-AUC and best F1 of the calibrated ``grave`` probability, recall and
-precision of ``grave`` at the operating point (final level = max(model level, criteria
-floor) ≥ élevé), share of death / life-threatening reports placed at critique,
-per-level precision / recall / F1 and confusion matrix, calibration (Brier), the same
-with explicit outcome words masked, and by age band and sex.
+Protocol (PV), the one place it is written down (see also the README):
+
+* split by year: train on years ≤ Y, validate on Y + 1, test on the later years;
+* every choice is made on the validation year only: model family and parameters (ROC-AUC of
+  ``grave``), Platt calibration, the operating thresholds (recall of ``grave`` ≥ 0.97 and of
+  ``critique`` ≥ 0.90 for the *final* level max(model, criteria floor)), and the F1 threshold;
+* the selected model is refitted on train + validation, keeping the validation calibration and
+  thresholds, and the test years are then read once per reported figure;
+* two baselines are computed in the same run on the same split: the keyword rule (criteria
+  floor alone) and TF-IDF + logistic regression on the narrative alone, trained on the same years;
+* "masked": outcome words of ``classifier/data/masked_outcomes.yaml`` masked in the narrative and
+  outcome coded terms dropped (:func:`classifier.features.mask_dossier`);
+* ``*_test_oracle`` figures choose their threshold on the test labels: shown for reference only,
+  never compared with a target.
+
+Metrics: ROC-AUC of the calibrated ``grave`` probability, F1 at the validation threshold, recall and
+precision of ``grave`` at the operating point (final level ≥ élevé), share of death /
+life-threatening reports placed at critique, per-level precision / recall / F1 and confusion
+matrix, calibration (Brier), by age band and sex.
 """
 
 from __future__ import annotations
@@ -40,28 +54,62 @@ def binary_metrics(p: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         out["roc_auc"] = float(roc_auc_score(y, p))
         pr, rc, _ = precision_recall_curve(y, p)
         f1 = 2 * pr * rc / np.maximum(pr + rc, 1e-12)
-        out["best_f1"] = float(f1.max())
+        out["best_f1_test_oracle"] = float(f1.max())
         ok = rc >= 0.97
-        out["precision_at_recall_0.97_best"] = float(pr[ok].max()) if ok.any() else 0.0
+        out["precision_at_recall_0.97_test_oracle"] = float(pr[ok].max()) if ok.any() else 0.0
         out["brier"] = float(brier_score_loss(y, np.clip(p, 0, 1)))
     return out
 
 
-def pv_metrics(model: Any, rows: Sequence[FeatureRow], y: np.ndarray) -> dict[str, Any]:
+def f1_threshold(p: np.ndarray, target: np.ndarray) -> float:
+    """The threshold that maximises F1 on (validation) scores ``p`` of binary ``target``."""
+    from sklearn.metrics import precision_recall_curve
+
+    target = np.asarray(target).astype(int)
+    if not 0 < target.sum() < len(target):
+        return 0.5
+    pr, rc, thr = precision_recall_curve(target, p)
+    f1 = 2 * pr[:-1] * rc[:-1] / np.maximum(pr[:-1] + rc[:-1], 1e-12)
+    return float(thr[int(np.argmax(f1))])
+
+
+def pv_scores(model: Any, rows: Sequence[FeatureRow]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Calibrated head probabilities, model level and final level (max with the criteria floor) of rows.
+
+    The same computation as :meth:`score_rows` behind ``gdr triage`` (transform, heads, calibration,
+    :meth:`levels_from`), without the per-dossier explanations.
+    """
+    probs = model.calibrated_heads(list(rows))
+    model_level = np.asarray(model.levels_from(probs), dtype=int)
+    return probs, model_level, np.maximum(model_level, floors_of(rows))
+
+
+def pv_metrics(model: Any, rows: Sequence[FeatureRow], y: np.ndarray,
+               f1_at: float | None = None) -> dict[str, Any]:
     """PV metrics of a model on feature rows with true levels ``y`` (0..3)."""
     y = np.asarray(y).astype(int)
-    probs = model.calibrated_heads(list(rows))
-    model_level = model.levels_from(probs)
-    final = np.maximum(model_level, floors_of(rows))
-    return pv_metrics_from(probs["grave"], final, y, model_level)
+    probs, model_level, final = pv_scores(model, rows)
+    return pv_metrics_from(probs["grave"], final, y, model_level, f1_at=f1_at)
+
+
+def keyword_rule(rows: Sequence[FeatureRow]) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline "keyword rule": the criteria (extraction keywords) alone. Score = floor rank / 3, level = floor."""
+    floors = floors_of(rows)
+    return floors / 3.0, floors
 
 
 def pv_metrics_from(p_grave: np.ndarray, final: np.ndarray, y: np.ndarray,
-                    model_level: np.ndarray | None = None) -> dict[str, Any]:
+                    model_level: np.ndarray | None = None, f1_at: float | None = None) -> dict[str, Any]:
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     g = y >= 2
     out = binary_metrics(p_grave, g)
+    if f1_at is not None:
+        hit = p_grave >= f1_at
+        tp = int((hit & g).sum())
+        prec, rec = tp / max(int(hit.sum()), 1), tp / max(int(g.sum()), 1)
+        out["f1_validation_threshold"] = float(f1_at)
+        out["f1_at_validation_threshold"] = 2 * prec * rec / max(prec + rec, 1e-12)
     pred = final >= 2
     tp = int((pred & g).sum())
     out["operating_recall_grave"] = tp / max(int(g.sum()), 1)
@@ -82,6 +130,45 @@ def pv_metrics_from(p_grave: np.ndarray, final: np.ndarray, y: np.ndarray,
     return out
 
 
+# --------------------------------------------------------------------------- protocol table
+
+TARGETS_PV = {"roc_auc": 0.975, "f1_at_validation_threshold": 0.85, "operating_recall_grave": 0.97,
+              "operating_precision_grave": 0.35, "critique_placed_at_critique": 0.90}
+_TABLE_KEYS = ("roc_auc", "f1_at_validation_threshold", "operating_recall_grave", "operating_precision_grave",
+               "critique_placed_at_critique", "brier")
+
+
+def protocol_table(metrics: dict[str, Any]) -> str:
+    """Markdown tables of a PV protocol run (:func:`classifier.training.pv_protocol`): test and validation."""
+    lines: list[str] = []
+    for part, title in (("test", "Test"), ("validation", "Validation (sélection)")):
+        rows = metrics.get(part)
+        if not rows:
+            continue
+        lines += [f"#### {title}", "", "| modèle | " + " | ".join(_TABLE_KEYS) + " |",
+                  "|---" * (len(_TABLE_KEYS) + 1) + "|"]
+        for name, m in rows.items():
+            lines.append(f"| {name} | " + " | ".join(_f(m.get(k)) for k in _TABLE_KEYS) + " |")
+        lines.append("")
+    masked = metrics.get("test_masked")
+    if masked:
+        lines += ["#### Test, mots d'issue masqués", "", "| modèle | roc_auc |", "|---|---|"]
+        lines += [f"| {name} | {_f(m.get('roc_auc'))} |" for name, m in masked.items()]
+        lines.append("")
+    shipped = (metrics.get("test") or {}).get("modele_livre")
+    if shipped:
+        lines += ["#### Cibles (test, modèle livré)", "", "| cible | visée | mesurée | écart |", "|---|---|---|---|"]
+        got = dict(shipped)
+        if masked and "modele_livre" in masked:
+            got["masked_roc_auc"] = masked["modele_livre"].get("roc_auc")
+        for k, goal in {**TARGETS_PV, "masked_roc_auc": 0.96}.items():
+            v = got.get(k)
+            gap = "–" if v is None else ("atteinte" if v >= goal else f"{v - goal:+.3f}")
+            lines.append(f"| {k} | ≥ {goal} | {_f(v)} | {gap} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- report
 
 @dataclass
@@ -97,6 +184,8 @@ class EvalData:
     ages: list[str]
     sexes: list[str]
     model_version: str
+    f1_at: float | None = None  # F1 threshold chosen on validation (model card)
+    floors: np.ndarray | None = None  # criteria floor rank: the keyword-rule baseline, same dossiers
 
 
 def _png(fig: Any) -> bytes:
@@ -155,9 +244,11 @@ def plots(data: EvalData) -> dict[str, bytes]:
 
 
 def report_metrics(data: EvalData) -> dict[str, Any]:
-    metrics: dict[str, Any] = {"tel_quel": pv_metrics_from(data.p, data.final, data.y)}
+    metrics: dict[str, Any] = {"tel_quel": pv_metrics_from(data.p, data.final, data.y, f1_at=data.f1_at)}
     if data.p_masked is not None and data.final_masked is not None:
-        metrics["mots_issue_masques"] = pv_metrics_from(data.p_masked, data.final_masked, data.y)
+        metrics["mots_issue_masques"] = pv_metrics_from(data.p_masked, data.final_masked, data.y, f1_at=data.f1_at)
+    if data.floors is not None:
+        metrics["regle_mots_cles"] = pv_metrics_from(data.floors / 3.0, data.floors, data.y)
     for key, groups in (("par_tranche_age", data.ages), ("par_sexe", data.sexes)):
         arr = np.asarray(groups)
         metrics[key] = {}
@@ -177,18 +268,20 @@ def _f(v: Any) -> str:
     return str(v)
 
 
-_MAIN_KEYS = ("n", "positifs", "roc_auc", "best_f1", "operating_recall_grave", "operating_precision_grave",
-              "operating_f1_grave", "precision_at_recall_0.97_best", "critique_placed_at_critique", "brier",
-              "accuracy_levels")
+_MAIN_KEYS = ("n", "positifs", "roc_auc", "f1_at_validation_threshold", "operating_recall_grave",
+              "operating_precision_grave", "operating_f1_grave", "critique_placed_at_critique", "brier",
+              "accuracy_levels", "best_f1_test_oracle", "precision_at_recall_0.97_test_oracle")
 
 
 def markdown_report(data: EvalData, metrics: dict[str, Any], command: str) -> str:
     lines = [f"# Évaluation du classifieur : {data.name}", "", f"Modèle : `{data.model_version}`", "",
              f"Reproduire : `{command}`", "", "## Cas graves (élevé ou critique)", "",
-             "| métrique | tel quel | mots d'issue masqués |", "|---|---|---|"]
+             "| métrique | tel quel | mots d'issue masqués | règle par mots-clés (référence) |",
+             "|---|---|---|---|"]
     masked = metrics.get("mots_issue_masques", {})
+    rule = metrics.get("regle_mots_cles", {})
     for k in _MAIN_KEYS:
-        lines.append(f"| {k} | {_f(metrics['tel_quel'].get(k))} | {_f(masked.get(k))} |")
+        lines.append(f"| {k} | {_f(metrics['tel_quel'].get(k))} | {_f(masked.get(k))} | {_f(rule.get(k))} |")
     lines += ["", "## Par niveau (tel quel)", "", "| niveau | précision | rappel | F1 | effectif |",
               "|---|---|---|---|---|"]
     for lv, m in metrics["tel_quel"]["per_level"].items():

@@ -7,8 +7,8 @@ recorded outcome. Two deliberate exclusions, documented in the model card:
   which reveal the outcome (death) rather than describe the case at intake.
 * coded symptom terms (``fields.symptoms``, MedDRA preferred terms in VAERS) are
   kept, because at the agency a case is coded at intake from the narrative; but
-  terms that *are* outcomes (death, hospitalisation, disability…) are dropped,
-  see :data:`OUTCOME_SYMPTOM_TERMS`.
+  terms that *name* an outcome (death of any kind incl. SIDS, autopsy, hospitalisation,
+  life-threatening, disability…) are dropped, see ``classifier/data/masked_outcomes.yaml``.
 
 French and English are scored alike through a shared bilingual layer: text is
 lowercased and accent-folded, then a small French→English medical lexicon
@@ -36,24 +36,35 @@ from corpora.normalise import fold_in_place
 
 MASK_TOKEN = "xxmaskxx"
 
-# MedDRA-like coded terms that state the outcome rather than the reaction (folded, lowercase).
-OUTCOME_SYMPTOM_TERMS: frozenset[str] = frozenset(
-    {
-        "death", "sudden death", "brain death", "cardiac death", "death neonatal", "foetal death",
-        "fetal death", "autopsy", "hospitalisation", "hospitalization", "disability", "permanent disability",
-        "life threatening", "intensive care", "resuscitation", "congenital anomaly",
-    }
-)
 
-# Explicit outcome words masked for the "masked" evaluation (English and French, folded forms).
-_OUTCOME_WORDS = (
-    r"died|dies|die|dying|death|deaths|dead|deceased|expired|expire|passed away|fatal|fatality|autopsy|"
-    r"hospitali[sz]ed|hospitali[sz]ation|hospitali[sz]ing|hospital|admitted|admission|admit|readmitted|"
-    r"life[- ]threatening|intensive care|icu|picu|nicu|disabled|disability|permanent|"
-    r"deces|decede|decedee|decedes|mort|morte|morts|hospitalise|hospitalisee|hospitalises|hospitalisation|"
-    r"admis|admise|reanimation|soins intensifs|pronostic vital|invalidite|handicap"
-)
-_OUTCOME_RE = re.compile(rf"\b(?:{_OUTCOME_WORDS})\b", re.IGNORECASE)
+@dataclass(frozen=True)
+class OutcomeVocabulary:
+    """The outcome vocabulary of ``classifier/data/masked_outcomes.yaml``, compiled."""
+
+    narrative: re.Pattern[str]  # on lowercased, accent-folded text
+    abbreviations: re.Pattern[str] | None  # case-sensitive, on the original text
+    coded_terms: tuple[str, ...]
+    finding_codes: frozenset[str]
+
+    def names_outcome(self, coded_term: str) -> bool:
+        """True when a coded reaction term (any case, accents allowed) names an outcome."""
+        folded = " " + re.sub(r"[^a-z0-9]+", " ", fold_in_place(coded_term)) + " "
+        return any(f" {t}" in folded for t in self.coded_terms)  # word prefix: hospital → hospitalisation
+
+
+@functools.lru_cache(maxsize=1)
+def outcome_vocabulary() -> OutcomeVocabulary:
+    import yaml
+
+    raw = yaml.safe_load(resources.files("classifier.data").joinpath("masked_outcomes.yaml")
+                         .read_text(encoding="utf-8"))
+    words = [w for group in raw["narrative"].values() for w in group]
+    narrative = re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
+    abbr = raw.get("abbreviations") or []
+    abbreviations = re.compile(r"\b(?:" + "|".join(abbr) + r")\b") if abbr else None
+    terms = tuple(" ".join(re.findall(r"[a-z0-9]+", fold_in_place(t))) for t in raw["coded_terms"])
+    return OutcomeVocabulary(narrative, abbreviations, terms, frozenset(raw["finding_codes"]))
+
 
 _WORD_RE = re.compile(r"[a-z]+")
 
@@ -109,16 +120,78 @@ def normalise_text(text: str, language: str | None = None) -> str:
 
 
 def mask_outcome_words(text: str) -> str:
-    """Replace explicit outcome words (died, hospitalised, décédé…) by :data:`MASK_TOKEN`."""
+    """Replace the outcome words of :func:`outcome_vocabulary` (died, SIDS, hospitalisé…) by :data:`MASK_TOKEN`."""
+    vocab = outcome_vocabulary()
+    if vocab.abbreviations is not None:
+        text = vocab.abbreviations.sub(MASK_TOKEN, text)
     folded_view = fold_in_place(text)
     if len(folded_view) != len(text):  # folding changed lengths (rare ligatures): mask the folded text
-        return _OUTCOME_RE.sub(MASK_TOKEN, folded_view)
+        return vocab.narrative.sub(MASK_TOKEN, folded_view)
     out: list[str] = []
     last = 0
-    for m in _OUTCOME_RE.finditer(folded_view):
+    for m in vocab.narrative.finditer(folded_view):
         out.append(text[last:m.start()])
         out.append(MASK_TOKEN)
         last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def mask_dossier(dossier: Dossier) -> Dossier:
+    """The dossier as the masked evaluation sees it: outcome words masked in the narrative and in the
+    free-text intake fields, coded terms that name an outcome dropped (see ``masked_outcomes.yaml``)."""
+    f = dossier.fields
+    vocab = outcome_vocabulary()
+    update: dict[str, Any] = {}
+    for name in ("medical_history", "current_illness", "other_medications"):
+        value = getattr(f, name)
+        if value:
+            update[name] = mask_outcome_words(value)
+    if f.symptoms:
+        update["symptoms"] = [t for t in f.symptoms if not vocab.names_outcome(t)]
+    fields = f.model_copy(update=update) if update else f
+    return dossier.model_copy(update={"text": mask_outcome_words(dossier.text or ""), "fields": fields})
+
+
+# Context modifiers of a finding, as the marker written in the text in place of its evidence span.
+_MODIFIER_MARKS = (("negated", "neg"), ("hypothetical", "hyp"), ("family", "fam"), ("history", "hist"))
+
+
+def _modifier_mark(finding: Any) -> str | None:
+    for attr, mark in _MODIFIER_MARKS:
+        if _code(finding, attr):
+            return mark
+    return None
+
+
+def mark_modifiers(text: str, findings: Iterable[Any], mask_codes: frozenset[str] = frozenset()) -> str:
+    """The text with each negated, hypothetical, family or history finding's evidence replaced by a marker.
+
+    "pas de décès" becomes "pas de xxnegserdeathxx": the model reads what the extraction saw (a death
+    that did not happen) instead of the bag-of-words "décès". Findings whose code is in ``mask_codes``
+    become :data:`MASK_TOKEN` whatever their modifiers. Spans are offsets into ``text``.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for fd in findings:
+        start, end, code = _code(fd, "start"), _code(fd, "end"), _code(fd, "code")
+        if start is None or end is None or not code or not (0 <= start < end <= len(text)):
+            continue
+        if code in mask_codes:
+            spans.append((start, end, MASK_TOKEN))
+            continue
+        mark = _modifier_mark(fd)
+        if mark:
+            spans.append((start, end, f"xx{mark}{re.sub(r'[^a-z0-9]', '', code.lower())}xx"))
+    if not spans:
+        return text
+    spans.sort()
+    out: list[str] = []
+    last = 0
+    for start, end, repl in spans:
+        if start < last:  # overlapping findings: the first one wins
+            continue
+        out += [text[last:start], f" {repl} "]
+        last = end
     out.append(text[last:])
     return "".join(out)
 
@@ -192,9 +265,10 @@ def structured_tokens(dossier: Dossier) -> list[str]:
             toks.append(f"{name}={fold_in_place(value)}")
     toks.append(f"manufacturer_report={'1' if f.report_type else '0'}")
     kept = 0
+    vocab = outcome_vocabulary()
     for term in f.symptoms or []:
         folded = fold_in_place(term).strip()
-        if folded and folded not in OUTCOME_SYMPTOM_TERMS:
+        if folded and not vocab.names_outcome(folded):
             toks.append("sym=" + folded.replace(" ", "_"))
             kept += 1
     toks.append(f"nsym={_band(kept, (0, 1, 3, 6, 10, 15))}")
@@ -216,12 +290,12 @@ def _band(value: int, edges: tuple[int, ...]) -> str:
     return f"{edges[-1]}+"
 
 
-def finding_tokens(findings: Iterable[Any]) -> list[str]:
+def finding_tokens(findings: Iterable[Any], drop_codes: frozenset[str] = frozenset()) -> list[str]:
     """Tokens from extraction findings (language-independent codes); affirmed ones count most."""
     toks: list[str] = []
     for fd in findings:
         code = _code(fd, "code")
-        if not code:
+        if not code or code in drop_codes:
             continue
         if _code(fd, "negated"):
             toks.append(f"find_neg={code}")
@@ -253,18 +327,35 @@ def feature_row(
     fired: Sequence[Any] = (),
     options: FeatureOptions = FeatureOptions(),
 ) -> FeatureRow:
-    """The features of one dossier (pure). ``findings`` and ``fired`` come from the criteria layer."""
-    parts = [dossier.text or ""]
+    """The features of one dossier (pure). ``findings`` and ``fired`` come from the criteria layer, run on
+    this same dossier (for the masked evaluation: on :func:`mask_dossier` of it).
+
+    The narrative is read as the extraction read it: negated, hypothetical, family and history findings
+    are replaced by markers (:func:`mark_modifiers`). With ``options.mask_outcomes`` the outcome vocabulary
+    is masked once more after the FR→EN mapping, and outcome findings and the criteria they fire are
+    left out, so no outcome word reaches the model.
+    """
+    vocab = outcome_vocabulary()
+    masked = options.mask_outcomes
+    drop = vocab.finding_codes if masked else frozenset()
+    parts = [mark_modifiers(dossier.text or "", findings, drop)]
     f = dossier.fields
     if dossier.type != "pv":
         parts += [dossier.title or "", f.indication or "", f.therapeutic_area or ""]
     text = "\n".join(p for p in parts if p)
-    if options.mask_outcomes:
+    if masked:
         text = mask_outcome_words(text)
     norm = normalise_text(text, dossier.language)
-    if options.mask_outcomes:
-        norm = _OUTCOME_RE.sub(MASK_TOKEN, norm)
-    toks = structured_tokens(dossier) + finding_tokens(findings) + criteria_tokens(fired)
+    if masked:
+        norm = vocab.narrative.sub(MASK_TOKEN, norm)
+    kept_fired = list(fired)
+    if masked:  # a criterion fired by an outcome finding (its evidence span) says the outcome too
+        spans = {(_code(fd, "start"), _code(fd, "end")) for fd in findings if _code(fd, "code") in drop}
+        kept_fired = [c for c in fired
+                      if not any((_code(e, "start"), _code(e, "end")) in spans for e in _code(c, "evidence") or ())]
+    toks = structured_tokens(dossier) + finding_tokens(findings, drop) + criteria_tokens(kept_fired)
+    if masked:
+        toks = [t for t in toks if not vocab.narrative.search(t.replace("_", " "))]
     return FeatureRow(norm, tuple(toks))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -222,8 +222,14 @@ class _SparseLinear:
         return self._apply_calibration(self.raw_heads(X))
 
     def calibrate(self, X_val: Sequence[FeatureRow], y_val: Sequence[int],
-                  recalls: dict[str, float] | None = None) -> Any:
-        """Platt-scale each head on validation data and choose its operating threshold there."""
+                  recalls: dict[str, float] | None = None, floors: Sequence[int] | None = None) -> Any:
+        """Platt-scale each head on validation data and choose its operating threshold there.
+
+        ``recalls`` maps a head to the recall its level must reach on the validation data. With
+        ``floors`` (rank of the criteria floor of each validation dossier, 0..3) the recall is that of
+        the final level ``max(model, floor)``: the head only has to find the cases the criteria miss,
+        so its threshold is as high as that allows (fewer false alarms at the same recall).
+        """
         from sklearn.linear_model import LogisticRegression
 
         y_arr = np.asarray(y_val)
@@ -241,11 +247,20 @@ class _SparseLinear:
             self.calibrators_[h] = (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
         cal = self._apply_calibration(raw)
         self.thresholds_ = {}
+        floor_arr = None if floors is None else np.asarray(floors, dtype=int)
         for h, p in cal.items():
             goal = recalls.get(h)
-            self.thresholds_[h] = threshold_for_recall(p, targets[h], goal) if goal else 0.5
+            if not goal:
+                self.thresholds_[h] = 0.5
+            elif floor_arr is None:
+                self.thresholds_[h] = threshold_for_recall(p, targets[h], goal)
+            else:
+                covered = floor_arr >= self.HEAD_RANK.get(h, 99)
+                self.thresholds_[h] = threshold_for_recall_beyond(p, targets[h], goal, covered)
         self.n_validation_ = len(y_arr)
         return self
+
+    HEAD_RANK: ClassVar[dict[str, int]] = {}
 
     def predict_proba(self, X: Sequence[FeatureRow]) -> np.ndarray:
         """Calibrated probability of the main head (``grave`` for PV), as ``[[1-p, p], …]``."""
@@ -303,7 +318,7 @@ class _SparseLinear:
                 level=int(levels[i]),
                 reasons=reasons,
                 contributions=self.contributions(matrix[i], explain) if explain else [],
-                probabilities={h: round(float(v[i]), 4) for h, v in probs.items()},
+                probabilities={h: float(v[i]) for h, v in probs.items()},
             ))
         return outs
 
@@ -317,11 +332,31 @@ def threshold_for_recall(scores: np.ndarray, target: np.ndarray, recall: float) 
     return float(pos[k]) if k < len(pos) else float(pos[-1])
 
 
+def threshold_for_recall_beyond(scores: np.ndarray, target: np.ndarray, recall: float,
+                                covered: np.ndarray) -> float:
+    """Highest threshold such that positives ``covered`` already, plus those scoring ≥ it, reach ``recall``.
+
+    1.0 (above every calibrated probability but one exactly 1) when the covered positives suffice.
+    """
+    positive = target.astype(bool)
+    n_pos = int(positive.sum())
+    if n_pos == 0:
+        return 0.5
+    n_cov = int((positive & covered).sum())
+    rest = positive & ~covered
+    needed = math.ceil(recall * n_pos - 1e-9) - n_cov
+    if needed <= 0 or not rest.any():
+        return 1.0
+    pos = np.sort(scores[rest])[::-1]  # best first
+    return float(pos[min(needed, len(pos)) - 1])
+
+
 @register("pv-tfidf-lr")
 class PvRiskModel(_SparseLinear):
     """Pharmacovigilance risk model on the ICH E2A ladder (see module docstring)."""
 
     HEADS = ("grave", "critique", "modere")
+    HEAD_RANK: ClassVar[dict[str, int]] = {"modere": 1, "grave": 2, "critique": 3}
     dossier_type = "pv"
     training_language_ = "en"
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from classifier.amm_features import AmmFeatureSpec, first_seen_years
 from classifier.artefacts import save_artefact
-from classifier.assess import analyse, features_for
-from classifier.features import FeatureRow, mask_outcome_words
+from classifier.assess import analyse, dossier_features, features_for
+from classifier.features import FeatureRow
 from corpora.errors import InputError
 from corpora.io import atomic_writer
 from corpora.model import PV_OUTCOME_FLAGS, RISK_LEVELS, Dossier, Record
@@ -63,10 +63,7 @@ def _rows_chunk(args: tuple[list[dict[str, Any]], bool]) -> list[FeatureRow]:
     dossiers, masked = args
     out = []
     for raw in dossiers:
-        d = Dossier.model_validate(raw)
-        if masked:
-            d = d.model_copy(update={"text": mask_outcome_words(d.text)})
-        out.append(features_for(d, analyse(d), mask_outcomes=masked))
+        out.append(dossier_features(Dossier.model_validate(raw), masked=masked)[2])
     return out
 
 
@@ -157,21 +154,141 @@ def _now_version(prefix: str) -> str:
     return f"{prefix}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
 
 
+# Candidate PV models tried by the protocol (name -> registered model, parameters). Chosen on validation.
+PV_CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "lineaire-mots": ("pv-tfidf-lr", {}),
+    "lineaire-mots-caracteres": ("pv-tfidf-lr", {"char_ngrams": (3, 5)}),
+    "empilement-hgb": ("pv-stack", {}),
+}
+PV_RECALLS = {"grave": 0.97, "critique": 0.90}
+NARRATIVE_BASELINE = {"C": 4.0, "word_ngrams": (1, 2), "min_df": 3}
+
+
+@dataclass
+class PvPart:
+    """One part of the split: feature rows (as-is and masked), plain narratives, true levels."""
+
+    rows: list[FeatureRow]
+    y: np.ndarray
+    plain: list[str] = field(default_factory=list)
+    masked: list[FeatureRow] | None = None
+
+    def narrative_rows(self) -> list[FeatureRow]:
+        """The narrative alone (baseline); one constant token so that the token block is not empty."""
+        return [FeatureRow(t, ("recit",)) for t in self.plain]
+
+    @staticmethod
+    def join(a: PvPart, b: PvPart) -> PvPart:
+        return PvPart(a.rows + b.rows, np.concatenate([a.y, b.y]), a.plain + b.plain)
+
+
+def pv_part(records: Sequence[Record], masked: bool = False, workers: int = 1,
+            progress: Callable[[int], None] | None = None) -> PvPart:
+    from classifier.features import normalise_text
+
+    dossiers = [r.dossier for r in records]
+    rows = feature_rows(dossiers, workers=workers, progress=progress)
+    masked_rows = feature_rows(dossiers, masked=True, workers=workers) if masked else None
+    return PvPart(rows, np.asarray([pv_level(r.outcome) for r in records], dtype=int),
+                  [normalise_text(d.text or "", d.language) for d in dossiers], masked_rows)
+
+
+def _fit_calibrated(name: str, params: dict[str, Any], train: PvPart, val: PvPart, narrative: bool = False) -> Any:
+    from classifier.evaluation import floors_of
+    from classifier.models import create_model
+
+    model = create_model(name, **params)
+    if getattr(model, "dossier_type", None) != "pv":
+        raise InputError(f"Le modèle « {name} » n'est pas un modèle PV.")
+    X_tr, X_va = (train.narrative_rows(), val.narrative_rows()) if narrative else (train.rows, val.rows)
+    model.fit(X_tr, train.y.tolist())
+    model.calibrate(X_va, val.y.tolist(), recalls=PV_RECALLS, floors=None if narrative else floors_of(X_va))
+    return model
+
+
+def _refit(model: Any, name: str, params: dict[str, Any], train: PvPart, val: PvPart, narrative: bool = False) -> Any:
+    """The selected model refitted on train + validation, keeping the validation calibration and thresholds."""
+    from classifier.models import create_model
+
+    both = PvPart.join(train, val)
+    final = create_model(name, **params)
+    final.fit(both.narrative_rows() if narrative else both.rows, both.y.tolist())
+    final.calibrators_ = dict(model.calibrators_)
+    final.thresholds_ = dict(model.thresholds_)
+    final.n_validation_ = model.n_validation_
+    return final
+
+
+def pv_protocol(train: PvPart, val: PvPart, test: PvPart | None, candidates: dict[str, tuple[str, dict[str, Any]]],
+                log: Callable[[str], None] | None = None) -> tuple[Any, str, dict[str, Any]]:
+    """Select, refit and test the PV model; baselines in the same run (see :mod:`classifier.evaluation`).
+
+    Returns the shipped model (refitted on train + validation), the selected candidate's name and the
+    metrics: ``validation`` (per candidate and baseline, the selection), ``test`` (shipped model, baselines
+    and each candidate as fitted on train only, thresholds from validation), ``test_masked``.
+    """
+    from classifier.evaluation import f1_threshold, keyword_rule, pv_metrics, pv_metrics_from, pv_scores
+
+    say = log or (lambda _m: None)
+    fitted: dict[str, Any] = {}
+    val_metrics: dict[str, Any] = {}
+    f1_at: dict[str, float] = {}
+    g_va = val.y >= 2
+    for cname, (mname, params) in candidates.items():
+        t0 = time.perf_counter()
+        fitted[cname] = _fit_calibrated(mname, params, train, val)
+        p = pv_scores(fitted[cname], val.rows)[0]["grave"]
+        f1_at[cname] = f1_threshold(p, g_va)
+        val_metrics[cname] = pv_metrics(fitted[cname], val.rows, val.y, f1_at=f1_at[cname])
+        val_metrics[cname]["fit_seconds"] = round(time.perf_counter() - t0, 1)
+        say(f"{cname} : validation ROC-AUC {val_metrics[cname].get('roc_auc', float('nan')):.4f}")
+    base = _fit_calibrated("pv-tfidf-lr", dict(NARRATIVE_BASELINE), train, val, narrative=True)
+    p_base_va = base.calibrated_heads(val.narrative_rows())["grave"]
+    f1_at["tfidf-lr-recit"] = f1_threshold(p_base_va, g_va)
+    val_metrics["tfidf-lr-recit"] = pv_metrics(base, val.narrative_rows(), val.y, f1_at=f1_at["tfidf-lr-recit"])
+    kw_p, kw_level = keyword_rule(val.rows)
+    f1_at["regle-mots-cles"] = f1_threshold(kw_p, g_va)
+    val_metrics["regle-mots-cles"] = pv_metrics_from(kw_p, kw_level, val.y, f1_at=f1_at["regle-mots-cles"])
+    selected = max(candidates, key=lambda c: val_metrics[c].get("roc_auc", 0.0))
+    say(f"retenu sur la validation : {selected}")
+    mname, params = candidates[selected]
+    shipped = _refit(fitted[selected], mname, params, train, val)
+    shipped.selected_ = selected
+    shipped.f1_threshold_ = f1_at[selected]
+    metrics: dict[str, Any] = {"validation": val_metrics, "selected": selected}
+    if test is not None and len(test.y):
+        test_metrics: dict[str, Any] = {}
+        test_metrics["modele_livre"] = pv_metrics(shipped, test.rows, test.y, f1_at=f1_at[selected])
+        base_ship = _refit(base, "pv-tfidf-lr", dict(NARRATIVE_BASELINE), train, val, narrative=True)
+        test_metrics["tfidf-lr-recit"] = pv_metrics(base_ship, test.narrative_rows(), test.y,
+                                                    f1_at=f1_at["tfidf-lr-recit"])
+        kw_p, kw_level = keyword_rule(test.rows)
+        test_metrics["regle-mots-cles"] = pv_metrics_from(kw_p, kw_level, test.y, f1_at=f1_at["regle-mots-cles"])
+        for cname, model in fitted.items():
+            test_metrics[cname + " (entraînement seul)"] = pv_metrics(model, test.rows, test.y, f1_at=f1_at[cname])
+        metrics["test"] = test_metrics
+        if test.masked is not None:
+            masked: dict[str, Any] = {"modele_livre": pv_metrics(shipped, test.masked, test.y, f1_at=f1_at[selected])}
+            kw_p, kw_level = keyword_rule(test.masked)
+            masked["regle-mots-cles"] = pv_metrics_from(kw_p, kw_level, test.y)
+            metrics["test_masked"] = masked
+    return shipped, selected, metrics
+
+
 def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit: int | None = None,
              workers: int = 2, progress: Callable[[str, int, int], None] | None = None,
              model_params: dict[str, Any] | None = None, first_year: int | None = None,
-             model_name: str = DEFAULT_PV_MODEL) -> TrainResult:
-    """Train, calibrate, test and save the PV model; ``limit`` caps records per year, ``first_year``
-    drops older training years (quick runs)."""
-    from classifier.evaluation import pv_metrics
-    from classifier.models import create_model
+             model_name: str | None = None, log: Callable[[str], None] | None = None) -> TrainResult:
+    """Run the PV protocol on VAERS (:func:`pv_protocol`) and save the shipped model with its card.
 
+    ``model_name`` (with ``model_params``) restricts the candidates to that one model; ``limit`` caps
+    records per year and ``first_year`` drops older training years (quick runs).
+    """
     started = time.perf_counter()
     paths = vaers_year_paths(corpora_dir)
     split = pv_split(paths, train_until, first_year)
 
-    def rows_of(years: list[int], stage: str,
-                masked: bool = False) -> tuple[list[FeatureRow], np.ndarray, list[Record]]:
+    def part_of(years: list[int], stage: str, masked: bool = False) -> PvPart:
         recs = load_vaers([paths[y] for y in years], limit)
         total = len(recs)
         done = [0]
@@ -181,40 +298,88 @@ def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit
             if progress:
                 progress(stage, done[0], total)
 
-        dossiers = [r.dossier for r in recs]
-        rows = feature_rows(dossiers, masked=masked, workers=workers, progress=tick)
-        return rows, np.asarray([pv_level(r.outcome) for r in recs]), recs
+        return pv_part(recs, masked=masked, workers=workers, progress=tick)
 
-    X_tr, y_tr, _ = rows_of(split.train_years, "entraînement")
-    if len(set((y_tr >= 2).tolist())) < 2:
+    train = part_of(split.train_years, "entraînement")
+    if len(set((train.y >= 2).tolist())) < 2:
         raise InputError("Données d'entraînement sans cas graves : augmentez --limit.")
-    X_va, y_va, _ = rows_of([split.validation_year], "validation")
-    params = dict(model_params or {})
-    model = create_model(model_name, **params)
-    if getattr(model, "dossier_type", None) != "pv":
-        raise InputError(f"Le modèle « {model_name} » n'est pas un modèle PV.")
+    val = part_of([split.validation_year], "validation")
+    test = part_of(split.test_years, "test", masked=True) if split.test_years else None
+    candidates = {model_name: (model_name, dict(model_params or {}))} if model_name else dict(PV_CANDIDATES)
     if progress:
-        progress("ajustement du modèle", 0, 1)
-    model.fit(X_tr, y_tr.tolist())
-    model.calibrate(X_va, y_va.tolist(), recalls={"grave": 0.97, "critique": 0.90})
+        progress("ajustement des modèles", 0, 1)
+    model, selected, metrics = pv_protocol(train, val, test, candidates, log)
     if progress:
-        progress("ajustement du modèle", 1, 1)
-    metrics: dict[str, Any] = {"validation": pv_metrics(model, X_va, y_va)}
-    if split.test_years:
-        X_te, y_te, _ = rows_of(split.test_years, "test")
-        metrics["test"] = pv_metrics(model, X_te, y_te)
-        X_tm, _, _ = rows_of(split.test_years, "test masqué", masked=True)
-        metrics["test_masked"] = pv_metrics(model, X_tm, y_te)
+        progress("ajustement des modèles", 1, 1)
     fr = french_sample_metrics(model)
     if fr:
         metrics["french_sample"] = fr
-    version = _now_version(f"{model_name}-train{train_until}")
+    mname, params = candidates[selected]
+    version = _now_version(f"{mname}-train{split.validation_year}")
     model.version = version
     seconds = time.perf_counter() - started
-    card = pv_card(version, split, len(y_tr), len(y_va), metrics, model, limit, seconds, params)
-    card["model"] = model_name
+    card = pv_card(version, split, len(train.y), len(val.y), metrics, model, limit, seconds, params)
+    card["model"] = mname
+    card["selected_candidate"] = selected
+    card["candidates"] = {k: {"model": m, "params": {p: list(v) if isinstance(v, tuple) else v
+                                                   for p, v in prm.items()}}
+                          for k, (m, prm) in candidates.items()}
     directory = save_artefact(models_dir, "pv", version, model, card, card_markdown(card))
     return TrainResult(version, directory, card, seconds, metrics)
+
+
+def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | None = 1996,
+               last_train_years: Sequence[int] | None = None, model_name: str = "pv-tfidf-lr",
+               model_params: dict[str, Any] | None = None, workers: int = 1,
+               log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Rolling protocol: for each Y, train on years ≤ Y, validate on Y + 1, test on Y + 2 (one model family,
+    fixed parameters, thresholds from Y + 1), with the two baselines; per-window figures, mean and spread."""
+    from classifier.evaluation import f1_threshold, keyword_rule, pv_metrics, pv_metrics_from
+
+    paths = vaers_year_paths(corpora_dir)
+    years = sorted(paths)
+    windows = list(last_train_years or [y for y in years if y + 2 in paths][-4:])
+    cache: dict[int, PvPart] = {}
+
+    def part(y: int) -> PvPart:
+        if y not in cache:
+            cache[y] = pv_part(load_vaers([paths[y]], limit), workers=workers)
+        return cache[y]
+
+    def join(ys: list[int]) -> PvPart:
+        out = part(ys[0])
+        for y in ys[1:]:
+            out = PvPart.join(out, part(y))
+        return out
+
+    per_window: dict[str, dict[str, Any]] = {}
+    for y in windows:
+        train = join([t for t in years if t <= y and (first_year is None or t >= first_year)])
+        val, test = part(y + 1), part(y + 2)
+        model = _fit_calibrated(model_name, dict(model_params or {}), train, val)
+        base = _fit_calibrated("pv-tfidf-lr", dict(NARRATIVE_BASELINE), train, val, narrative=True)
+        g_va = val.y >= 2
+        f1_m = f1_threshold(model.calibrated_heads(val.rows)["grave"], g_va)
+        f1_b = f1_threshold(base.calibrated_heads(val.narrative_rows())["grave"], g_va)
+        kw_va, _ = keyword_rule(val.rows)
+        kw_p, kw_level = keyword_rule(test.rows)
+        per_window[f"≤{y} / {y + 1} / {y + 2}"] = {
+            model_name: pv_metrics(model, test.rows, test.y, f1_at=f1_m),
+            "tfidf-lr-recit": pv_metrics(base, test.narrative_rows(), test.y, f1_at=f1_b),
+            "regle-mots-cles": pv_metrics_from(kw_p, kw_level, test.y, f1_at=f1_threshold(kw_va, g_va)),
+        }
+        if log:
+            log(f"fenêtre ≤{y} : ROC-AUC test {per_window[f'≤{y} / {y + 1} / {y + 2}'][model_name]['roc_auc']:.4f}")
+    summary: dict[str, dict[str, Any]] = {}
+    for name in (model_name, "tfidf-lr-recit", "regle-mots-cles"):
+        summary[name] = {}
+        for k in ("roc_auc", "f1_at_validation_threshold", "operating_recall_grave", "operating_precision_grave"):
+            vals = [w[name][k] for w in per_window.values() if w[name].get(k) is not None]
+            if vals:
+                summary[name][k] = {"moyenne": float(np.mean(vals)), "ecart_type": float(np.std(vals)),
+                                    "min": float(np.min(vals)), "max": float(np.max(vals))}
+    return {"windows": per_window, "summary": summary, "limit_per_year": limit, "first_year": first_year,
+            "model": model_name}
 
 
 def french_sample_metrics(model: Any) -> dict[str, Any] | None:
@@ -263,15 +428,21 @@ def pv_card(version: str, split: PvSplit, n_train: int, n_val: int, metrics: dic
             "test_years": split.test_years,
             "n_train": n_train,
             "n_validation": n_val,
+            "shipped_model_trained_on": [*split.train_years, split.validation_year],
             "limit_per_year": limit,
         },
         "target": "grave = décès, mise en jeu du pronostic vital, hospitalisation ou prolongation, "
         "handicap, anomalie congénitale ; critique = décès ou mise en jeu du pronostic vital (ICH E2A)",
         "inputs": INPUTS_PV,
         "excluded_inputs": EXCLUDED_PV,
-        "params": {"C": model.C, "word_ngrams": list(model.word_ngrams), "min_df": model.min_df, **params},
-        "calibration": "Platt (sigmoïde) sur l'année de validation",
-        "thresholds": model.thresholds_,
+        "params": {"C": model.C, "word_ngrams": list(model.word_ngrams), "min_df": model.min_df,
+                   **{k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}},
+        "calibration": "Platt (sigmoïde) et seuils choisis sur l'année de validation (modèle entraîné sur les "
+        "années d'entraînement), conservés pour le modèle livré, réentraîné sur entraînement + validation",
+        "protocol": "choix du modèle, calibration et seuils sur la validation seule ; années de test lues une "
+        "fois par chiffre rapporté ; références (règle par mots-clés, TF-IDF + régression logistique sur le "
+        "récit) dans la même exécution sur le même découpage",
+        "thresholds": {**model.thresholds_, "f1_grave": getattr(model, "f1_threshold_", None)},
         "metrics": metrics,
         "training_seconds": round(seconds, 1),
         "limitations": [
@@ -300,7 +471,13 @@ def card_markdown(card: dict[str, Any]) -> str:
     lines += ["", "## Entrées exclues", ""] + [f"- {x}" for x in card.get("excluded_inputs", [])]
     lines += ["", "## Seuils de décision", ""] + [f"- {k} : {_fmt(v)}" for k, v in card["thresholds"].items()]
     lines += ["", "## Métriques", ""]
+    if card.get("protocol"):
+        from classifier.evaluation import protocol_table
+
+        lines += [f"Protocole : {card['protocol']}.", "", protocol_table(card["metrics"]), ""]
     for split_name, m in card["metrics"].items():
+        if not isinstance(m, dict) or any(isinstance(v, dict) and "roc_auc" in v for v in m.values()):
+            continue  # protocol tables above
         lines.append(f"### {split_name}")
         lines.append("")
         lines += [f"- {k} : {_fmt(v)}" for k, v in m.items() if not isinstance(v, dict | list)]

@@ -35,16 +35,24 @@ def eval_classifier_cmd(
                                        "(défaut : années VAERS de test du modèle)"),
     type_: str = typer.Option("pv", "--type", help="pv ou amm"),
     limit: int | None = typer.Option(None, "--limit", help="au plus N signalements par année (années de test)"),
-    workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
+    context: bool = typer.Option(False, "--context/--no-context",
+                                 help="ajouter le contexte des bases publiques, comme « gdr triage » par défaut"),
+    rolling: bool = typer.Option(False, "--rolling", help="protocole glissant PV : entraînement ≤ A, validation "
+                                 "A+1, test A+2 pour plusieurs années A (moyenne et dispersion)"),
     json_: bool = typer.Option(False, "--json", help="métriques principales en une ligne JSON"),
 ) -> None:
-    """Évalue le classifieur sur des données jamais vues et écrit un rapport Markdown + HTML avec graphiques."""
+    """Évalue le classifieur sur des données jamais vues et écrit un rapport Markdown + HTML avec graphiques.
+
+    Les dossiers sont notés par le même service que « gdr triage »."""
     from assistant.services import classifier as service
 
     progress, close = progress_bars()
     try:
-        path, metrics = service.evaluate(settings(), input_, type_, limit=limit, workers=workers,
-                                         progress=progress)  # type: ignore[arg-type]
+        if rolling:
+            path, metrics = service.evaluate_rolling(settings(), limit=limit, progress=progress)  # type: ignore[arg-type]
+        else:
+            path, metrics = service.evaluate(settings(), input_, type_, limit=limit, progress=progress,  # type: ignore[arg-type]
+                                             with_context=context)
     finally:
         close()  # type: ignore[operator]
     err(f"Rapport écrit : {path} (et {path.with_suffix('.html').name}).")

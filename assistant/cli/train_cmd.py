@@ -20,8 +20,9 @@ def train_cmd(
     first_year: int | None = typer.Option(None, "--first-year", help="première année VAERS d'entraînement "
                                           "(défaut : réglage classifier.first_year, 1996 ; 0 = toutes)"),
     workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
-    model: str | None = typer.Option(None, "--model", help="modèle PV enregistré (pv-tfidf-lr, pv-stack ; "
-                                     "défaut : réglage classifier.model ou pv-tfidf-lr)"),
+    model: str | None = typer.Option(None, "--model", help="un seul modèle PV enregistré (pv-tfidf-lr, pv-stack) ; "
+                                     "défaut : réglage classifier.model s'il nomme un modèle PV, sinon le "
+                                     "protocole choisit sur la validation parmi les candidats"),
 ) -> None:
     """Entraîne le modèle de risque sur les issues réelles ; écrit l'artefact et sa fiche (dossier de données)."""
     from assistant.services import classifier as service
@@ -29,7 +30,8 @@ def train_cmd(
     progress, close = progress_bars()
     try:
         result = service.train(settings(), type_, train_until=train_until, limit=limit, workers=workers,
-                               progress=progress, first_year=first_year, model_name=model)  # type: ignore[arg-type]
+                               progress=progress, first_year=first_year, model_name=model,  # type: ignore[arg-type]
+                               log=err)
     finally:
         close()  # type: ignore[operator]
     if isinstance(result, Path):
@@ -38,7 +40,11 @@ def train_cmd(
         return
     test = result.metrics.get("test", {})
     err(f"Modèle {result.version} écrit dans {result.directory} ({result.seconds:.0f} s).")
-    if test:
-        shown = {k: test.get(k) for k in ("roc_auc", "best_f1", "operating_recall_grave",
+    if isinstance(test.get("modele_livre"), dict):
+        from classifier.evaluation import protocol_table
+
+        typer.echo(protocol_table(result.metrics))
+    elif test:
+        shown = {k: test.get(k) for k in ("roc_auc", "f1_at_validation_threshold", "operating_recall_grave",
                                            "operating_precision_grave", "critique_placed_at_critique") if k in test}
         err("Test : " + ", ".join(f"{k} = {v:.3f}" for k, v in shown.items() if isinstance(v, float)))

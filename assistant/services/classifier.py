@@ -31,7 +31,7 @@ def require_real_corpora(settings: Settings) -> Path:
 
 def train(settings: Settings, dtype: str = "pv", train_until: int | None = None, limit: int | None = None,
           workers: int = 2, progress: Progress | None = None, first_year: int | None = None,
-          model_name: str | None = None) -> Any:
+          model_name: str | None = None, log: Callable[[str], None] | None = None) -> Any:
     """Train the model of ``dtype`` and save it under ``<data_dir>/models/<dtype>/<version>/``."""
     from classifier import training
 
@@ -46,10 +46,10 @@ def train(settings: Settings, dtype: str = "pv", train_until: int | None = None,
         until = train_until or settings.classifier.train_until or 2001
         first_year = settings.classifier.first_year if first_year is None else first_year
         first_year = first_year or None  # 0 means every year
-        name = model_name or (settings.classifier.model if settings.classifier.model.startswith("pv-")
-                              else training.DEFAULT_PV_MODEL)
+        name = model_name or (settings.classifier.model if settings.classifier.model.startswith("pv-") else None)
         return training.train_pv(corpora_dir, settings.models_dir, train_until=until, limit=limit,
-                                 workers=workers, progress=progress, first_year=first_year, model_name=name)
+                                 workers=workers, progress=progress, first_year=first_year, model_name=name,
+                                 log=log)
     return training.train_amm(corpora_dir, settings.models_dir, limit=limit, progress=progress)
 
 
@@ -122,19 +122,49 @@ def _records_from_file(path: Path) -> list[Any]:
     return out
 
 
+def score_pv(settings: Settings, dossiers: list[Any], masked: bool = False, with_context: bool = False,
+             chunk: int = 1000, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """Scores of PV dossiers through the triage service's :class:`~assistant.services.triage.Assessor`
+    (what ``gdr triage`` runs): calibrated ``grave`` / ``critique`` probabilities, model level, criteria
+    floor and final level, one entry per dossier."""
+    from assistant.services.resources import Resources
+    from assistant.services.triage import Assessor
+    from classifier.levels import level_rank
+
+    resources = Resources(settings)
+    try:
+        assessor = Assessor.load(resources, with_context)
+        if not hasattr(assessor.models.get("pv"), "calibrated_heads"):
+            raise ModelMissing("Aucun modèle PV entraîné : lancez « gdr train --type pv » (corpus réels requis).")
+        out: dict[str, list[Any]] = {"grave": [], "critique": [], "model_level": [], "floor": [], "final": []}
+        for i in range(0, len(dossiers), chunk):
+            part = assessor.assess(dossiers[i:i + chunk], masked=masked, explain=False)
+            for a in part:
+                out["grave"].append(a.probabilities["grave"])
+                out["critique"].append(a.probabilities["critique"])
+                out["model_level"].append(a.model_level if a.model_level is not None else 0)
+                out["floor"].append(level_rank(a.explanation.niveau_plancher_criteres))
+                out["final"].append(level_rank(a.level))
+            if progress:
+                progress(len(part))
+    finally:
+        resources.close()
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
 def evaluate(settings: Settings, input_path: Path | None = None, dtype: str = "pv", limit: int | None = None,
-             workers: int = 2, progress: Progress | None = None) -> tuple[Path, dict[str, Any]]:
-    """Evaluate the trained model on ``input_path`` (JSON lines with outcomes) or the held-out years."""
+             progress: Progress | None = None, with_context: bool = False) -> tuple[Path, dict[str, Any]]:
+    """Evaluate the trained model on ``input_path`` (JSON lines with outcomes) or the held-out years.
+
+    The dossiers are scored through the triage service (:func:`score_pv`), exactly as ``gdr triage``
+    scores them; the F1 threshold is the one chosen on validation at training (model card).
+    """
     from classifier import evaluation, training
 
     if dtype == "amm":
         return _evaluate_amm(settings)
     if dtype != "pv":
         raise InputError(f"Évaluation disponible pour pv et amm, pas pour « {dtype} ».")
-    models = load_models(settings)
-    model = models["pv"]
-    if not hasattr(model, "calibrated_heads"):
-        raise ModelMissing("Aucun modèle PV entraîné : lancez « gdr train --type pv » (corpus réels requis).")
     if input_path is not None:
         records = _records_from_file(Path(input_path))
         name = Path(input_path).stem
@@ -160,18 +190,53 @@ def evaluate(settings: Settings, input_path: Path | None = None, dtype: str = "p
 
         return f
 
-    rows = training.feature_rows(dossiers, workers=workers, progress=tick("tel quel"))
-    rows_m = training.feature_rows(dossiers, masked=True, workers=workers, progress=tick("mots d'issue masqués"))
-    probs, probs_m = model.calibrated_heads(rows), model.calibrated_heads(rows_m)
-    final = np.maximum(model.levels_from(probs), evaluation.floors_of(rows))
-    final_m = np.maximum(model.levels_from(probs_m), evaluation.floors_of(rows_m))
+    s = score_pv(settings, dossiers, with_context=with_context, progress=tick("tel quel"))
+    s_m = score_pv(settings, dossiers, masked=True, with_context=with_context, progress=tick("mots d'issue masqués"))
+    card = model_cards(settings).get("pv", {})
+    f1_at = card.get("thresholds", {}).get("f1_grave")
     ages, sexes = evaluation.groups_of(dossiers)
-    data = evaluation.EvalData(name, y, probs["grave"], final, probs_m["grave"], final_m, ages, sexes,
-                               str(getattr(model, "version", "?")))
+    data = evaluation.EvalData(name, y, s["grave"], s["final"], s_m["grave"], s_m["final"], ages, sexes,
+                               str(card.get("version", "?")), f1_at=f1_at, floors=s["floor"])
     out_dir = settings.reports_dir / "classifier"
     metrics = evaluation.write_report(out_dir, name, data, command)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
     return out_dir / f"{name}.md", metrics
+
+
+def evaluate_rolling(settings: Settings, limit: int | None = None,
+                     progress: Progress | None = None) -> tuple[Path, dict[str, Any]]:
+    """``gdr eval classifier --rolling``: the rolling PV protocol, written to ``reports/classifier/``."""
+    import json
+
+    from classifier import training
+    from corpora.io import atomic_writer
+
+    corpora_dir = require_real_corpora(settings)
+    first_year = settings.classifier.first_year or None
+    result = training.pv_rolling(corpora_dir, limit=limit, first_year=first_year)
+    lines = ["# Protocole glissant PV (VAERS)", "",
+             f"Reproduire : `gdr eval classifier --rolling{f' --limit {limit}' if limit else ''}`", "",
+             "Pour chaque fenêtre : entraînement ≤ A (depuis " + str(first_year or "la première année") + "), "
+             "validation A+1 (calibration et seuils), test A+2.", "",
+             "| fenêtre | modèle | roc_auc | F1 (seuil de validation) | rappel grave | précision grave |",
+             "|---|---|---|---|---|---|"]
+    for window, models in result["windows"].items():
+        for name, m in models.items():
+            lines.append(f"| {window} | {name} | {m.get('roc_auc', 0):.3f} | "
+                         f"{m.get('f1_at_validation_threshold', 0):.3f} | {m['operating_recall_grave']:.3f} | "
+                         f"{m['operating_precision_grave']:.3f} |")
+    lines += ["", "| modèle | métrique | moyenne | écart-type | min | max |", "|---|---|---|---|---|---|"]
+    for name, ms in result["summary"].items():
+        for k, v in ms.items():
+            lines.append(f"| {name} | {k} | {v['moyenne']:.3f} | {v['ecart_type']:.3f} | {v['min']:.3f} | "
+                         f"{v['max']:.3f} |")
+    out = settings.reports_dir / "classifier" / "vaers-glissant.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(out) as fh:
+        fh.write("\n".join(lines) + "\n")
+    with atomic_writer(out.with_suffix(".json")) as fh:
+        json.dump(result, fh, ensure_ascii=False, indent=2)
+    return out, {"tel_quel": {k: v["moyenne"] for k, v in result["summary"]["pv-tfidf-lr"].items()}}
 
 
 def _evaluate_amm(settings: Settings) -> tuple[Path, dict[str, Any]]:

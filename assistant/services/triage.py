@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from assistant.services.audit import Actor, HasLogin
+    from classifier.assess import Assessment
     from classifier.knowledge_base import KnowledgeBase
     from classifier.signal_counts import SignalCounts
     from corpora.model import IntakeItem
@@ -135,15 +136,29 @@ class Assessor:
             return cls(resources.models(), None, None)
         return cls(resources.models(), resources.knowledge_base(), resources.signal_counts())
 
+    def assess(self, dossiers: Sequence[Dossier], masked: bool = False, explain: bool = True,
+               contexts: Sequence[Any] | None = None) -> list[Assessment]:
+        """The assessments of ``dossiers``: what ``gdr triage`` shows and ``gdr eval classifier`` scores.
+
+        ``masked`` (evaluation only): outcome words masked; ``explain=False`` skips the contributions.
+        """
+        from classifier.assess import assess_batch
+        from classifier.context import gather_context
+
+        kb = self.knowledge_base
+        if contexts is None:
+            contexts = [gather_context(d, kb) if kb is not None else None for d in dossiers]
+        return assess_batch(dossiers, self.models, [c.facts if c else [] for c in contexts], masked=masked,
+                            explain=explain)
+
     def __call__(self, dossiers: Sequence[Dossier], referentiel_version: str | None) -> list[TriageResult]:
         """Results without precedents and guidelines (looked up apart, see :class:`_Lookup`)."""
-        from classifier.assess import assess_batch
         from classifier.context import gather_context
         from classifier.result import triage_result
 
         kb = self.knowledge_base
         contexts = [gather_context(d, kb) if kb is not None else None for d in dossiers]
-        assessments = assess_batch(dossiers, self.models, [c.facts if c else [] for c in contexts])
+        assessments = self.assess(dossiers, contexts=contexts)
         results = [triage_result(d, a, c, referentiel_version)
                    for d, a, c in zip(dossiers, assessments, contexts, strict=True)]
         if self.signal_counts is not None:

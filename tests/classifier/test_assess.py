@@ -72,3 +72,62 @@ def test_batch_keeps_order_and_types() -> None:
     assert [a.level for a in out][:2] == ["critique", "modéré"]
     assert out[2].model_version.startswith("criteria-only")
     assert all(0.0 <= a.risk_score <= 1.0 for a in out)
+
+
+# --------------------------------------------------------------------------- the model reads what the extraction saw
+
+_FILLER = ("Fever and headache after the vaccine.", "Fièvre et douleur au point d'injection.",
+           "Rash and seizure after vaccination.", "Sore arm, heart attack, fatigue.", "Convulsions et fièvre.")
+_OUTCOME = {0: ("",), 1: ("",), 2: ("Hospitalized.", "Hospitalization for 3 days.", "Hospitalisé 3 jours."),
+            3: ("Died two days later.", "Death occurred.", "Est décédé le lendemain.")}
+
+
+@pytest.fixture(scope="module")
+def word_model():  # type: ignore[no-untyped-def]
+    """A real PvRiskModel trained through the one feature function on the text alone (token weight 0): the
+    outcome words are its only signal, it only ever saw them affirmed, and 5 % of labels are noise."""
+    import numpy as np
+
+    from classifier.assess import dossier_features
+    from classifier.models import PvRiskModel
+
+    rng = np.random.default_rng(0)
+    texts, ys = [], []
+    for _ in range(400):
+        y = int(rng.choice(4, p=[0.4, 0.2, 0.25, 0.15]))
+        texts.append(f"{_FILLER[int(rng.integers(len(_FILLER)))]} {_OUTCOME[y][int(rng.integers(len(_OUTCOME[y])))]}")
+        ys.append(y if rng.random() > 0.05 else int(rng.integers(4)))
+    rows = [dossier_features(_pv(t, "en"))[2] for t in texts]
+    model = PvRiskModel(C=1.0, min_df=1, token_weight=0.0).fit(rows[:250], ys[:250])
+    # thresholds for the model alone (no floors), so that the model itself would raise levels
+    model.calibrate(rows[250:], ys[250:], recalls={"grave": 0.85, "critique": 0.85})
+    model.version = "synthétique"
+    return model
+
+
+@pytest.mark.parametrize("text, highest", [
+    ("Fièvre et céphalées après le vaccin. Pas de décès, pas d'hospitalisation. Guérie.", "modéré"),
+    ("Douleur au point d'injection. Son père est décédé d'un infarctus il y a dix ans.", "élevé"),
+    ("Sore arm and mild fever after flu vaccine; no hospitalization was required. Recovered.", "modéré"),
+    ("Patient's father died of a heart attack years ago. Pt had a mild rash.", "modéré"),
+])
+def test_negated_and_family_mentions_do_not_raise_the_level(word_model, text: str, highest: str) -> None:  # type: ignore[no-untyped-def]
+    from classifier.levels import level_rank
+
+    a = assess(_pv(text), word_model)
+    assert a.model_version == "synthétique"
+    assert level_rank(a.level) <= level_rank(highest), (a.level, a.probabilities)
+    assert a.level != "critique"
+
+
+def test_affirmed_death_still_reaches_critique(word_model) -> None:  # type: ignore[no-untyped-def]
+    assert assess(_pv("Le patient est décédé deux jours après le vaccin."), word_model).level == "critique"
+    assert assess(_pv("Pt died after the vaccine.", "en"), word_model).level == "critique"
+
+
+def test_hospitalised_seizure_that_recovered_is_not_critique(word_model) -> None:  # type: ignore[no-untyped-def]
+    text = ("Nourrisson de 4 mois, convulsions fébriles 6 heures après le vaccin hexavalent Infanrix Hexa, "
+            "hospitalisé 2 jours en pédiatrie, guéri sans séquelle.")
+    a = assess(_pv(text), word_model)
+    assert a.level == "élevé", (a.level, a.probabilities)
+    assert a.explanation.niveau_plancher_criteres == "élevé"

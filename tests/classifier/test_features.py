@@ -87,3 +87,67 @@ def test_age_band_edges() -> None:
 
 def test_substance_key_drops_salts() -> None:
     assert substance_key("Foo Hydrochloride") == "foo"
+
+
+# --------------------------------------------------------------------------- masked vocabulary, modifiers
+
+_OUTCOME_TEXTS = (
+    "Pt died 2 days later; autopsy by the coroner: COD SIDS. Sudden infant death syndrome. Infant expired at home.",
+    "Admitted to the PICU, hospitalized 5 days, life-threatening, permanent disability. Readmitted; ICU stay.",
+    "Mort subite du nourrisson. Le patient est décédé, hospitalisé en réanimation, pronostic vital engagé.",
+    "Mort in utero (intra-uterine death), stillborn; fetal death. Handicap, invalidité. Admis aux soins intensifs.",
+)
+
+
+def _masked_vocabulary_hits(row: object) -> list[str]:
+    from classifier.features import outcome_vocabulary
+
+    vocab = outcome_vocabulary()
+    text, tokens = row.text, row.tokens  # type: ignore[attr-defined]
+    hits = [m.group(0) for m in vocab.narrative.finditer(text.replace(MASK_TOKEN, " "))]
+    hits += [w for w in ("sids", "cod", "doa", "suid", "msn") if w in text.split()]
+    for t in tokens:
+        if vocab.narrative.search(t.replace("_", " ")):
+            hits.append(t)
+        if t.startswith("sym=") and vocab.names_outcome(t[4:].replace("_", " ")):
+            hits.append(t)
+        if t.split("=", 1)[-1] in vocab.finding_codes:
+            hits.append(t)
+    return hits
+
+
+def test_no_token_of_the_masked_vocabulary_survives_into_the_features() -> None:
+    from classifier.assess import dossier_features
+
+    for i, text in enumerate(_OUTCOME_TEXTS):
+        d = _pv(text, "fr" if i >= 2 else "en",
+                symptoms=["Sudden infant death syndrome", "Death", "Pyrexia", "Hospitalisation", "Autopsy",
+                          "Foetal death", "Intra-uterine death", "Life threatening", "Coroner"],
+                medical_history="Brother died of SIDS; hospitalised for asthma")
+        row = dossier_features(d, masked=True)[2]
+        assert _masked_vocabulary_hits(row) == []
+        assert "sym=pyrexia" in row.tokens
+        assert not any(t.startswith(("crit=PV-DECES", "crit=PV-HOSPITALISATION", "crit=PV-PRONOSTIC-VITAL"))
+                       for t in row.tokens)
+        unmasked = dossier_features(d)[2]
+        assert _masked_vocabulary_hits(unmasked)  # the same dossier, read as is, does say its outcome
+
+
+def test_outcome_coded_terms_are_dropped_in_every_mode() -> None:
+    toks = structured_tokens(_pv("x", symptoms=["Sudden infant death syndrome", "SIDS", "Death neonatal",
+                                                "Intra-uterine death", "Hospitalisation", "Convulsion"]))
+    assert [t for t in toks if t.startswith("sym=")] == ["sym=convulsion"]
+
+
+def test_negated_family_and_history_mentions_are_marked_not_read_as_words() -> None:
+    from classifier.assess import dossier_features
+
+    fr = dossier_features(_pv("Fièvre après le vaccin. Pas de décès, pas d'hospitalisation.", "fr"))[2]
+    assert "xxnegserdeathxx" in fr.text and "xxnegserhospitalisationxx" in fr.text
+    assert not {"died", "death", "deces", "hospitalization", "hospitalisation"} & set(fr.text.replace(".", " ")
+                                                                                       .replace(",", " ").split())
+    en = dossier_features(_pv("Sore arm; no hospitalization was required. Father died of MI years ago."))[2]
+    assert "xxnegserhospitalisationxx" in en.text and "xxfamserdeathxx" in en.text
+    assert "hospitalization" not in en.text and " died " not in f" {en.text} "
+    affirmed = dossier_features(_pv("The patient died two days later."))[2]
+    assert "died" in affirmed.text and "find=SER_DEATH" in affirmed.tokens

@@ -102,7 +102,12 @@ def test_small_real_pv_model(corpora_dir: Path, tmp_path_factory: pytest.TempPat
     card = result.card
     assert card["data"]["train_years"][-1] == 2001 and card["data"]["validation_year"] == 2002
     assert card["data"]["test_years"] == [2003, 2004]
-    assert card["metrics"]["test"]["roc_auc"] > 0.85
+    assert card["data"]["shipped_model_trained_on"][-1] == 2002  # refitted on train + validation
+    test = card["metrics"]["test"]
+    assert test["modele_livre"]["roc_auc"] > 0.85
+    assert {"regle-mots-cles", "tfidf-lr-recit"} <= set(test)  # baselines, same run, same split
+    assert card["selected_candidate"] in card["metrics"]["validation"]  # chosen on validation
+    assert "| modele_livre |" in (result.directory / "model_card.md").read_text(encoding="utf-8")
     assert "LAB_DATA" in " ".join(card["excluded_inputs"])
     model, loaded_card = load_artefact(models_dir, "pv")
     assert loaded_card["artefact"]["sha256"] and model.version == result.version
