@@ -357,8 +357,18 @@ class PvRiskModel(_SparseLinear):
 
     HEADS = ("grave", "critique", "modere")
     HEAD_RANK: ClassVar[dict[str, int]] = {"modere": 1, "grave": 2, "critique": 3}
+    # The model places a dossier at critique only when its calibrated probability of death or
+    # life-threatening outcome (the critique head, never the seriousness head) reaches this, whatever
+    # the recall target: below it, critique comes from the criteria (evidence of death / danger to life).
+    CRITIQUE_MIN_PROBABILITY: ClassVar[float] = 0.2
     dossier_type = "pv"
     training_language_ = "en"
+
+    def calibrate(self, X_val: Sequence[FeatureRow], y_val: Sequence[int],
+                  recalls: dict[str, float] | None = None, floors: Sequence[int] | None = None) -> Any:
+        super().calibrate(X_val, y_val, recalls, floors)
+        self.thresholds_["critique"] = max(self.thresholds_["critique"], self.CRITIQUE_MIN_PROBABILITY)
+        return self
 
     def _targets(self, y: np.ndarray) -> dict[str, np.ndarray]:
         return {"grave": (y >= 2).astype(int), "critique": (y == 3).astype(int), "modere": (y >= 1).astype(int)}
