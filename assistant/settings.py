@@ -190,7 +190,7 @@ class DuplicatesSettings(BaseModel):
     """Duplicate reports at intake (issue 10 §5): threshold chosen on VAERS 2003 by ``gdr eval duplicates``."""
 
     enabled: bool = Field(True, description="look for likely twins of each PV report at triage")
-    threshold: float = Field(0.70, ge=0.0, le=1.0, description="score from which a pair is flagged")
+    threshold: float = Field(0.663, ge=0.0, le=1.0, description="score from which a pair is flagged (dev choice)")
     max_matches: int = Field(3, ge=1, le=20, description="twins shown per report, best first")
     max_block: int = Field(2000, ge=10, description="a blocking key shared by more reports than this is skipped")
 
