@@ -42,8 +42,9 @@ def sample_false_positives(names: object) -> None:
     rows = [json.loads(line) for line in (BUNDLED_SAMPLE_DIR / "dossiers.jsonl").read_text("utf-8").splitlines()]
     spans = [s for r in rows for s in find_entities(f"{r['title']}\n{r['text']}", names)]  # type: ignore[arg-type]
     chars = sum(len(r["text"]) for r in rows)
+    size = f"{chars:,}".replace(",", " ")
     print(f"\nfaux positifs sur les {len(rows)} dossiers de l'échantillon (aucune donnée personnelle, "
-          f"{chars:,} caractères) : {len(spans)}".replace(",", " "))
+          f"{size} caractères) : {len(spans)}")
 
 
 if __name__ == "__main__":
