@@ -243,6 +243,17 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _no_weak_mapping_key(self) -> Settings:
+        key = self.privacy.mapping_key
+        if key is not None and self.env != "development":
+            reason = weak_secret_reason(key.get_secret_value())
+            if reason:
+                raise ValueError(f"GDR_PRIVACY__MAPPING_KEY refusée ({reason}) hors mode développement : choisissez "
+                                 "une clé aléatoire ou laissez-la vide pour qu'une clé soit créée dans le dossier "
+                                 "de données.")
+        return self
+
+    @model_validator(mode="after")
     def _no_default_admin_password(self) -> Settings:
         password = self.admin_password
         if password is not None and self.env != "development":

@@ -30,6 +30,21 @@ def main() -> None:
         scores = evaluate(sentences, lambda text: find_entities(text, names))
         per = (time.perf_counter() - start) / len(sentences) * 1000
         print(f"\nmotifs + noms spaCy fr_core_news_sm ({per:.1f} ms par phrase) :\n" + table(scores))
+    sample_false_positives(names)
+
+
+def sample_false_positives(names: object) -> None:
+    """Spans found in the 43 bundled sample dossiers, which hold no personal data (all are false positives)."""
+    import json
+
+    from assistant.settings import BUNDLED_SAMPLE_DIR
+
+    rows = [json.loads(line) for line in (BUNDLED_SAMPLE_DIR / "dossiers.jsonl").read_text("utf-8").splitlines()]
+    spans = [s for r in rows for s in find_entities(f"{r['title']}\n{r['text']}", names)]  # type: ignore[arg-type]
+    chars = sum(len(r["text"]) for r in rows)
+    size = f"{chars:,}".replace(",", " ")
+    print(f"\nfaux positifs sur les {len(rows)} dossiers de l'échantillon (aucune donnée personnelle, "
+          f"{size} caractères) : {len(spans)}")
 
 
 if __name__ == "__main__":

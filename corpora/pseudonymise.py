@@ -59,10 +59,9 @@ _TITLES = (r"Mme|Mmes|Mlle|Madame|Mademoiselle|Monsieur|M\.|MM\.|Mr\.?|Mrs\.?|Ms
 _TITLED_NAME = re.compile(rf"\b(?:{_TITLES})\s+((?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}|[{_UPPER}]\.)){{0,3}})")
 _NAMED = re.compile(
     rf"\b(?i:patiente?|nommée?|appelée?|prénommée?|named|called|patient|the patient|fils|fille|épouse|époux|"
-    rf"mère|père|son|daughter|wife|husband|mother|father|de|of)\s+((?:{_NAME_WORD})\s+(?:{_NAME_WORD})"
+    rf"mère|père|son|daughter|wife|husband|mother|father|de|of),?\s+((?:{_NAME_WORD})\s+(?:{_NAME_WORD})"
     rf"(?:\s+(?:{_NAME_WORD})){{0,1}})(?=[\s,.;:)(]|$)")
 _TITLE_WORD = re.compile(rf"(?:{_TITLES})[,;:]?")
-_INITIALS_NAME = re.compile(rf"\b([{_UPPER}]\.\s?(?:[{_UPPER}]\.\s?)?(?:{_NAME_WORD}))")
 
 _DATE = (r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|"
          r"\d{1,2}(?:er)?\s+(?:janv(?:ier)?|févr(?:ier)?|fevrier|mars|avr(?:il)?|mai|juin|juil(?:let)?|août|aout|"
@@ -84,7 +83,9 @@ _ADDRESS = re.compile(
     re.IGNORECASE)
 _ADDRESS_EN = re.compile(rf"\b\d{{1,4}}\s+(?:[{_UPPER}][{_LOWER}]+\s+){{1,3}}(?:Street|Road|Lane|Avenue|Drive|Way|"
                          rf"Court|Close|Gardens|Square|Place|Terrace|Crescent)\b(?:,\s+[{_UPPER}][{_LOWER}]+)?")
-_POSTCODE_TOWN = re.compile(rf"\b\d{{5}}\s+[{_UPPER}][{_LOWER}{_UPPER}\-']+(?:[\s\-][{_UPPER}][{_LOWER}\-']+){{0,3}}")
+_TOWN_WORD = rf"(?:[{_UPPER}][{_LOWER}]+|[{_UPPER}]{{3,}})"
+_POSTCODE_TOWN = re.compile(rf"\b\d{{5}}\s+{_TOWN_WORD}(?:-(?:sur-|sous-|en-|lès-|les-|le-|la-)?{_TOWN_WORD}){{0,3}}"
+                            rf"(?:\s+Cedex(?:\s+\d+)?)?")
 _NIR = re.compile(r"(?<![\d])([1-478])\s?(\d{2})\s?(0[1-9]|1[0-2]|[2-9]\d)\s?(\d{2}|2[ABab])\s?(\d{3})\s?(\d{3})"
                   r"\s?(\d{2})(?![\d])")
 _NIR_CONTEXT = re.compile(r"(?:NIR|INSEE|sécurité\s+sociale|securite\s+sociale|n°\s*SS|\bSS\b|social\s+security|"
@@ -118,8 +119,9 @@ def _phone_spans(text: str) -> Iterable[Span]:
 
     found: list[Span] = []
     for region in ("FR", "GB"):
-        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-            found.append(Span(match.start, match.end, "phone"))
+        for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+            if sum(c.isdigit() for c in match.raw_string) >= 8:  # not « 1 000 », « 2001/83 »
+                found.append(Span(match.start, match.end, "phone"))
     for m in _PHONE_LIKE.finditer(text):  # formats the matcher skips (dots, odd grouping)
         found.append(Span(m.start(), m.end(), "phone"))
     return found
@@ -155,8 +157,26 @@ _NOT_NAMES = frozenset([
 ])
 
 
+# Disease and sign eponyms: proper names that are clinical facts, never replaced when found by the NER model.
+EPONYMS = frozenset([
+    "guillain", "barre", "creutzfeldt",
+    "guillain-barre", "crohn", "alzheimer", "parkinson", "stevens-johnson", "lyell", "kawasaki", "basedow",
+    "hashimoto", "cushing", "addison", "raynaud", "quincke", "reye", "wernicke", "creutzfeldt-jakob", "behcet",
+    "sjogren", "hodgkin", "kaposi", "dravet", "lennox-gastaut", "brugada", "takotsubo", "lyme", "marfan",
+    "tourette", "huntington", "meniere", "paget", "willebrand", "waldenstrom", "burkitt", "dress", "nikolsky",
+    "koebner", "babinski", "glasgow", "apgar",
+])
+
+
+def _fold_word(word: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", word.lower()) if unicodedata.category(c) != "Mn")
+
+
 def _common(words: str) -> bool:
-    return words.split()[0].lower() in _NOT_NAMES
+    first = words.split()[0]
+    return first.lower() in _NOT_NAMES and not (first.isupper() and len(words.split()) > 2)
 
 
 def _overlap(a: Span, b: Span) -> bool:
@@ -177,24 +197,26 @@ def spacy_names(model: str = "fr_core_news_sm") -> NameFinder:
 def _spacy_names(model: str) -> NameFinder:
     import spacy
 
-    nlp = spacy.load(model, exclude=["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"])
+    nlp = spacy.load(model, exclude=["parser", "lemmatizer", "attribute_ruler", "senter"])
 
     def find(text: str) -> list[tuple[int, int]]:
         spans = []
         for ent in nlp(text).ents:
             if ent.label_ not in ("PER", "PERSON"):
                 continue
-            words = [(m.start() + ent.start_char, m.end() + ent.start_char) for m in re.finditer(r"\S+", ent.text)]
             # « Mme Jeanne Martin » → the name only; « Signalement de Monsieur » → nothing.
-            while words and _TITLE_WORD.fullmatch(text[words[0][0]:words[0][1]]):
-                words = words[1:]
-            while words and _TITLE_WORD.fullmatch(text[words[-1][0]:words[-1][1]]):
-                words = words[:-1]
-            if not words:
+            tokens = [t for t in ent if not _TITLE_WORD.fullmatch(t.text) and not t.is_punct]
+            # At least a first name and a last name, all proper nouns (a lone capitalised word or a common
+            # noun at a sentence start — « Demande », « Nourrisson » — is not taken for a name), and no
+            # eponym of a disease (« Guillain-Barré », « Crohn »): those are clinical facts.
+            if len(tokens) < 2 or any(t.pos_ != "PROPN" or not t.text[:1].isupper() for t in tokens):
                 continue
-            first, last = text[words[0][0]:words[0][1]], text[words[-1][0]:words[-1][1]]
-            if first[:1].isupper() and last[:1].isupper() and not _common(first) and first.lower() not in _NOT_NAMES:
-                spans.append((words[0][0], words[-1][1]))
+            start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+            words = text[start:end]
+            if (_fold_word(words) in EPONYMS or any(_fold_word(t.text) in EPONYMS for t in tokens)
+                    or _common(tokens[0].text)):
+                continue
+            spans.append((start, end))
         return spans
 
     return find

@@ -286,6 +286,15 @@ def test_default_admin_passwords_are_refused_outside_development(tmp_path: Path,
     assert get_settings(data_dir=tmp_path).env == "production"
 
 
+def test_weak_pseudonym_key_is_refused_outside_development(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GDR_ENV", raising=False)
+    monkeypatch.setenv("GDR_PRIVACY__MAPPING_KEY", "changeme")
+    with pytest.raises(InputError, match="GDR_PRIVACY__MAPPING_KEY refusée"):
+        get_settings(data_dir=tmp_path)
+    monkeypatch.setenv("GDR_PRIVACY__MAPPING_KEY", STRONG_KEY)
+    assert get_settings(data_dir=tmp_path).privacy.mapping_key is not None
+
+
 def test_session_expires_after_the_configured_lifetime(tmp_path: Path) -> None:
     s = _settings(tmp_path, auth={**FAST_AUTH, "token_expire_minutes": 30})
     upgrade(s)

@@ -64,6 +64,20 @@ def test_recall_and_precision_per_type() -> None:
     assert all(s.precision >= 0.9 for s in scores.values()), table(scores)
 
 
+def test_clinical_texts_without_personal_data_are_left_untouched() -> None:
+    """The 43 bundled sample dossiers hold no personal data: nothing may be replaced in them (eponyms such as
+    « Guillain-Barré », sentence-initial nouns, doses and directive numbers are clinical facts)."""
+    from assistant.settings import BUNDLED_SAMPLE_DIR
+
+    names = spacy_names()
+    found = []
+    for line in (BUNDLED_SAMPLE_DIR / "dossiers.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text = f"{row['title']}\n{row['text']}"
+        found += [(row["id"], s.kind, s.text(text)) for s in find_entities(text, names)]
+    assert found == []
+
+
 def test_hostile_texts_go_through_the_ner_model() -> None:
     """The hand-written hostile inputs that decode as text: pseudonymised without error, offsets kept."""
     from hostile_inputs import crafted_cases
