@@ -1,33 +1,22 @@
-"""Chat UI: French rendering (pure), answers through the real services, and a headless Chromium run.
+"""Chat UI: French rendering (pure) and answers through the real services (browser: test_browser.py).
 
 The index is built once per session on the bundled sample with the fake embedder (a few seconds).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_server import DEATH, GDR, _env
 
 from classifier.result import TriageResult
 from corpora.model import Hit
 from ui import handlers, render
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GDR = Path(sys.executable).with_name("gdr")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-DEATH = "Le patient est décédé deux jours après la vaccination."
-
 
 
 def _hit(document_id: str, title: str, similarity: float, source: str, kind: str = "case",
@@ -117,13 +106,6 @@ def test_outcome_fr(outcome: dict[str, Any] | None, expected: str) -> None:
 
 # --------------------------------------------------------------------------- through the services
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GDR_")}
-    env.update(GDR_DATA_DIR=str(data_dir), GDR_RETRIEVAL__EMBEDDER="fake", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-    return env
-
-
 @pytest.fixture(scope="session")
 def chat_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with the sample ingested and indexed (fake embedder), built by the real CLI."""
@@ -177,87 +159,3 @@ def test_answer_errors_are_french(chat_service: Any, tmp_path: Path) -> None:
     assert handlers.answer(chat_service, "/inconnue").startswith("Commande inconnue : « /inconnue »")
     assert handlers.answer(chat_service, "/recherche").startswith("Indiquez ce que vous cherchez")
     assert "Bienvenue dans GDR Santé" in handlers.answer(chat_service, "/aide")
-
-
-# --------------------------------------------------------------------------- headless Chromium
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _serve(data_dir: Path, cwd: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (cwd / "serve.log").open("w", encoding="utf-8")
-    proc = subprocess.Popen([str(GDR), "serve", "--host", "127.0.0.1", "--port", str(port)], env=_env(data_dir),
-                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("gdr serve s'est arrêté : " + (cwd / "serve.log").read_text(encoding="utf-8"))
-            try:
-                with urllib.request.urlopen(f"{base}/chat/", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("gdr serve n'a pas répondu en 60 s : " + (cwd / "serve.log").read_text(encoding="utf-8"))
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
-
-
-@pytest.mark.slow
-@pytest.mark.browser
-def test_chat_in_headless_chromium(chat_data: Path, tmp_path: Path) -> None:
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium ou /usr/bin/chromedriver) : test navigateur ignoré ; "
-                    "installez les paquets Debian chromium et chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium non installé : test navigateur ignoré")
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,1400", "--lang=fr-FR", f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(arg)
-    with _serve(chat_data, tmp_path) as base:
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        try:
-            driver.set_page_load_timeout(30)
-            driver.get(f"{base}/chat/")
-            wait = WebDriverWait(driver, 40)
-
-            def body() -> str:
-                return str(driver.find_element(By.TAG_NAME, "body").text)
-
-            wait.until(lambda _d: "Bienvenue dans GDR Santé" in body())
-            box = wait.until(lambda d: d.find_element(By.ID, "chat-input"))
-            box.click()
-            box.send_keys(DEATH)
-            box.send_keys(Keys.ENTER)
-            wait.until(lambda _d: "Niveau de risque :" in body())
-            text = body()
-            assert "Niveau de risque : critique" in text
-            assert "Mode de traitement" in text and "PV-DECES" in text and "Précédents" in text
-            assert "Traceback" not in text
-            shot = os.environ.get("GDR_UI_SCREENSHOT")
-            if shot:  # for a human look; never committed
-                driver.save_screenshot(shot)
-        finally:
-            driver.quit()
