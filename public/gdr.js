@@ -63,6 +63,10 @@
     if (input && !input.getAttribute("aria-label")) {
       input.setAttribute("aria-label", "Message : texte d'un dossier, question ou commande (/aide)");
     }
+    var areas = document.querySelectorAll("[role=dialog] textarea:not([aria-label])");
+    for (var t = 0; t < areas.length; t++) areas[t].setAttribute("aria-label", "Commentaire (facultatif)");
+    var hidden = document.querySelectorAll(".sr-only");
+    for (var h = 0; h < hidden.length; h++) if ((hidden[h].textContent || "").trim() === "Close") hidden[h].textContent = "Fermer";
     // aria-controls pointing to an element that is not in the page (closed Radix menus and dialogs)
     var controls = document.querySelectorAll("[aria-controls]");
     for (var c = 0; c < controls.length; c++) {

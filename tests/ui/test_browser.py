@@ -46,11 +46,13 @@ class Page:
     """A Chromium page on the chat, with the waits and the checks every screen needs."""
 
     def __init__(self, driver: Any, shots: Path) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.driver = driver
         self.shots = shots
-        self.wait = WebDriverWait(driver, 90, poll_frequency=0.3)
+        # the page re-renders while it is read: a stale element means "look again"
+        self.wait = WebDriverWait(driver, 90, poll_frequency=0.3, ignored_exceptions=(StaleElementReferenceException,))
         self.violations: dict[str, list[str]] = {}
 
     def body(self) -> str:
@@ -76,9 +78,18 @@ class Page:
         return self.wait.until(find, message=f"bouton attendu : {label!r}")
 
     def click(self, label: str) -> None:
-        element = self.button(label)
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-        element.click()
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def press(_d: Any) -> bool:
+            try:
+                element = self.button(label)
+                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+                element.click()
+                return True
+            except StaleElementReferenceException:
+                return False
+
+        self.wait.until(press, message=f"bouton non cliquable : {label!r}")
 
     def link(self, text: str) -> Any:
         from selenium.webdriver.common.by import By
@@ -89,6 +100,18 @@ class Page:
             return found[-1] if found else None
 
         return self.wait.until(find, message=f"lien attendu : {text!r}")
+
+    def click_link(self, text: str) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def press(_d: Any) -> bool:
+            try:
+                self.link(text).click()
+                return True
+            except StaleElementReferenceException:
+                return False
+
+        self.wait.until(press, message=f"lien non cliquable : {text!r}")
 
     def send(self, text: str) -> None:
         from selenium.webdriver.common.by import By
@@ -173,6 +196,7 @@ def _login(page: Page, base: str, login: str) -> None:
     from selenium.webdriver.common.by import By
 
     page.driver.get(f"{base}/chat/")
+    page.wait.until(lambda d: "/login" in d.current_url, message="redirection vers la connexion")  # client-side
     user = page.wait.until(lambda d: d.find_element(By.ID, "email"))
     page.check("connexion")
     user.send_keys(login)
@@ -182,19 +206,20 @@ def _login(page: Page, base: str, login: str) -> None:
     page.until_text(f"Connecté en tant que {login}")
 
 
-def _decisions(data_dir: Path) -> list[Any]:
-    """The decisions stored in the test server's database (read through the service)."""
+def _stored(data_dir: Path) -> tuple[list[Any], list[Any]]:
+    """The decisions and the feedback stored in the test server's database (read through the services)."""
     from sqlalchemy.orm import Session
 
     from assistant.db.engine import make_engine
     from assistant.services.decisions import list_decisions
+    from assistant.services.feedback import list_feedback
     from assistant.settings import get_settings
 
     settings = get_settings(data_dir=data_dir, database_url=None, corpora_dir=None)
     engine = make_engine(settings)
     try:
         with Session(engine) as session:
-            return list_decisions(session)
+            return list_decisions(session), list_feedback(session)
     finally:
         engine.dispose()
 
@@ -202,6 +227,8 @@ def _decisions(data_dir: Path) -> list[Any]:
 def test_evaluator_and_trainer_flows(ui_data: Path, browser: Callable[[], Any], tmp_path: Path) -> None:
     shots = Path(os.environ.get("GDR_UI_SCREENSHOTS") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
+    from selenium.webdriver.common.by import By
+
     with _serve(ui_data, tmp_path) as base:
         # ---------------------------------------------------------------- evaluator
         page = Page(browser(), shots)
@@ -212,20 +239,34 @@ def test_evaluator_and_trainer_flows(ui_data: Path, browser: Callable[[], Any], 
         page.send(DEATH)
         page.until_text("Niveau de risque : critique")
         page.until_text("Précédent 1")
+        page.until_text("Critères déclenchés")  # the card (custom element) is rendered
         text = page.body()
         assert "Critères déclenchés" in text and "PV-DECES" in text and "Précédents" in text
         assert "jours restants" in text and "Traceback" not in text
         page.check("fiche-de-risque")
 
-        page.link("Précédent 1").click()
+        page.click_link("Précédent 1")
         page.until_text("Issue enregistrée")
         page.check("precedent-panneau")
 
         page.send("pourquoi critique ?")
         page.until_text("Sources citées")
-        page.link("[1]").click()
+        page.click_link("[1]")
         page.until_text("passage cité en gras")
         page.check("question-citation")
+
+        page.click("Réponse utile")  # Chainlit's thumb, stored through the feedback service
+        comment = page.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[role=dialog] textarea"))
+        comment.send_keys("Réponse claire et sourcée.")
+        page.check("retour-utile")
+        page.click("Envoyer le commentaire")
+        page.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "[role=dialog]"), message="dialogue fermé")
+
+        page.send("/file")
+        page.until_text("File d'attente : 1 dossier(s) en attente")
+        page.check("file-d-attente")
+        page.click("Ouvrir la fiche 1")
+        page.wait.until(lambda _d: page.count("Critères déclenchés") >= 2, message="fiche ouverte depuis la file")
 
         page.click("Modifier le niveau ou le mode")
         page.click("Niveau élevé")
@@ -234,10 +275,6 @@ def test_evaluator_and_trainer_flows(ui_data: Path, browser: Callable[[], Any], 
         page.send("Décès sans lien établi avec le produit selon le CRPV.")
         page.until_text("Décision enregistrée : niveau élevé")
         page.check("decision")
-
-        page.send("/file")
-        page.until_text("File d'attente")
-        page.check("file-d-attente")
         hosts = _requested_hosts(page.driver)
 
         # ---------------------------------------------------------------- trainer
@@ -251,7 +288,7 @@ def test_evaluator_and_trainer_flows(ui_data: Path, browser: Callable[[], Any], 
         trainer.check("formation-cas")
         trainer.click("Niveau critique")
         trainer.until_text("Votre mode de traitement")
-        trainer.button("Traitement").click()
+        trainer.click("Traitement")
         trainer.until_text("Votre motif")
         trainer.send("Décès du patient : critère de gravité ICH E2A.")
         trainer.until_text("Score :")
@@ -261,7 +298,9 @@ def test_evaluator_and_trainer_flows(ui_data: Path, browser: Callable[[], Any], 
         trainer.until_text("Bilan de la session")
         hosts |= _requested_hosts(trainer.driver)
 
-    decisions = _decisions(ui_data)
+    decisions, feedback = _stored(ui_data)
+    assert [(f.kind, f.comment, f.author, f.screen) for f in feedback] == [
+        ("utile", "Réponse claire et sourcée.", "eva", "questions")]
     assert [(d.proposed_level, d.risk_level, d.reason, d.decided_by) for d in decisions] == [
         ("critique", "élevé", "Décès sans lien établi avec le produit selon le CRPV.", "eva")]
     assert hosts <= {"127.0.0.1", "localhost"}, f"requêtes hors du serveur : {hosts}"

@@ -159,3 +159,53 @@ def test_answer_errors_are_french(chat_service: Any, tmp_path: Path) -> None:
     assert handlers.answer(chat_service, "/inconnue").startswith("Commande inconnue : « /inconnue »")
     assert handlers.answer(chat_service, "/recherche").startswith("Indiquez ce que vous cherchez")
     assert "Bienvenue dans GDR Santé" in handlers.answer(chat_service, "/aide")
+
+
+def test_handlers_accounts_decisions_queue_feedback(chat_service: Any) -> None:
+    """The UI's calls to the services: login, triage in the chat, queue, decision with reason, feedback."""
+    from sqlalchemy.orm import Session
+
+    from assistant.services.users import Accounts
+
+    accounts = Accounts.from_settings(chat_service.settings)
+    with Session(chat_service.engine) as session:
+        if "eva2" not in {u.login for u in accounts.list_users(session=session)}:
+            accounts.create(session=session, login="eva2", password="une phrase de passe longue", role="evaluateur")
+            accounts.create(session=session, login="forma2", password="une phrase de passe longue", role="formateur")
+            session.commit()
+    assert handlers.authenticate(chat_service, "eva2", "mauvais mot de passe") is None
+    eva = handlers.authenticate(chat_service, "eva2", "une phrase de passe longue")
+    assert eva is not None and eva.role == "evaluateur" and eva.may("decide") and not eva.may("training")
+    forma = handlers.account(chat_service, "forma2")
+    assert forma is not None and forma.may("training") and not forma.may("triage")
+
+    assert handlers.would_triage(DEATH, False, False) and handlers.would_triage("/amm x", False, False)
+    assert not handlers.would_triage("/recherche fièvre", False, False)
+    assert not handlers.would_triage("Quel SMR pour Spasfon ?", False, True)
+
+    session_state: dict[str, Any] = {}
+    done = handlers.converse(chat_service, DEATH, [], session_state, eva)
+    assert done.error is None and len(done.triaged) == 1 and session_state["conversation_id"]
+    triaged = done.triaged[0]
+    assert triaged.result.risk_level == "critique" and "décédé" in triaged.text and triaged.assessment_id
+    follow = handlers.converse(chat_service, "pourquoi critique ?", [], session_state, eva)
+    assert not follow.triaged and follow.reply["sentences"] and follow.reply["citations"]
+
+    queue = handlers.pending(chat_service)
+    assert triaged.result.id in {i.dossier_id for i in queue.items}
+    result, text = handlers.stored_assessment(chat_service, triaged.assessment_id, eva)
+    assert result.id == triaged.result.id and text == triaged.text
+
+    from corpora.errors import InputError
+
+    with pytest.raises(InputError, match="Motif obligatoire"):
+        handlers.decide(chat_service, eva, triaged.result.id, "élevé", None, None, triaged.assessment_id)
+    decision = handlers.decide(chat_service, eva, triaged.result.id, "élevé", None, "Lien non établi.",
+                               triaged.assessment_id)
+    assert decision.level_changed and decision.decided_by == "eva2"
+    assert triaged.result.id not in {i.dossier_id for i in handlers.pending(chat_service).items}
+
+    feedback_id = handlers.submit_feedback(chat_service, eva, "probleme", "Le délai affiché est faux.",
+                                           screen="fiche de risque", dossier_id=triaged.result.id)
+    assert feedback_id > 0
+    assert handlers.changelog().startswith("#")
