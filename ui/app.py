@@ -126,8 +126,12 @@ async def _say(content: str, *, actions: list[cl.Action] | None = None, elements
     await message.send()
     account = _account()
     if remember and account is not None:
-        _LAYER.remember(message.id, AnswerContext(account, str(cl.user_session.get("screen") or "discussion"),
-                                                  dossier_id, {"extrait": content[:500]}))
+        answer = AnswerContext(account, str(cl.user_session.get("screen") or "discussion"), dossier_id,
+                               {"extrait": content[:500]})
+        # Chainlit puts the thumbs on the message, or on the run (the handler's step) that produced it
+        run = cl.context.current_run
+        for key in {message.id, message.parent_id, run.id if run is not None else None} - {None}:
+            _LAYER.remember(str(key), answer)
     return message
 
 

@@ -11,6 +11,7 @@ thumb on an answer the process does not know is refused.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from assistant.services.chat.service import ChatService
     from ui.handlers import Account
 
+log = logging.getLogger("ui")
 MAX_REMEMBERED = 20_000
 UNKNOWN_MESSAGE = "Réponse inconnue (serveur redémarré ?) : le retour n'a pas été enregistré."
 
@@ -61,6 +63,8 @@ class GdrDataLayer(BaseDataLayer):
         service = self._service()
         answer = self._answers.get(feedback.forId)
         if service is None or answer is None:
+            log.warning("Retour refusé sur la réponse %s (service %s, réponse connue : %s)", feedback.forId,
+                        "présent" if service else "absent", answer is not None)
             raise ValueError(UNKNOWN_MESSAGE)
         kind = "utile" if feedback.value == 1 else "pas_utile"
         stored = await cl.make_async(handlers.submit_feedback)(

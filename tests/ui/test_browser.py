@@ -275,6 +275,12 @@ def test_evaluator_and_trainer_flows(ui_data: Path, browser: Callable[[], Any], 
         page.send("Décès sans lien établi avec le produit selon le CRPV.")
         page.until_text("Décision enregistrée : niveau élevé")
         page.check("decision")
+        page.send("/recherche hémorragie source:sample --csv")
+        page.until_text("Résultats pour « hémorragie »")
+        page.until_text("recherche.csv")
+        page.check("recherche")
+        page.click("Nouveautés")
+        page.until_text("Toutes les évolutions visibles par les utilisateurs")
         hosts = _requested_hosts(page.driver)
 
         # ---------------------------------------------------------------- trainer

@@ -23,7 +23,9 @@ DEATH = "Le patient est décédé deux jours après la vaccination."
 def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GDR_")}
     env.update(GDR_DATA_DIR=str(data_dir), GDR_RETRIEVAL__EMBEDDER="fake", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+               # cheap Argon2id for the test accounts (the production cost is the settings' default)
+               GDR_AUTH__HASH_TIME_COST="1", GDR_AUTH__HASH_MEMORY_KIB="8", GDR_AUTH__HASH_PARALLELISM="1")
     return env
 
 
