@@ -34,6 +34,7 @@
     "lucide-maximize": "Agrandir",
     "lucide-minimize": "Réduire",
     "lucide-download": "Télécharger",
+    "lucide-message-circle": "Modifier le commentaire",
     "lucide-arrow-left": "Fermer le panneau latéral"
   };
   var BY_ID = {
@@ -67,12 +68,14 @@
     for (var t = 0; t < areas.length; t++) areas[t].setAttribute("aria-label", "Commentaire (facultatif)");
     var hidden = document.querySelectorAll(".sr-only");
     for (var h = 0; h < hidden.length; h++) if ((hidden[h].textContent || "").trim() === "Close") hidden[h].textContent = "Fermer";
-    // aria-controls pointing to an element that is not in the page (closed Radix menus and dialogs)
-    var controls = document.querySelectorAll("[aria-controls]");
-    for (var c = 0; c < controls.length; c++) {
-      var ids = (controls[c].getAttribute("aria-controls") || "").split(/\s+/).filter(Boolean);
-      if (ids.some(function (id) { return !document.getElementById(id); })) controls[c].removeAttribute("aria-controls");
-    }
+    // ARIA references to elements that are not in the page (closed Radix menus, dialogs without description)
+    ["aria-controls", "aria-describedby", "aria-labelledby"].forEach(function (attr) {
+      var refs = document.querySelectorAll("[" + attr + "]");
+      for (var c = 0; c < refs.length; c++) {
+        var ids = (refs[c].getAttribute(attr) || "").split(/\s+/).filter(Boolean);
+        if (ids.some(function (id) { return !document.getElementById(id); })) refs[c].removeAttribute(attr);
+      }
+    });
     // lists whose items are not <li> (the history sidebar): declare the roles explicitly
     var lists = document.querySelectorAll("ul, ol");
     for (var l = 0; l < lists.length; l++) {
