@@ -100,4 +100,5 @@
     requestAnimationFrame(function () { pending = false; label(document); });
   }).observe(document.documentElement, { childList: true, subtree: true });
   document.addEventListener("DOMContentLoaded", function () { label(document); });
+  setInterval(function () { label(document); }, 1000);  // attributes React changed without adding nodes
 })();

@@ -260,12 +260,26 @@ async def converse(service: ChatService, content: str, uploads: list[handlers.Up
         await _say(render.text("not_allowed", role=_role_fr(account.role), what=render.text("can.triage")),
                    remember=False)
         return
+    if len(uploads) > 1:  # long work: one visible step per file
+        for n, upload in enumerate(uploads, 1):
+            name = render.text("step_file", n=n, total=len(uploads), name=upload.name)
+            async with cl.Step(name=name, type="tool") as step:
+                outcome = await cl.make_async(handlers.converse)(service, content if n == 1 else "", [upload],
+                                                                 session, account)
+                step.output = outcome.error or render.text("step_done", count=len(outcome.triaged))
+            cl.user_session.set("chat", session)
+            await _show(service, account, outcome)
+        return
     working = "working_triage" if uploads else "working_answer"
     progress = cl.Message(content=render.text(working))
     await progress.send()
     outcome = await cl.make_async(handlers.converse)(service, content, uploads, session, account)
     cl.user_session.set("chat", session)
     await progress.remove()
+    await _show(service, account, outcome)
+
+
+async def _show(service: ChatService, account: Account, outcome: handlers.Conversed) -> None:
     if outcome.error:
         await _say(outcome.error, remember=False)
         return
