@@ -79,8 +79,13 @@
     // lists whose items are not <li> (the history sidebar): declare the roles explicitly
     var lists = document.querySelectorAll("ul, ol");
     for (var l = 0; l < lists.length; l++) {
-      var kids = lists[l].children, odd = false;
-      for (var k = 0; k < kids.length; k++) if (!/^(LI|SCRIPT|TEMPLATE)$/.test(kids[k].tagName)) odd = true;
+      var kids = lists[l].children, odd = false, roled = false;
+      for (var k = 0; k < kids.length; k++) {
+        if (!/^(LI|SCRIPT|TEMPLATE)$/.test(kids[k].tagName)) odd = true;
+        var r = kids[k].getAttribute("role");
+        if (r && r !== "listitem") roled = true;
+      }
+      if (roled) { lists[l].setAttribute("role", "none"); continue; }  // e.g. the notifications (role=status)
       if (!odd) continue;
       lists[l].setAttribute("role", "list");
       for (var m = 0; m < kids.length; m++) if (kids[m].tagName !== "LI") kids[m].setAttribute("role", "listitem");
