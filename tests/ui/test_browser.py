@@ -194,14 +194,18 @@ def _requested_hosts(driver: Any) -> set[str]:
 
 def _login(page: Page, base: str, login: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     page.driver.get(f"{base}/chat/")
     page.wait.until(lambda d: "/login" in d.current_url, message="redirection vers la connexion")  # client-side
     user = page.wait.until(lambda d: d.find_element(By.ID, "email"))
     page.check("connexion")
-    user.send_keys(login)
-    page.driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    page.click("Se connecter")
+    # keyboard only: type the login, Tab to the password, Enter to submit
+    user.click()
+    user.send_keys(login, Keys.TAB)
+    active = page.driver.switch_to.active_element
+    assert active.get_attribute("id") == "password", "Tab doit mener au mot de passe"
+    active.send_keys(PASSWORD, Keys.ENTER)
     page.until_text("Bienvenue dans GDR Santé")
     page.until_text(f"Connecté en tant que {login}")
 
