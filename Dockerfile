@@ -24,6 +24,8 @@ COPY schemas ./schemas
 # The chat (Chainlit) reads its config and welcome pages from the app root and writes uploads to .files.
 COPY .chainlit ./.chainlit
 COPY chainlit.md chainlit_fr-FR.md ./
+# The UI's custom element (risk card), CSS and JS (accessibility), served by Chainlit from public/
+COPY public ./public
 # The « Nouveautés » served by GET /changelog (read from the working directory).
 COPY CHANGELOG.md ./
 RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -c requirements.lock . \

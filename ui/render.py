@@ -28,12 +28,14 @@ MESSAGES_FILE = Path(__file__).resolve().parent / "messages.fr.yaml"
 
 SEARCH_COMMANDS = ("/recherche", "/rechercher", "/search")
 HELP_COMMANDS = ("/aide", "/help", "/?")
+SCREEN_COMMANDS = {"/file": "queue", "/queue": "queue", "/formation": "training", "/nouveautes": "news",
+                   "/nouveautés": "news", "/signaler": "report", "/suggerer": "report", "/suggérer": "report"}
 TYPE_COMMANDS = {"/pv": "pv", "/amm": "amm", "/aec": "aec"}
 
 EXCERPT_CHARS = 320
 SEARCH_K = 5
 
-Kind = Literal["search", "triage", "help", "empty", "unknown"]
+Kind = Literal["search", "triage", "help", "empty", "unknown", "queue", "training", "news", "report"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ def parse_request(message: str, has_files: bool = False) -> ChatRequest:
         return ChatRequest("search", rest)
     if command in HELP_COMMANDS:
         return ChatRequest("help")
+    if command in SCREEN_COMMANDS:
+        return ChatRequest(SCREEN_COMMANDS[command], rest)  # type: ignore[arg-type]
     if command in TYPE_COMMANDS:
         return ChatRequest("triage", rest, TYPE_COMMANDS[command])
     return ChatRequest("unknown", head)
@@ -224,6 +228,20 @@ def render_triage(result: TriageResult, intake_warnings: Sequence[str] = ()) -> 
     parts.append("_" + text("triage.versions", model=result.model_version or unknown,
                             referentiel=result.referentiel_version or unknown) + "_")
     return "\n\n".join(parts)
+
+
+def offline_html(html: str) -> str:
+    """Chainlit's page made to work offline and in French: no font, stylesheet or script from the internet.
+
+    Removes every ``<link>`` and ``<script>`` that points to another host (Google Fonts, the KaTeX
+    stylesheet on a CDN, preconnects) and sets ``lang="fr"``.
+    """
+    import re
+
+    html = re.sub(r"<link\b[^>]*\bhref=\"https?://[^\"]*\"[^>]*>", "", html, flags=re.IGNORECASE | re.DOTALL)
+    html = re.sub(r"<script\b[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", "", html,
+                  flags=re.IGNORECASE | re.DOTALL)
+    return re.sub(r"<html\b[^>]*>", '<html lang="fr">', html, count=1, flags=re.IGNORECASE)
 
 
 def render_error(message: str) -> str:

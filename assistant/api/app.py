@@ -214,6 +214,13 @@ def mount_chat(app: FastAPI, path: str = CHAT_PATH) -> bool:
     if (root / ".chainlit" / "config.toml").is_file():
         # Chainlit reads its configuration (French, uploads) from this folder, whatever the working directory.
         os.environ.setdefault("CHAINLIT_APP_ROOT", str(root))
+    auth = getattr(app.state, "auth", None)
+    if auth is not None:
+        # The chat's login (accounts of the assistant) is kept in a cookie Chainlit signs with this secret,
+        # derived from the API's signing key (an explicit CHAINLIT_AUTH_SECRET wins).
+        from assistant.services.auth import derived_secret
+
+        os.environ.setdefault("CHAINLIT_AUTH_SECRET", derived_secret(auth.issuer.key, "chainlit-session"))
     try:
         from chainlit.utils import mount_chainlit
 

@@ -101,6 +101,17 @@ def _create_key_file(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def derived_secret(key: str, purpose: str) -> str:
+    """A secret for another signer (the Chainlit session cookie), derived from the signing key (HMAC-SHA256).
+
+    The API's key itself is never handed to another library; a leak of the derived secret does not reveal it.
+    """
+    import hashlib
+    import hmac
+
+    return hmac.new(key.encode("utf-8"), f"gdr-sante/{purpose}".encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class TokenIssuer:
     """Issues and checks the bearer tokens: HS* JWT carrying the login, issue and expiry times."""

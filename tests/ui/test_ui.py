@@ -1,33 +1,22 @@
-"""Chat UI: French rendering (pure), answers through the real services, and a headless Chromium run.
+"""Chat UI: French rendering (pure) and answers through the real services (browser: test_browser.py).
 
 The index is built once per session on the bundled sample with the fake embedder (a few seconds).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ui_server import DEATH, GDR, _env
 
 from classifier.result import TriageResult
 from corpora.model import Hit
 from ui import handlers, render
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GDR = Path(sys.executable).with_name("gdr")
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-DEATH = "Le patient est décédé deux jours après la vaccination."
-
 
 
 def _hit(document_id: str, title: str, similarity: float, source: str, kind: str = "case",
@@ -117,13 +106,6 @@ def test_outcome_fr(outcome: dict[str, Any] | None, expected: str) -> None:
 
 # --------------------------------------------------------------------------- through the services
 
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GDR_")}
-    env.update(GDR_DATA_DIR=str(data_dir), GDR_RETRIEVAL__EMBEDDER="fake", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
-    return env
-
-
 @pytest.fixture(scope="session")
 def chat_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with the sample ingested and indexed (fake embedder), built by the real CLI."""
@@ -179,85 +161,51 @@ def test_answer_errors_are_french(chat_service: Any, tmp_path: Path) -> None:
     assert "Bienvenue dans GDR Santé" in handlers.answer(chat_service, "/aide")
 
 
-# --------------------------------------------------------------------------- headless Chromium
+def test_handlers_accounts_decisions_queue_feedback(chat_service: Any) -> None:
+    """The UI's calls to the services: login, triage in the chat, queue, decision with reason, feedback."""
+    from sqlalchemy.orm import Session
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    from assistant.services.users import Accounts
 
+    accounts = Accounts.from_settings(chat_service.settings)
+    with Session(chat_service.engine) as session:
+        if "eva2" not in {u.login for u in accounts.list_users(session=session)}:
+            accounts.create(session=session, login="eva2", password="une phrase de passe longue", role="evaluateur")
+            accounts.create(session=session, login="forma2", password="une phrase de passe longue", role="formateur")
+            session.commit()
+    assert handlers.authenticate(chat_service, "eva2", "mauvais mot de passe") is None
+    eva = handlers.authenticate(chat_service, "eva2", "une phrase de passe longue")
+    assert eva is not None and eva.role == "evaluateur" and eva.may("decide") and not eva.may("training")
+    forma = handlers.account(chat_service, "forma2")
+    assert forma is not None and forma.may("training") and not forma.may("triage")
 
-@contextlib.contextmanager
-def _serve(data_dir: Path, cwd: Path) -> Iterator[str]:
-    port = _free_port()
-    log = (cwd / "serve.log").open("w", encoding="utf-8")
-    proc = subprocess.Popen([str(GDR), "serve", "--host", "127.0.0.1", "--port", str(port)], env=_env(data_dir),
-                            cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail("gdr serve s'est arrêté : " + (cwd / "serve.log").read_text(encoding="utf-8"))
-            try:
-                with urllib.request.urlopen(f"{base}/chat/", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("gdr serve n'a pas répondu en 60 s : " + (cwd / "serve.log").read_text(encoding="utf-8"))
-            time.sleep(0.5)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+    assert handlers.would_triage(DEATH, False, False) and handlers.would_triage("/amm x", False, False)
+    assert not handlers.would_triage("/recherche fièvre", False, False)
+    assert not handlers.would_triage("Quel SMR pour Spasfon ?", False, True)
 
+    session_state: dict[str, Any] = {}
+    done = handlers.converse(chat_service, DEATH, [], session_state, eva)
+    assert done.error is None and len(done.triaged) == 1 and session_state["conversation_id"]
+    triaged = done.triaged[0]
+    assert triaged.result.risk_level == "critique" and "décédé" in triaged.text and triaged.assessment_id
+    follow = handlers.converse(chat_service, "pourquoi critique ?", [], session_state, eva)
+    assert not follow.triaged and follow.reply["sentences"] and follow.reply["citations"]
 
-@pytest.mark.slow
-@pytest.mark.browser
-def test_chat_in_headless_chromium(chat_data: Path, tmp_path: Path) -> None:
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip("Chromium absent (/usr/bin/chromium ou /usr/bin/chromedriver) : test navigateur ignoré ; "
-                    "installez les paquets Debian chromium et chromium-driver")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium non installé : test navigateur ignoré")
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    queue = handlers.pending(chat_service)
+    assert triaged.result.id in {i.dossier_id for i in queue.items}
+    result, text = handlers.stored_assessment(chat_service, triaged.assessment_id, eva)
+    assert result.id == triaged.result.id and text == triaged.text
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,1400", "--lang=fr-FR", f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(arg)
-    with _serve(chat_data, tmp_path) as base:
-        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-        try:
-            driver.set_page_load_timeout(30)
-            driver.get(f"{base}/chat/")
-            wait = WebDriverWait(driver, 40)
+    from corpora.errors import InputError
 
-            def body() -> str:
-                return str(driver.find_element(By.TAG_NAME, "body").text)
+    with pytest.raises(InputError, match="Motif obligatoire"):
+        handlers.decide(chat_service, eva, triaged.result.id, "élevé", None, None, triaged.assessment_id)
+    decision = handlers.decide(chat_service, eva, triaged.result.id, "élevé", None, "Lien non établi.",
+                               triaged.assessment_id)
+    assert decision.level_changed and decision.decided_by == "eva2"
+    assert triaged.result.id not in {i.dossier_id for i in handlers.pending(chat_service).items}
 
-            wait.until(lambda _d: "Bienvenue dans GDR Santé" in body())
-            box = wait.until(lambda d: d.find_element(By.ID, "chat-input"))
-            box.click()
-            box.send_keys(DEATH)
-            box.send_keys(Keys.ENTER)
-            wait.until(lambda _d: "Niveau de risque :" in body())
-            text = body()
-            assert "Niveau de risque : critique" in text
-            assert "Mode de traitement" in text and "PV-DECES" in text and "Précédents" in text
-            assert "Traceback" not in text
-            shot = os.environ.get("GDR_UI_SCREENSHOT")
-            if shot:  # for a human look; never committed
-                driver.save_screenshot(shot)
-        finally:
-            driver.quit()
+    feedback_id = handlers.submit_feedback(chat_service, eva, "probleme", "Le délai affiché est faux.",
+                                           screen="fiche de risque", dossier_id=triaged.result.id)
+    assert feedback_id > 0
+    assert handlers.changelog().startswith("#")
