@@ -262,7 +262,7 @@ def test_openapi_describes_the_triage_result(client: TestClient) -> None:
     assert set(schemas["ProcessingMode"]["properties"]) == {"code", "label", "expertises", "deadline_days",
                                                           "reference"}
     assert set(schemas["CriterionResult"]["properties"]) == {"code", "label", "evidence", "reference"}
-    assert set(schemas["ContextItem"]["properties"]) == {"fact", "source_hit"}
+    assert set(schemas["ContextItem"]["properties"]) == {"fact", "source_hit", "date", "raises_level"}
     assert "niveau_plancher_criteres" in schemas["Explanation"]["properties"]
 
 
