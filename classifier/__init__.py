@@ -19,13 +19,17 @@ API of the criteria part (pure functions unless noted):
   ``kb.lexicon()`` is the substance lexicon enlarged with the corpora's names (pass it to
   ``extract`` to recognise every substance).
 - ``classifier.context.gather_context(dossier, kb, findings=None) -> ContextResult``
-  (``facts``: ContextFact(code, fact, source_hit: Hit, substance, outcome_related), ``unmatched``,
-  ``warnings``). Facts dated after ``dossier.received_at`` are dropped (time-split honest);
+  (``facts``: ContextFact(code, fact, source_hit: Hit, substance, outcome_related, date, since, raises),
+  ``unmatched``, ``warnings``). Facts dated after ``dossier.received_at`` are dropped (time-split honest);
+  undated facts say « état actuel, non daté » and have ``raises=False`` (fire no criterion) for a dossier
+  received before their source's edition;
   ``outcome_related`` marks facts mirroring the AMM label (additional monitoring): drop them
   for AMM models.
 - ``classifier.assess.assess_batch(dossiers, models, contexts) -> list[Assessment]`` and
   ``classifier.result.triage_result(dossier, assessment, context, referentiel_version)
   -> TriageResult`` (the typed output of a triage; its JSON is the ``gdr triage --json`` line).
+- ``classifier.amm_features.amm_feature_row(dossier, findings, fired, spec) -> FeatureRow``: the AMM
+  features known at submission, the same at training and serving (``model.amm_spec_``).
 - ``classifier.artefacts``: the store of trained models (``latest_version``, ``load_artefact``
   after a sha256 check, ``save_artefact``, ``latest_card``); ``classifier.training`` writes to it.
 """

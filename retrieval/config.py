@@ -30,6 +30,8 @@ class RetrievalConfig(DataLayout):
     chroma_host: str | None = None
     chroma_port: int = 8000
     default_method: str = "hybrid"
+    # Precedents: lexical (codes + BM25 words) won on the dev half of the precedent evaluation.
+    precedent_method: str = "lexical"
     batch_size: int = 64
     threads: int = 2
     referentiel_version: str | None = None

@@ -368,7 +368,7 @@ class Retriever:
         if not 1 <= k <= MAX_K:
             raise InputError(f"Le nombre de résultats (k) doit être compris entre 1 et {MAX_K} (reçu : {k}).")
         w = weights or self.precedent_weights
-        method = self._method(method)
+        method = self._method(method or self.config.precedent_method)
         lex = self.lexical
         f = dossier.fields
         products = [p.model_dump() for p in (f.products or [])]

@@ -55,7 +55,7 @@ def _check_row(row: dict, text: str) -> None:
             else:
                 assert set(ev) == {"field", "value"}
     for item in row["context"]:
-        assert set(item) == {"fact", "source_hit"}
+        assert set(item) == {"fact", "source_hit", "date", "raises_level"}
 
 
 def test_sample_contract_criteria_only(env: Path) -> None:
