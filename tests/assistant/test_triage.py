@@ -164,3 +164,18 @@ def test_context_warnings_reach_the_output(env: Path) -> None:
     dossier = dossier_from_json(_sample_lines()[0])
     (result,) = list(triage_dossiers(_settings(), [dossier], with_precedents=False))
     assert any("Contexte indisponible" in w for w in result.warnings)
+
+
+def test_workers_search_precedents_themselves_with_the_same_hits(tmp_path: Path) -> None:
+    from assistant.services.retrieval import build
+
+    settings = get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=None,
+                            retrieval={"embedder": "fake"})
+    build(settings, sources=["sample", "referentiel"], progress=False)
+    dossiers = [dossier_from_json(o) for o in _sample_lines()]
+    one = list(triage_dossiers(settings, dossiers, workers=1, chunk_size=4))
+    two = list(triage_dossiers(settings, dossiers, workers=2, chunk_size=4))
+    assert [r.id for r in two] == [d.id for d in dossiers]
+    assert any(r.precedents for r in one) and all(r.guidelines for r in one)
+    assert [([h.id for h in r.precedents], [h.id for h in r.guidelines]) for r in two] == [
+        ([h.id for h in r.precedents], [h.id for h in r.guidelines]) for r in one]
