@@ -484,7 +484,7 @@ def write_readme(text: str, readme: Path = ROOT / "README.md") -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Banc de mesure : chaque chiffre à côté d'une base naïve.")
-    ap.add_argument("--docs", type=int, default=2000, help="rapports VAERS 2003 indexés (plus le référentiel)")
+    ap.add_argument("--docs", type=int, default=1000, help="rapports VAERS 2003 indexés (plus le référentiel)")
     ap.add_argument("--dossiers", type=int, default=200, help="rapports VAERS 2004 triés (débit)")
     ap.add_argument("--rounds", type=int, default=50, help="tris et questions chronométrés un à un")
     ap.add_argument("--scales", default="10000,100000", help="tailles de la courbe de croissance (passages)")
