@@ -340,7 +340,8 @@ def measure_cold(run: Run, settings: Any, dossiers: Sequence[Any], work: Path) -
     naive = child(COLD_NAIVE.format(root=str(ROOT), dossiers=str(path), naive=str(work / "naive")))
     run.add(Figure("Démarrage à froid jusqu'au premier tri (index construit)", "s", ours["first_s"],
                    naive["first_s"], "≤ 10 s", note="nouveau processus : imports, modèles, index, 1 tri"))
-    run.add(Figure("Mémoire en service (pic RSS après 50 tris)", "Mo", ours["rss_mb"], naive["rss_mb"], "≤ 1 536 Mo"))
+    run.add(Figure(f"Mémoire en service (pic RSS après {min(50, len(dossiers))} tris)", "Mo", ours["rss_mb"],
+                   naive["rss_mb"], "≤ 1 536 Mo"))
 
 
 @contextlib.contextmanager
@@ -408,7 +409,7 @@ def measure_growth(run: Run, scales: Sequence[int], dim: int, work: Path, querie
                 lat, lat_where = _query_times(collection, q)
                 after = rss_mb() if where == "embarqué" else pid_rss_mb(pid)
                 synthetic = "synthétique" if scale > 250_000 else "vecteurs synthétiques"
-                run.add(Figure(f"Croissance {scale:,} passages, Chroma {where} : requête k=10, p50".replace(",", " "),
+                run.add(Figure(f"Croissance {scale:_} passages, Chroma {where} : requête k=10, p50".replace("_", " "),
                                "ms", pct(lat, 50), None,
                                note=f"{synthetic} ; p95 {pct(lat, 95):.1f} ms ; filtre année p50 "
                                     f"{pct(lat_where, 50):.1f} ms ; "
