@@ -127,6 +127,10 @@ def on_redis(tmp_path: Path, redis_url: str) -> Iterator[tuple[Settings, dict[st
         yield s, clients
     connection = Redis.from_url(redis_url)
     keys = list(connection.scan_iter(f"rq:*{queue}*"))
+    folder = jobs.jobs_dir(s)
+    for job_id in (p.name for p in folder.iterdir()) if folder.is_dir() else ():
+        keys += [f"rq:job:{job_id}", f"rq:results:{job_id}"]
+    connection.srem("rq:queues", f"rq:queue:{queue}")
     if keys:
         connection.delete(*keys)
 
