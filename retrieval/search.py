@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from corpora.errors import InputError, InputTooLarge, NotFound, StoreError
+from corpora.errors import GdrError, InputError, InputTooLarge, NotFound, StoreError
 from corpora.model import Document, Dossier, Hit
 from retrieval.analysis import analyze, analyze_query
 from retrieval.config import MAX_QUERY_CHARS, RetrievalConfig
-from retrieval.embeddings import Embedder, get_embedder
+from retrieval.embeddings import Embedder, embed_queries, get_embedder
 from retrieval.facets import FACET_ALIASES, FACETS, _bool, document_facets, fingerprint, norm_code, norm_word
 from retrieval.fusion import collapse, jaccard, rrf, rrf_impute
 from retrieval.stores.docstore import DocStore, StoredDocument
@@ -159,6 +159,11 @@ def _top(scores: np.ndarray, n: int) -> list[int]:
     return [int(i) for i in positive[order]]
 
 
+def precedent_query(dossier: Dossier) -> str:
+    """The text a dossier's precedents are searched with."""
+    return f"{dossier.title}\n{dossier.text}"[:MAX_QUERY_CHARS]
+
+
 class Retriever:
     """Search over an index built by :func:`retrieval.indexing.build_index`."""
 
@@ -227,10 +232,11 @@ class Retriever:
         floor = LEXICAL_REL_FLOOR * float(scores[top[0]])
         return {row: float(scores[row]) for row in top if scores[row] >= floor}
 
-    def _dense(self, query: str, chunk_mask: np.ndarray | None, n: int) -> dict[int, float]:
+    def _dense(self, query: str, chunk_mask: np.ndarray | None, n: int,
+               vector: np.ndarray | None = None) -> dict[int, float]:
         if not self.has_vectors:
             return {}
-        qv = self.embedder.embed_query(query)
+        qv = vector if vector is not None else self.embedder.embed_query(query)
         return self._dense_vec(qv, chunk_mask, n)
 
     def _dense_vec(self, qv: np.ndarray, chunk_mask: np.ndarray | None, n: int) -> dict[int, float]:
@@ -315,8 +321,11 @@ class Retriever:
 
     # -- public API
     def search(self, query: str, k: int = 10, filters: Mapping[str, Any] | None = None,
-               method: str | None = None) -> list[Hit]:
-        """Hybrid (or dense, lexical) search with metadata filters; one hit per document."""
+               method: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
+        """Hybrid (or dense, lexical) search with metadata filters; one hit per document.
+
+        ``vector``: the query's vector when the caller already has it (batched lookups).
+        """
         query = check_query(query)
         if not 1 <= k <= MAX_K:
             raise InputError(f"Le nombre de résultats (k) doit être compris entre 1 et {MAX_K} (reçu : {k}).")
@@ -325,20 +334,22 @@ class Retriever:
         chunk_mask = None if mask is None else mask[self.lexical.chunk_doc]
         n = max(CANDIDATES, k * 10)
         lexical = self._lexical(analyze_query(query), chunk_mask, n) if method != "dense" else {}
-        dense = self._dense(query, chunk_mask, n) if method != "lexical" else {}
+        dense = self._dense(query, chunk_mask, n, vector) if method != "lexical" else {}
         return self._hits(self._fuse(lexical, dense, method), k, lexical, dense)
 
     def find_guidelines(self, text: str, dossier_type: str | None = None, k: int = 3,
-                        method: str | None = None) -> list[Hit]:
+                        method: str | None = None, vector: np.ndarray | None = None) -> list[Hit]:
         """Passages of the référentiel (kind ``guideline``) closest to ``text``."""
         text = check_query(text[:MAX_QUERY_CHARS])
+        if vector is None and self.has_vectors and self._method(method) != "lexical":
+            vector = self.embedder.embed_query(text)  # one encoding for both searches below
         filters: dict[str, Any] = {"kind": "guideline"}
         hits: list[Hit] = []
         if dossier_type:
-            hits = self.search(text, k=k, filters={**filters, "type": dossier_type}, method=method)
+            hits = self.search(text, k=k, filters={**filters, "type": dossier_type}, method=method, vector=vector)
         if len(hits) < k:
             seen = {h.document_id for h in hits}
-            more = self.search(text, k=k + len(hits), filters=filters, method=method)
+            more = self.search(text, k=k + len(hits), filters=filters, method=method, vector=vector)
             hits += [h for h in more if h.document_id not in seen][: k - len(hits)]
         return hits
 
@@ -353,8 +364,39 @@ class Retriever:
             outcome=d.outcome,
         )
 
+    def lookup_many(self, dossiers: Sequence[Dossier], k_precedents: int, k_guidelines: int,
+                    serious: Sequence[bool | None] | None = None,
+                    ) -> list[tuple[list[Hit], list[Hit]] | GdrError]:
+        """Precedents and guidelines of several dossiers, their query vectors encoded in one batch.
+
+        Same hits as :meth:`find_precedents` and :meth:`find_guidelines` one by one (``serious``: the
+        seriousness known at intake of each dossier, see :meth:`find_precedents`); a dossier whose
+        lookup fails gets its domain error in its place.
+        """
+        precedent_texts = [precedent_query(d) for d in dossiers]
+        guideline_texts = [(d.text or d.title)[:MAX_QUERY_CHARS].strip() for d in dossiers]
+        vectors: np.ndarray | None = None
+        if self.has_vectors and self.config.default_method != "lexical":
+            texts = [t for t in precedent_texts if t.strip()] + [t for t in guideline_texts if t.strip()]
+            encoded = iter(embed_queries(self.embedder, texts))
+            vectors = np.stack([next(encoded) if t.strip() else np.zeros(self.embedder.dim, dtype=np.float32)
+                                for t in precedent_texts + guideline_texts]) if texts else None
+        out: list[tuple[list[Hit], list[Hit]] | GdrError] = []
+        for i, d in enumerate(dossiers):
+            try:
+                pv = vectors[i] if vectors is not None and precedent_texts[i].strip() else None
+                gv = vectors[len(dossiers) + i] if vectors is not None and guideline_texts[i].strip() else None
+                out.append((self.find_precedents(d, k=k_precedents, vector=pv,
+                                                 serious=serious[i] if serious is not None else None),
+                            self.find_guidelines(guideline_texts[i], dossier_type=d.type, k=k_guidelines,
+                                                 vector=gv)))
+            except GdrError as exc:
+                out.append(exc)
+        return out
+
     def find_precedents(self, dossier: Dossier, k: int = 5, method: str | None = None,
-                        weights: PrecedentWeights | None = None, serious: bool | None = None) -> list[Hit]:
+                        weights: PrecedentWeights | None = None, serious: bool | None = None,
+                        vector: np.ndarray | None = None) -> list[Hit]:
         """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome.
 
         Similarity fuses (weighted RRF) three rankings: BM25 over structured codes (vaccine types,
@@ -402,7 +444,7 @@ class Retriever:
                 restricted = mask & doc_mask(lex, {key: values})  # type: ignore[operator]
                 if int(restricted.sum()) >= k:
                     mask = restricted
-        query_text = f"{dossier.title}\n{dossier.text}"[:MAX_QUERY_CHARS]
+        query_text = precedent_query(dossier)
         codes = code_tokens(facets)
         codes += [t for t in codes if t.startswith("v:")]  # vaccine types count twice
         code_scores = lex.code_scores(codes) if codes else np.zeros(lex.n_docs, dtype=np.float32)
@@ -422,7 +464,7 @@ class Retriever:
         lexical = self._lexical(analyze_query(query_text), chunk_mask, n) if method != "dense" else {}
         dense = {}
         if method != "lexical" and self.has_vectors and query_text.strip():
-            dense = self._dense(query_text, chunk_mask, n)
+            dense = self._dense(query_text, chunk_mask, n, vector)
         rankings: list[list[int]] = [code_rank]
         wts = [w.codes]
         if lexical:

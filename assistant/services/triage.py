@@ -2,8 +2,9 @@
 
 ``triage_dossiers(settings, dossiers)`` yields one :class:`~classifier.result.TriageResult` per
 dossier (its JSON is the line of ``gdr triage --json``). Batches stream in chunks; with
-``workers > 1`` the assessment of each chunk runs in a process pool (models and knowledge base
-loaded once per process), while precedents and guidelines are looked up in the main process.
+``workers > 1`` each chunk is assessed and its precedents and guidelines are searched in a process
+pool (models, knowledge base and index opened once per process). Lookups of a chunk take one turn
+on the retriever and encode their query vectors in one batch.
 ``triage_and_store`` is what ``POST /triage`` does: triage the uploaded dossiers and store each
 result as an assessment, all or nothing.
 """
@@ -14,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from classifier.assess import Assessment
     from classifier.knowledge_base import KnowledgeBase
     from classifier.signal_counts import SignalCounts
-    from corpora.model import IntakeItem
+    from corpora.model import Hit, IntakeItem
 
 NO_INDEX_WARNING = "index de recherche absent : précédents non disponibles"
 EXIT_SKIPPED = 3
@@ -174,16 +176,22 @@ class Assessor:
 # to keep an object between tasks: the initializer loads this worker process's Assessor here. Only
 # worker processes set it; the main process passes its own Assessor around.
 _worker_assessor: Assessor | None = None
+_worker_lookup: _Lookup | None = None
 
 
-def _init_worker(settings_json: str, with_context: bool) -> None:
-    global _worker_assessor
-    _worker_assessor = Assessor.load(Resources(Settings.model_validate_json(settings_json)), with_context)
+def _init_worker(settings_json: str, with_context: bool, with_precedents: bool = False) -> None:
+    global _worker_assessor, _worker_lookup
+    resources = Resources(Settings.model_validate_json(settings_json))
+    _worker_assessor = Assessor.load(resources, with_context)
+    _worker_lookup = _Lookup(resources, with_precedents)
 
 
 def _assess_in_worker(dossiers: list[Dossier], referentiel_version: str | None) -> list[TriageResult]:
-    assert _worker_assessor is not None, "worker started without _init_worker"
-    return _worker_assessor(dossiers, referentiel_version)
+    """Assessment, then precedents and guidelines, in this worker (each worker searches its own copy)."""
+    assert _worker_assessor is not None and _worker_lookup is not None, "worker started without _init_worker"
+    results = _worker_assessor(dossiers, referentiel_version)
+    _worker_lookup.add_many(dossiers, results)
+    return results
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -216,29 +224,40 @@ class _Lookup:
             except (GdrError, OSError):
                 self.warning = NO_INDEX_WARNING
 
-    def add(self, dossier: Dossier, result: TriageResult) -> None:
+    def add_twins(self, dossiers: Sequence[Dossier], results: Sequence[TriageResult]) -> None:
+        """Likely duplicates among the earlier reports of this call (kept by the calling process)."""
+        for dossier, result in zip(dossiers, results, strict=True):
+            self.twins.add(dossier, result)
+
+    def add_many(self, dossiers: Sequence[Dossier], results: Sequence[TriageResult]) -> None:
+        """Precedents, guidelines and likely duplicates in the indexed history of a chunk: one turn on the
+        retriever, query vectors encoded together."""
         from assistant.services import duplicates
+        from assistant.services.retrieval import intake_seriousness
 
-        self.twins.add(dossier, result)
         if self.warning:
-            result.warnings.append(self.warning)
+            for result in results:
+                result.warnings.append(self.warning)
             return
-        if not self.enabled:
+        if not self.enabled or not dossiers:
             return
-        from assistant.services.retrieval import precedents_of
-
+        serious = [intake_seriousness(d, [c.code for c in r.criteria]) for d, r in zip(dossiers, results, strict=True)]
+        dup = self.resources.settings.duplicates
+        found: list[tuple[list[Hit], list[Hit]] | GdrError]
         try:
             with self.resources.retriever() as retriever:
-                result.precedents = precedents_of(retriever, dossier, PRECEDENTS_K,
-                                                  [c.code for c in result.criteria])
-                result.guidelines = retriever.find_guidelines(dossier.text or dossier.title,
-                                                              dossier_type=dossier.type, k=GUIDELINES_K)
-                dup = self.resources.settings.duplicates
-                if duplicates.applies(dossier, dup):
-                    duplicates.merge(result, duplicates.history_matches(self.resources, retriever, dossier, dup),
-                                     dup.max_matches)
+                found = retriever.lookup_many(dossiers, PRECEDENTS_K, GUIDELINES_K, serious=serious)
+                for dossier, result in zip(dossiers, results, strict=True):
+                    if duplicates.applies(dossier, dup):
+                        duplicates.merge(result, duplicates.history_matches(self.resources, retriever, dossier, dup),
+                                         dup.max_matches)
         except GdrError as exc:
-            result.warnings.append(f"précédents non disponibles : {exc.message}")
+            found = [exc] * len(dossiers)
+        for result, hits in zip(results, found, strict=True):
+            if isinstance(hits, GdrError):
+                result.warnings.append(f"précédents non disponibles : {hits.message}")
+            else:
+                result.precedents, result.guidelines = hits
 
 
 def triage_dossiers(settings: Settings, dossiers: Iterable[Dossier], with_precedents: bool = True,
@@ -260,29 +279,46 @@ def triage_dossiers(settings: Settings, dossiers: Iterable[Dossier], with_preced
         if workers <= 1:
             assessor = Assessor.load(own, with_context)
             for chunk in _chunks(dossiers, chunk_size):
-                yield from _finish(chunk, assessor(chunk, ref_version), lookup)
+                results = assessor(chunk, ref_version)
+                lookup.add_many(chunk, results)
+                lookup.add_twins(chunk, results)
+                yield from results
             return
         if with_context:  # built once here, not by each worker at once
             own.signal_counts()
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(settings.model_dump_json(), with_context)) as pool:
+        # Workers search precedents themselves (the index is read-only): only a missing index is
+        # settled here, once, so that no worker opens what is not there.
+        in_workers = with_precedents and lookup.warning is None
+        if in_workers and resources is None:
+            own.close()  # this call's open index is not needed while the workers search
+        # spawn when workers open the index: a forked child would inherit the vector store's threads and locks.
+        context = get_context("spawn") if in_workers else None
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, mp_context=context,
+                                 initargs=(_worker_settings(settings), with_context, in_workers)) as pool:
             pending: list[tuple[list[Dossier], Future[list[TriageResult]]]] = []
             for chunk in _chunks(dossiers, chunk_size):
                 pending.append((chunk, pool.submit(_assess_in_worker, chunk, ref_version)))
                 while len(pending) > workers * 2:
                     done, future = pending.pop(0)
-                    yield from _finish(done, future.result(), lookup)
+                    yield from _finish(done, future.result(), lookup, in_workers)
             for done, future in pending:
-                yield from _finish(done, future.result(), lookup)
+                yield from _finish(done, future.result(), lookup, in_workers)
     finally:
         if resources is None:
             own.close()
 
 
-def _finish(chunk: list[Dossier], results: list[TriageResult], lookup: _Lookup) -> Iterator[TriageResult]:
-    for dossier, result in zip(chunk, results, strict=True):
-        lookup.add(dossier, result)
-        yield result
+def _worker_settings(settings: Settings) -> str:
+    """Settings for worker processes, secrets left out (a placeholder would be refused there)."""
+    return settings.model_dump_json(exclude={"auth": {"secret_key"}, "admin_password": True})
+
+
+def _finish(chunk: list[Dossier], results: list[TriageResult], lookup: _Lookup,
+            searched: bool) -> Iterator[TriageResult]:
+    if not searched:
+        lookup.add_many(chunk, results)
+    lookup.add_twins(chunk, results)
+    yield from results
 
 
 def triage_and_store(settings: Settings, session: Session, items: Sequence[IntakeItem],

@@ -109,9 +109,9 @@ def test_local_index_job_and_errors(local: tuple[Settings, dict[str, TestClient]
 
 def test_worker_settings_carry_no_secret(tmp_path: Path) -> None:
     s = get_settings(data_dir=tmp_path, database_url=None, corpora_dir=None,
-                     auth={"secret_key": "k" * 20 + "0123456789abcdefghij"}, admin_password="mot de passe admin")
+                     auth={"secret_key": "k" * 20 + "0123456789abcdefghij"}, admin_password="Une phrase de passe propre 2026")
     text = jobs.worker_settings_json(s)
-    assert "0123456789abcdefghij" not in text and "mot de passe admin" not in text
+    assert "0123456789abcdefghij" not in text and "Une phrase de passe propre 2026" not in text
     assert Settings.model_validate_json(text).data_dir == s.data_dir
 
 
@@ -127,6 +127,10 @@ def on_redis(tmp_path: Path, redis_url: str) -> Iterator[tuple[Settings, dict[st
         yield s, clients
     connection = Redis.from_url(redis_url)
     keys = list(connection.scan_iter(f"rq:*{queue}*"))
+    folder = jobs.jobs_dir(s)
+    for job_id in (p.name for p in folder.iterdir()) if folder.is_dir() else ():
+        keys += [f"rq:job:{job_id}", f"rq:results:{job_id}"]
+    connection.srem("rq:queues", f"rq:queue:{queue}")
     if keys:
         connection.delete(*keys)
 

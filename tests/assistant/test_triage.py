@@ -136,7 +136,8 @@ def test_train_then_triage_later_years(corpora_dir: Path, tmp_path: Path, monkey
     monkeypatch.setenv("GDR_CORPORA_DIR", str(corpora_dir))
     runner = CliRunner()
     app = build_app()
-    trained = runner.invoke(app, ["train", "--type", "pv", "--limit", "200", "--first-year", "1999", "--workers", "1"])
+    trained = runner.invoke(app, ["train", "--type", "pv", "--limit", "200", "--first-year", "1999", "--workers", "1",
+                                      "--model", "pv-tfidf-lr"])
     assert trained.exit_code == 0, trained.stderr
     converted = tmp_path / "v2004.jsonl"
     conv = runner.invoke(app, ["corpora", "convert", "vaers", str(corpora_dir / "vaers" / "2004VAERSData.zip"),
@@ -168,3 +169,18 @@ def test_context_warnings_reach_the_output(env: Path) -> None:
     dossier = dossier_from_json(_sample_lines()[0])
     (result,) = list(triage_dossiers(_settings(), [dossier], with_precedents=False))
     assert any("Contexte indisponible" in w for w in result.warnings)
+
+
+def test_workers_search_precedents_themselves_with_the_same_hits(tmp_path: Path) -> None:
+    from assistant.services.retrieval import build
+
+    settings = get_settings(data_dir=tmp_path / "var", corpora_dir=None, database_url=None,
+                            retrieval={"embedder": "fake"})
+    build(settings, sources=["sample", "referentiel"], progress=False)
+    dossiers = [dossier_from_json(o) for o in _sample_lines()]
+    one = list(triage_dossiers(settings, dossiers, workers=1, chunk_size=4))
+    two = list(triage_dossiers(settings, dossiers, workers=2, chunk_size=4))
+    assert [r.id for r in two] == [d.id for d in dossiers]
+    assert any(r.precedents for r in one) and all(r.guidelines for r in one)
+    assert [([h.id for h in r.precedents], [h.id for h in r.guidelines]) for r in two] == [
+        ([h.id for h in r.precedents], [h.id for h in r.guidelines]) for r in one]

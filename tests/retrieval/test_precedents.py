@@ -104,3 +104,35 @@ def test_users_precedents_use_the_seriousness_read_at_intake(built: RetrievalCon
     with Retriever.open(built) as r:
         assert [h.document_id for h in precedents_of(r, serious, 1)] == ["vaers:1001"]
         assert [h.document_id for h in precedents_of(r, benign, 1)] == ["vaers:1006"]
+
+
+def test_lookup_many_matches_one_by_one_with_one_encoding_batch(built: RetrievalConfig) -> None:
+    from corpora.errors import GdrError
+    from retrieval.embeddings import FakeEmbedder
+
+    class Counting(FakeEmbedder):
+        batches = 0
+
+        def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+            type(self).batches += 1
+            return self.embed_passages(texts)
+
+        def embed_query(self, text):  # type: ignore[no-untyped-def]
+            raise AssertionError("one query at a time")
+
+    dossiers = [dossier(), dossier(id="vaers:2002", title="DTAP — fever", text="Fever and seizure after DTaP.",
+                                   fields=DossierFields(vaccine_types=["DTAP"], symptoms=["Pyrexia"])),
+                dossier(id="vaers:2003", title="", text="   ")]
+    with Retriever.open(built) as r:
+        one_by_one: list[object] = []
+        for d in dossiers:
+            try:
+                one_by_one.append((r.find_precedents(d, k=5),
+                                   r.find_guidelines(d.text or d.title, dossier_type=d.type, k=3)))
+            except GdrError as exc:
+                one_by_one.append(type(exc))
+    with Retriever.open(built, embedder=Counting()) as r:
+        many = r.lookup_many(dossiers, 5, 3)
+    assert Counting.batches == 1
+    assert [type(m) if isinstance(m, GdrError) else m for m in many] == one_by_one
+    assert one_by_one[0][0] and one_by_one[1][1]  # type: ignore[index]
