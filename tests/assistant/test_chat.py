@@ -378,3 +378,17 @@ def test_post_chat_pseudonymises_a_pasted_dossier(settings: Settings) -> None:
         assert mapping.status_code == 200, mapping.text
         assert mapping.json()["pseudonyms"] == {"[NOM-1]": "Jeanne Martin", "[DATE-NAISSANCE-1]": "12/03/1950",
                                                 "[TÉLÉPHONE-1]": "06 12 34 56 78", "[NIR-1]": "2 50 03 75 112 345 67"}
+
+
+def test_joined_dossier_file_is_pseudonymised(service: Any, settings: Settings) -> None:
+    """The Chainlit path: a dossier joined as a file to an empty message is stored with placeholders only."""
+    from test_pseudonymisation import IDENTITY, PERSONAL, _database_text, _sample_text
+
+    data = f"{IDENTITY}. {_sample_text()}".encode()
+    exchange = service.converse("", upload=(data, "signalement.txt", "text/plain"), dossier_type="pv")
+    assert exchange.reply["intent"] == "dossier" and len(exchange.triaged) == 1
+    assert not any(value in json.dumps(exchange.reply, ensure_ascii=False) for value in PERSONAL)
+    dump = _database_text(settings)
+    assert "[NIR-1]" in dump and not any(value in dump for value in PERSONAL), [v for v in PERSONAL if v in dump]
+    with service.engine.connect() as conn:  # the map is kept, encrypted, next to the assessment
+        assert conn.execute(sa.text("select count(*) from pseudonym_map")).scalar_one() == 1
