@@ -51,11 +51,21 @@ def name_finder(settings: Settings) -> NameFinder | None:
                          f"correspondant ou réglez GDR_PRIVACY__NER_MODEL=none ({exc}).") from None
 
 
-def pseudonymise_item(settings: Settings, item: IntakeItem) -> Pseudonymised:
-    """The item with its personal data replaced (a no-op when ``privacy.pseudonymise`` is off)."""
+def pseudonymiser(settings: Settings) -> Pseudonymiser | None:
+    """A fresh pseudonymiser for one submission (``None`` when ``privacy.pseudonymise`` is off)."""
+    return Pseudonymiser(names=name_finder(settings)) if settings.privacy.pseudonymise else None
+
+
+def pseudonymise_item(settings: Settings, item: IntakeItem, pseudo: Pseudonymiser | None = None) -> Pseudonymised:
+    """The item with its personal data replaced (a no-op when ``privacy.pseudonymise`` is off).
+
+    ``pseudo``: a pseudonymiser shared with the rest of the submission (the chat message that carried
+    the dossier), so a value gets the same placeholder everywhere; the returned map is then its whole map.
+    """
     if not settings.privacy.pseudonymise:
         return Pseudonymised(item, {})
-    pseudo = Pseudonymiser(names=name_finder(settings))
+    if pseudo is None:
+        pseudo = Pseudonymiser(names=name_finder(settings))
     dossier = item.dossier
     text, remap = pseudo.with_offsets(dossier.text)
     fields = dossier.fields.model_copy(update={

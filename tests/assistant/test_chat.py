@@ -337,3 +337,58 @@ def test_gdr_ask_json_and_stdin(settings: Settings, tmp_path: Path) -> None:
     bad = subprocess.run([str(GDR), "ask", "bonjour", "--conversation", "0" * 32], env=_env(settings),
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("Erreur : Conversation introuvable")
+
+
+def test_post_chat_pseudonymises_a_pasted_dossier(settings: Settings) -> None:
+    """A PV narrative pasted in the chat: no name, birth date, phone or NIR in any table; the answer still works."""
+    from api_auth import FAST_AUTH, api_clients
+    from test_pseudonymisation import IDENTITY, PERSONAL, SAMPLE_ID, _database_text, _sample_text
+
+    settings = settings.model_copy(update={"auth": settings.auth.model_copy(update=FAST_AUTH)})
+    narrative = f"{IDENTITY}. {_sample_text()}"
+    with api_clients(settings) as clients:
+        r = clients["evaluateur"].post("/chat", json={"message": narrative})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["intent"] == "dossier" and not body["refused"] and body["sentences"], body
+        assert_cited(body, settings)
+        assert not any(value in r.text for value in PERSONAL)
+        dump = _database_text(settings)
+        assert not any(value in dump for value in PERSONAL), [v for v in PERSONAL if v in dump]
+        assert "[NOM-1]" in dump and "[NIR-1]" in dump  # the message and the dossier were stored, pseudonymised
+        from sqlalchemy.orm import Session
+
+        from assistant.db.engine import make_engine
+        from assistant.db.models import AssessmentRow, ChatMessageRow
+
+        engine = make_engine(settings)
+        with Session(engine) as session:
+            [assessment] = session.execute(sa.select(AssessmentRow)).scalars().all()
+            [user_message] = session.execute(sa.select(ChatMessageRow).where(
+                ChatMessageRow.role == "user")).scalars().all()  # type: ignore[arg-type]
+        engine.dispose()
+        assert user_message.content.startswith(
+            "Mme [NOM-1], née le [DATE-NAISSANCE-1], tél. [TÉLÉPHONE-1], NIR [NIR-1]")
+        # The precedent search on the pseudonymised text still finds the case it was written from.
+        assert SAMPLE_ID in [p["document_id"] for p in assessment.result["precedents"]]
+        # The map: an admin reads it, an evaluator cannot.
+        url = f"/assessments/{assessment.id}/pseudonyms"
+        assert clients["evaluateur"].get(url).status_code == 403
+        mapping = clients["admin"].get(url)
+        assert mapping.status_code == 200, mapping.text
+        assert mapping.json()["pseudonyms"] == {"[NOM-1]": "Jeanne Martin", "[DATE-NAISSANCE-1]": "12/03/1950",
+                                                "[TÉLÉPHONE-1]": "06 12 34 56 78", "[NIR-1]": "2 50 03 75 112 345 67"}
+
+
+def test_joined_dossier_file_is_pseudonymised(service: Any, settings: Settings) -> None:
+    """The Chainlit path: a dossier joined as a file to an empty message is stored with placeholders only."""
+    from test_pseudonymisation import IDENTITY, PERSONAL, _database_text, _sample_text
+
+    data = f"{IDENTITY}. {_sample_text()}".encode()
+    exchange = service.converse("", upload=(data, "signalement.txt", "text/plain"), dossier_type="pv")
+    assert exchange.reply["intent"] == "dossier" and len(exchange.triaged) == 1
+    assert not any(value in json.dumps(exchange.reply, ensure_ascii=False) for value in PERSONAL)
+    dump = _database_text(settings)
+    assert "[NIR-1]" in dump and not any(value in dump for value in PERSONAL), [v for v in PERSONAL if v in dump]
+    with service.engine.connect() as conn:  # the map is kept, encrypted, next to the assessment
+        assert conn.execute(sa.text("select count(*) from pseudonym_map")).scalar_one() == 1

@@ -10,6 +10,11 @@ The API (``POST /chat``), ``gdr ask`` and the Chainlit chat are thin callers. No
 module globals: the conversation (its dossiers with their triage results, its messages and each
 answer's citations) is read from and written to the database, in one transaction per message, after
 the answer is complete; an error before that stores nothing.
+
+A message that brings a dossier (pasted text or joined file) is pseudonymised before anything is
+stored (:mod:`assistant.services.pseudonyms`): the message kept in the conversation, the conversation
+title, the audit event, the triaged dossier and its assessment hold placeholders; the map is stored
+encrypted next to each assessment, as ``POST /triage`` does.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from assistant.settings import Settings
 from classifier.result import TriageResult
 from corpora.errors import EncodingProblem, GdrError, InputError, InputTooLarge, NotFound, StoreError
 from corpora.model import Hit
+from corpora.pseudonymise import Pseudonymiser
 
 EMPTY_MESSAGE = "Message vide : posez une question ou collez le texte d'un dossier."
 BINARY_MESSAGE = "Le message contient des données binaires : envoyez du texte (ou joignez le fichier au dossier)."
@@ -48,6 +54,10 @@ class Exchange:
 
     reply: dict[str, Any]
     triaged: list[TriageResult] = field(default_factory=list)
+
+
+# (triage result, dossier, placeholder → value map or None) of each dossier a message added.
+NewDossiers = list[tuple[dict[str, Any], dict[str, Any] | None, dict[str, str] | None]]
 
 
 @dataclass
@@ -159,11 +169,12 @@ class ChatService:
                         [Hit.model_validate(h) for h in (last.citations if last else [])])
 
     def _store(self, turn: Turn, user_id: int | None, message: str, intent: str, reply: dict[str, Any],
-               new_dossiers: Sequence[tuple[dict[str, Any], dict[str, Any] | None]]) -> str:
+               new_dossiers: NewDossiers) -> str:
         from assistant.db.models import UserRow
         from assistant.services import audit
         from assistant.services.assessments import store_assessment
         from assistant.services.dossiers import database_errors
+        from assistant.services.pseudonyms import store_mapping
 
         conv_id = turn.id or uuid.uuid4().hex
         with Session(self.engine) as session, database_errors(session), session.begin():
@@ -178,9 +189,12 @@ class ChatService:
                     raise NotFound(UNKNOWN_CONVERSATION.format(id=conv_id))
                 conv.updated_at = utcnow()
             session.add(ChatMessageRow(conversation_id=conv_id, role="user", intent=intent, content=message))
-            for result, dossier in new_dossiers:
-                store_assessment(session=session, result=TriageResult.model_validate(result), dossier=dossier,
-                                 actor=actor)
+            for result, dossier, mapping in new_dossiers:
+                assessment_id = store_assessment(session=session, result=TriageResult.model_validate(result),
+                                                 dossier=dossier, actor=actor)
+                if mapping:
+                    store_mapping(self.settings, session, assessment_id=assessment_id, dossier_id=str(result["id"]),
+                                  mapping=mapping)
                 session.add(ConversationDossierRow(conversation_id=conv_id, dossier_id=str(result["id"]),
                                                    result=result, dossier=dossier))
             session.add(ChatMessageRow(conversation_id=conv_id, role="assistant", intent=intent,
@@ -188,7 +202,7 @@ class ChatService:
                                        sentences=reply["sentences"], citations=reply["citations"],
                                        timings_ms=reply["timings_ms"]))
             # The exchange and its audit event commit together (EU AI Act art. 12: question, answer, citations).
-            dossiers = [str(r["id"]) for r, _ in new_dossiers] or [d["dossier_id"] for d in turn.dossiers[-1:]]
+            dossiers = [str(r["id"]) for r, _, _ in new_dossiers] or [d["dossier_id"] for d in turn.dossiers[-1:]]
             audit.record_chat(session, actor=actor, question=message, answer=reply["answer"],
                               citations=reply["citations"], conversation_id=conv_id,
                               dossier_id=dossiers[0] if dossiers else None, intent=intent,
@@ -211,7 +225,7 @@ class ChatService:
         with self._lock:
             turn = self._load(conversation_id, user_id)
             timings: dict[str, float] = {}
-            new_dossiers: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            new_dossiers: NewDossiers = []
             current = self._current(turn, dossier_id, new_dossiers, timings)
             t1 = time.perf_counter()
             if upload is not None:
@@ -223,14 +237,21 @@ class ChatService:
             if dossier_type and intent.name == "dossier":
                 intent = Intent("dossier", intent.text, dossier_type=dossier_type, injection=intent.injection)
             timings["intent"] = _ms(t1)
+            # A dossier in the message: personal data out before anything is stored (or sent to a model).
+            pseudo = self._pseudonymiser() if intent.name == "dossier" else None
+            if pseudo is not None:
+                t = time.perf_counter()
+                text = pseudo(text)
+                timings["pseudonymisation"] = _ms(t)
             t2 = time.perf_counter()
             if upload is not None:
-                answer = self._triage_answer(intent, self._upload_items(upload, intent), new_dossiers, timings)
+                answer = self._triage_answer(intent, self._upload_items(upload, intent), new_dossiers, timings,
+                                             pseudo)
             elif intent.name == "dossier_question" and not text and current is not None:
                 with self.answerer() as ans:
                     answer = ans.triage(current)
             else:
-                answer = self._answer(intent, text, turn, current, new_dossiers, timings)
+                answer = self._answer(intent, text, turn, current, new_dossiers, timings, pseudo)
             timings["answer"] = _ms(t2)
             if self.settings.llm.provider != "none" and answer.sentences and not answer.refused:
                 from assistant.services.chat.generative import rewrite
@@ -242,7 +263,12 @@ class ChatService:
             timings["total"] = _ms(t0)
             reply = {"conversation_id": "", "intent": intent.name, **reply, "timings_ms": timings}
             reply["conversation_id"] = self._store(turn, user_id, text, intent.name, reply, new_dossiers)
-            return Exchange(reply, [TriageResult.model_validate(row) for row, _ in new_dossiers])
+            return Exchange(reply, [TriageResult.model_validate(row) for row, _, _ in new_dossiers])
+
+    def _pseudonymiser(self) -> Pseudonymiser | None:
+        from assistant.services.pseudonyms import pseudonymiser
+
+        return pseudonymiser(self.settings)
 
     def _upload_items(self, upload: tuple[bytes, str | None, str | None], intent: Intent) -> list[Any]:
         from assistant.services.intake import read_upload
@@ -263,7 +289,7 @@ class ChatService:
 
         return link
 
-    def _current(self, turn: Turn, dossier_id: str | None, new: list[tuple[dict[str, Any], dict[str, Any] | None]],
+    def _current(self, turn: Turn, dossier_id: str | None, new: NewDossiers,
                  timings: dict[str, float]) -> dict[str, Any] | None:
         """The dossier the message is about: ``dossier_id`` (in context, or from the database), else the latest."""
         if dossier_id is None:
@@ -281,7 +307,7 @@ class ChatService:
         t = time.perf_counter()
         row = self._triage([dossier])[0]
         timings["triage"] = _ms(t)
-        new.append((row, dossier.model_dump(mode="json")))
+        new.append((row, dossier.model_dump(mode="json"), None))  # already stored: pseudonymised when submitted
         return row
 
     def _triage(self, dossiers: Sequence[Any]) -> list[dict[str, Any]]:
@@ -291,7 +317,7 @@ class ChatService:
                                                                    resources=self.resources)]
 
     def _answer(self, intent: Intent, text: str, turn: Turn, current: dict[str, Any] | None,
-                new: list[tuple[dict[str, Any], dict[str, Any] | None]], timings: dict[str, float]) -> A.Answer:
+                new: NewDossiers, timings: dict[str, float], pseudo: Pseudonymiser | None = None) -> A.Answer:
         name = intent.name
         if name == "command":
             if intent.command == "help":
@@ -311,7 +337,7 @@ class ChatService:
             from assistant.services.intake import read_upload
 
             items = read_upload(self.settings, text.encode("utf-8"), declared_type=intent.dossier_type)
-            return self._triage_answer(intent, items, new, timings)
+            return self._triage_answer(intent, items, new, timings, pseudo)
         if name == "search":
             if not intent.text.strip():
                 return A.Answer(message=A.t("empty_search"), kind="search")
@@ -324,15 +350,21 @@ class ChatService:
                 return ans.dossier(text, current, turn.last_citations)
             return ans.corpus(text, intent.entities)
 
-    def _triage_answer(self, intent: Intent, items: Sequence[Any],
-                       new: list[tuple[dict[str, Any], dict[str, Any] | None]], timings: dict[str, float]) -> A.Answer:
+    def _triage_answer(self, intent: Intent, items: Sequence[Any], new: NewDossiers, timings: dict[str, float],
+                       pseudo: Pseudonymiser | None = None) -> A.Answer:
+        mapping: dict[str, str] | None = None
+        if pseudo is not None:
+            from assistant.services.pseudonyms import pseudonymise_item
+
+            items = [pseudonymise_item(self.settings, it, pseudo).item for it in items]
+            mapping = pseudo.mapping  # shared with the message: complete once the message is done
         t = time.perf_counter()
         rows = self._triage([it.dossier for it in items])
         timings["triage"] = _ms(t)
         answer = A.Answer(kind="triage")
         for it, row in zip(items, rows, strict=True):
             row["warnings"] = [*it.warnings, *row.get("warnings", [])]
-            new.append((row, it.dossier.model_dump(mode="json")))
+            new.append((row, it.dossier.model_dump(mode="json"), mapping))
             try:
                 with self.answerer() as ans:
                     part = ans.triage(row)
