@@ -109,7 +109,8 @@ def test_local_index_job_and_errors(local: tuple[Settings, dict[str, TestClient]
 
 def test_worker_settings_carry_no_secret(tmp_path: Path) -> None:
     s = get_settings(data_dir=tmp_path, database_url=None, corpora_dir=None,
-                     auth={"secret_key": "k" * 20 + "0123456789abcdefghij"}, admin_password="Une phrase de passe propre 2026")
+                     auth={"secret_key": "k" * 20 + "0123456789abcdefghij"},
+                     admin_password="Une phrase de passe propre 2026")
     text = jobs.worker_settings_json(s)
     assert "0123456789abcdefghij" not in text and "Une phrase de passe propre 2026" not in text
     assert Settings.model_validate_json(text).data_dir == s.data_dir
