@@ -110,7 +110,8 @@ def prepare(settings: Settings, plan: RunPlan, log: Log) -> RunPlan:
                 continue
 
             def _train(dtype: str = dtype) -> str:
-                result = classifier.train(settings, dtype, limit=plan.train_limit)
+                model = settings.classifier.run_model if dtype == "pv" else None
+                result = classifier.train(settings, dtype, limit=plan.train_limit, model_name=model)
                 return f"modèle {dtype} écrit ({getattr(result, 'version', result)})"
 
             _step(plan, f"Entraînement du modèle {dtype}", log, _train)
