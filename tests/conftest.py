@@ -22,6 +22,24 @@ from corpora.fetch import FileSpec
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+SUMMARY = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_line(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Add a line to the end-of-run summary: figures CI shows even without ``-s`` (e.g. hostile-input counts)."""
+    return request.config.stash.setdefault(SUMMARY, []).append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
+    lines = config.stash.get(SUMMARY, [])
+    if lines:
+        terminalreporter.section("chiffres des tests")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # A developer's .env must never change what the tests check (subprocesses inherit this too).
     os.environ["GDR_ENV_FILE"] = ""

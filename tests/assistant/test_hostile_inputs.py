@@ -3,14 +3,14 @@
 
 For each case and each way in: no 5xx, no traceback, either a result or one French message; and
 nothing stored half-way (the assessments and audit events added are exactly the results returned).
-The number of cases is printed (``pytest -s``) and checked (≥ 500).
+The number of cases is printed in the end-of-run summary and checked (≥ 500).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,10 +41,10 @@ def _french(message: str) -> bool:
     return bool(message.strip()) and bool(FRENCH.search(message)) and not ENGLISH_LEAKS.search(message)
 
 
-def test_case_count() -> None:
+def test_case_count(report_line: Callable[[str], None]) -> None:
     crafted = sum(not c.name.startswith("gen_") for c in CASES)
-    print(f"\nentrées hostiles : {len(CASES)} ({crafted} écrites à la main, {len(CASES) - crafted} générées, "
-          "graine 13) × intake, gdr triage, POST /triage, POST /triage/batch, POST /chat")
+    report_line(f"entrées hostiles : {len(CASES)} ({crafted} écrites à la main, {len(CASES) - crafted} générées, "
+                "graine 13) × intake, gdr triage, POST /triage, POST /triage/batch, POST /chat")
     assert len(CASES) >= 500
 
 
