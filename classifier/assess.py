@@ -85,10 +85,16 @@ def dossier_features(dossier: Dossier, context: Sequence[ContextFact] | None = N
     of it, so no outcome word reaches the criteria either), then :func:`feature_row` reads the dossier as
     the extraction read it. Returns the dossier actually read, its analysis and its feature row.
     """
+    dossier, analysis = read_dossier(dossier, context, masked)
+    return dossier, analysis, features_for(dossier, analysis, mask_outcomes=masked)
+
+
+def read_dossier(dossier: Dossier, context: Sequence[ContextFact] | None = None,
+                 masked: bool = False) -> tuple[Dossier, Analysis]:
+    """The dossier as :func:`dossier_features` reads it (masked when asked) and its analysis."""
     if masked:
         dossier = mask_dossier(dossier)
-    analysis = analyse(dossier, context)
-    return dossier, analysis, features_for(dossier, analysis, mask_outcomes=masked)
+    return dossier, analyse(dossier, context)
 
 
 def model_version(model: Any) -> str:
@@ -161,7 +167,7 @@ def assess_batch(
     ``masked`` (evaluation only): outcome words masked, see :func:`dossier_features`. ``explain=False``
     skips the per-dossier contributions (batch evaluation); probabilities and levels are the same.
     """
-    read = [dossier_features(d, contexts[i] if contexts else None, masked) for i, d in enumerate(dossiers)]
+    read = [read_dossier(d, contexts[i] if contexts else None, masked) for i, d in enumerate(dossiers)]
     dossiers = [r[0] for r in read]
     analyses = [r[1] for r in read]
     results: list[Assessment | None] = [None] * len(dossiers)
@@ -172,9 +178,11 @@ def assess_batch(
         m = model.get(dtype) if isinstance(model, dict) else model
         if m is not None and getattr(m, "dossier_type", "*") not in ("*", dtype):
             m = None
-        spec = getattr(m, "amm_spec_", None)
-        rows = [read[i][2] if spec is None else features_for(dossiers[i], analyses[i], masked, spec) for i in idx]
-        outs = _scores(m, rows, [analyses[i].language for i in idx], explain)
+        outs: list[ModelOutput | None] = [None] * len(idx)
+        if m is not None and not isinstance(m, CriteriaOnlyModel):  # features only for a model to read them
+            spec = getattr(m, "amm_spec_", None)
+            rows = [features_for(dossiers[i], analyses[i], masked, spec) for i in idx]
+            outs = _scores(m, rows, [analyses[i].language for i in idx], explain)
         for j, i in enumerate(idx):
             results[i] = combine(dossiers[i], analyses[i], outs[j], m or CriteriaOnlyModel())
     return [r for r in results if r is not None]

@@ -71,17 +71,7 @@ def signing_key(settings: Settings) -> str:
     """The key signing the tokens: from the settings, else the data dir's (created on first use)."""
     if settings.auth.secret_key is not None:
         return settings.auth.secret_key.get_secret_value()
-    path = settings.auth_dir / KEY_FILE
-    if not path.exists():
-        _create_key_file(path)
-    _check_private(path)
-    try:
-        key = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise StoreError(f"Clé de signature illisible ({path}) : {exc}") from exc
-    if len(key) < MIN_SECRET_LENGTH:
-        raise StoreError(f"Clé de signature trop courte dans {path} : supprimez le fichier pour en créer une.")
-    return key
+    return private_key_file(settings.auth_dir / KEY_FILE)
 
 
 def _create_key_file(path: Path) -> None:

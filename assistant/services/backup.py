@@ -16,7 +16,6 @@ Framework-free.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.settings import Settings
+from classifier.artefacts import sha256_file
 from corpora.errors import CorruptFile, InputError
 
 MANIFEST = "manifest.json"
@@ -74,12 +74,6 @@ def _is_sqlite(path: Path) -> bool:
         return False
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _revision(database: Path) -> str | None:
@@ -120,7 +114,7 @@ def backup(settings: Settings, target: Path, *, with_database: bool = True) -> B
                     _copy_sqlite(path, out)
                 elif not path.name.endswith(("-wal", "-shm", "-journal")):
                     shutil.copy2(path, out)
-        files = {str(p.relative_to(tmp)): {"sha256": _digest(p), "size": p.stat().st_size}
+        files = {str(p.relative_to(tmp)): {"sha256": sha256_file(p), "size": p.stat().st_size}
                  for p in sorted(tmp.rglob("*")) if p.is_file()}
         revision = _revision(tmp / DATABASE) if database is not None else None
         manifest = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(), "revision": revision,
@@ -147,7 +141,7 @@ def check(source: Path) -> dict[str, object]:
         raise CorruptFile(f"Format de sauvegarde inconnu ({manifest.get('format')}) dans {source}.")
     for name, info in manifest["files"].items():
         path = source / name
-        if not path.is_file() or _digest(path) != info["sha256"]:
+        if not path.is_file() or sha256_file(path) != info["sha256"]:
             raise CorruptFile(f"Sauvegarde altérée : « {name} » manque ou ne correspond plus à son empreinte.")
     return dict(manifest)
 
