@@ -3,7 +3,8 @@
 Three sets, each with its own small index under ``<data_dir>/eval/<set>`` (every document gets a
 vector so that dense and hybrid are compared fairly; vectors are cached by content hash):
 
-(a) ``vaers``: queries are reports of a later year (2004) than the indexed ones (2003). Plain text
+(a) ``vaers``: queries are reports of a later year (2004) than the indexed ones: the whole VAERS history
+    before it (1990–2003, as ``gdr index`` holds it; only the first 800 get vectors). Plain text
     search is scored with relevant = shares a vaccine type and a coded symptom (strict: two). The
     precedent search (:meth:`Retriever.find_precedents`, which narrows on the vaccine type, the age
     band, the seriousness known at intake and a coded symptom) is scored on labels the narrowing
@@ -12,7 +13,9 @@ vector so that dense and hybrid are compared fairly; vectors are cached by conte
     seriousness (read for scoring only, never given to the search) and share of precedents in the
     query's age group; (iii) P@5 on the clinical picture written by the project from the
     narratives (``retrieval/data/clinical_pictures.tsv``). Baseline in the same run: BM25 on the
-    narrative restricted to the same vaccine type(s). Queries are scored without the header of
+    narrative restricted to the same vaccine type(s). Two ceiling rows give the share of the top 5 that
+    could share two coded symptoms with the query at all (among its vaccine type's reports, and in the
+    whole index). Queries are scored without the header of
     vaccine types and symptoms (``sans en-tête``: the title is replaced by a neutral one) and with it.
 (b) ``has``: the query is a product's name and active substances (BDPM); relevant = that
     product's HAS SMR/ASMR opinions.
@@ -42,9 +45,8 @@ from retrieval.facets import document_facets, norm_code, norm_word
 from retrieval.indexing import build_index
 from retrieval.search import METHODS, Retriever
 
-VAERS_INDEX_YEAR = 2003
 VAERS_QUERY_YEAR = 2004
-VAERS_INDEX_DOCS = 20000
+VAERS_INDEX_DOCS: int | None = None  # every report of the years before the query year (the scale users run)
 VAERS_DENSE_DOCS = 800  # the first 800 indexed reports get vectors; the others are lexical + metadata only
 HAS_DISTRACTOR_PRODUCTS = 60
 EMA_INDEX_DOCS = 400
@@ -158,7 +160,8 @@ def vaers_set(corpora_dir: Path, limit: int) -> EvalSet:
     from retrieval.facets import age_band
 
     pictures = load_pictures()
-    docs = list(iter_documents(corpora_dir, ["vaers"], VAERS_INDEX_DOCS, vaers_years=[VAERS_INDEX_YEAR]))
+    docs = list(iter_documents(corpora_dir, ["vaers"], VAERS_INDEX_DOCS,
+                               vaers_years=list(range(1980, VAERS_QUERY_YEAR))))
     facets = {d.id: document_facets(d.source, d.kind, d.language, d.received_at, d.metadata, d.outcome)
               for d in docs}
     doc_labels = {d.id: {"serious": facets[d.id]["serious"], "age_band": facets[d.id]["age_band"],
@@ -177,19 +180,20 @@ def vaers_set(corpora_dir: Path, limit: int) -> EvalSet:
             vt = {norm_code(v) for v in dossier.fields.vaccine_types or []}
             sy = {norm_word(s) for s in dossier.fields.symptoms or []}
             rel, strict = set(), set()
+            any2 = 0  # documents sharing ≥ 2 coded symptoms, whatever the vaccine: the ceiling without filter
             for doc_id, fc in facets.items():
-                if vt & set(fc["vaccine_type"]):
-                    shared = len(sy & set(fc["symptom"]))
-                    if shared >= 1:
-                        rel.add(doc_id)
+                shared = len(sy & set(fc["symptom"]))
+                any2 += shared >= 2
+                if shared and vt & set(fc["vaccine_type"]):
+                    rel.add(doc_id)
                     if shared >= 2:
                         strict.add(doc_id)
             labels = {"serious": is_serious(rec.outcome or {}), "age_band": age_band(dossier.fields.patient_age),
-                      "symptoms": frozenset(sy), "picture": picture_of(dossier.text, pictures)}
+                      "symptoms": frozenset(sy), "picture": picture_of(dossier.text, pictures), "sym2_any": any2}
             out.append(EvalQuery(dossier.id, f"{dossier.title}\n{dossier.text}", frozenset(rel),
                                  frozenset(strict), dossier, labels))
         queries[split] = out
-    return EvalSet("vaers", f"VAERS : {len(docs)} signalements {VAERS_INDEX_YEAR} indexés, requêtes = "
+    return EvalSet("vaers", f"VAERS : {len(docs)} signalements antérieurs à {VAERS_QUERY_YEAR} indexés, requêtes = "
                    f"signalements {VAERS_QUERY_YEAR}", docs, queries, precedents=True, filters={"type": "pv"},
                    doc_labels=doc_labels)
 
@@ -293,6 +297,7 @@ def _index(config: RetrievalConfig, eval_set: EvalSet, log: Callable[[str], None
 
 
 SeriousHint = Callable[[Dossier], bool | None]
+EVAL_SETS = ("vaers", "has", "crosslingual")
 
 
 def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retriever,
@@ -350,6 +355,16 @@ def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retr
                 row["p@5_strict"] = round(mean(sp5), 3)
                 row["ndcg@10_strict"] = round(mean(snd), 3)
         rows.append(row)
+    if eval_set.precedents and queries:
+        # Ceilings of P@5 (≥ 2 shared symptoms): the share of the top 5 that could share two coded symptoms
+        # with the query at all, in the whole index and among the documents of its vaccine type(s).
+        ceilings: tuple[tuple[str, str | None], ...] = (("plafond, filtre vaccin", None),
+                                                        ("plafond, sans filtre", "sym2_any"))
+        for task, label in ceilings:
+            values = [min(q.labels.get(label, 0) if label else len(q.strict or ()), 5) / 5 for q in queries]
+            rows.append({"set": eval_set.name, "split": split, "task": task, "method": "–", "header": False,
+                         "queries": len(queries), "ms_per_query": 0.0, "p@5_sym2": round(mean(values), 3),
+                         "n_p@5_sym2": len(values)})
     return rows
 
 
@@ -400,7 +415,7 @@ def precedent_winner(rows: Sequence[dict[str, Any]]) -> str | None:
 
 
 def evaluate(config: RetrievalConfig, corpora_dir: Path, split: str = "test", limit: int | None = None,
-             sets: Sequence[str] = ("vaers", "has", "crosslingual"),
+             sets: Sequence[str] = EVAL_SETS,
              log: Callable[[str], None] | None = None, serious_hint: SeriousHint | None = None) -> EvalResult:
     """Build the evaluation indexes (cached) and score lexical, dense and hybrid on one split."""
     from corpora.errors import InputError

@@ -18,13 +18,16 @@ from assistant.cli.common import err, eval_app, out_json, progress_bars, setting
 @user_errors
 def eval_retrieval_cmd(
     split: Annotated[str, typer.Option("--split", help="dev (réglages) ou test (rapport).")] = "test",
-    limit: Annotated[int | None, typer.Option("--limit", help="Au plus N requêtes par jeu (défaut : 200).",
+    limit: Annotated[int | None, typer.Option("--limit", help="Au plus N requêtes par jeu et par moitié (défaut : 50).",
                                               show_default=False)] = None,
+    sets: Annotated[list[str] | None, typer.Option(
+        "--jeu", help="Jeu à évaluer (répétable) : vaers, has, crosslingual (défaut : les trois).",
+        show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Résultats en JSON Lines.")] = False,
 ) -> None:
     from assistant.services.retrieval import run_evaluation
 
-    result = run_evaluation(settings(), split=split, limit=limit, log=err)
+    result = run_evaluation(settings(), split=split, limit=limit, log=err, sets=sets)
     _report(result, json_out)
 
 

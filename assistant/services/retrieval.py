@@ -163,16 +163,53 @@ def intake_seriousness(dossier: Dossier, fired: Iterable[str] | None = None) -> 
     return bool(SERIOUS_CRITERIA & set(fired))
 
 
-def precedents_of(retriever: Any, dossier: Dossier, k: int, fired: Iterable[str] | None = None) -> list[Hit]:
+# Below this calibrated probability of a serious case (``grave`` head), the model does not call a dossier
+# serious for its precedents: 0.5 is "more likely serious than not", no tuning.
+SERIOUS_PROBABILITY = 0.5
+
+
+def seriousness_hint(dossier: Dossier, fired: Iterable[str] | None = None,
+                     probabilities: dict[str, float] | None = None) -> bool | None:
+    """Seriousness the precedents are narrowed on, from what is known at intake: serious when an ICH E2A
+    criterion fires (:func:`intake_seriousness`) or, with a trained PV model, when its calibrated
+    probability of a serious case (``probabilities["grave"]``) is at least :data:`SERIOUS_PROBABILITY`.
+    Never the recorded outcome."""
+    serious = intake_seriousness(dossier, fired)
+    if serious is None or serious:
+        return serious
+    p = (probabilities or {}).get("grave")
+    return p is not None and p >= SERIOUS_PROBABILITY
+
+
+def precedents_of(retriever: Any, dossier: Dossier, k: int, fired: Iterable[str] | None = None,
+                  probabilities: dict[str, float] | None = None) -> list[Hit]:
     """The precedents users get (``gdr triage``, the API, the evaluation): narrowed on the seriousness
-    known at intake."""
-    return list(retriever.find_precedents(dossier, k=k, serious=intake_seriousness(dossier, fired)))
+    known at intake (:func:`seriousness_hint`)."""
+    return list(retriever.find_precedents(dossier, k=k, serious=seriousness_hint(dossier, fired, probabilities)))
 
 
 def find_precedents(settings: Settings, dossier: Dossier, k: int = 5, resources: Resources | None = None) -> list[Hit]:
     """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome."""
-    with _resources(settings, resources) as res, res.retriever() as retriever:
-        return precedents_of(retriever, dossier, k)
+    with _resources(settings, resources) as res:
+        hint = model_seriousness(res)
+        with res.retriever() as retriever:
+            return list(retriever.find_precedents(dossier, k=k, serious=hint(dossier)))
+
+
+def model_seriousness(resources: Resources) -> Callable[[Dossier], bool | None]:
+    """:func:`seriousness_hint` of a dossier as ``gdr triage`` computes it: criteria, then the trained PV
+    model's calibrated probability (no model: criteria only)."""
+    from classifier.assess import assess
+
+    models = resources.models()
+
+    def hint(dossier: Dossier) -> bool | None:
+        if dossier.type != "pv":
+            return None
+        a = assess(dossier, models)
+        return seriousness_hint(dossier, [c.code for c in a.fired], a.probabilities)
+
+    return hint
 
 
 def get_document(settings: Settings, document_id: str, resources: Resources | None = None) -> Document:
@@ -211,10 +248,19 @@ def summary_fr(report: BuildReport, config_dense: Iterable[str] = DEFAULT_DENSE_
     return "\n".join(lines)
 
 
-def run_evaluation(settings: Settings, split: str = "test", limit: int | None = None, log: Any = None) -> Any:
-    """``gdr eval retrieval``: score lexical, dense and hybrid on the real corpora; write the report."""
+def run_evaluation(settings: Settings, split: str = "test", limit: int | None = None, log: Any = None,
+                   sets: Sequence[str] | None = None) -> Any:
+    """``gdr eval retrieval``: score lexical, dense and hybrid on the real corpora; write the report.
+
+    Precedents are narrowed as ``gdr triage`` narrows them (:func:`model_seriousness`: criteria, then the
+    trained PV model of ``models_dir`` when there is one)."""
     from corpora.io import atomic_writer
-    from retrieval.evaluation import evaluate
+    from retrieval.evaluation import EVAL_SETS, evaluate
+
+    chosen = tuple(sets or EVAL_SETS)
+    unknown = [s for s in chosen if s not in EVAL_SETS]
+    if unknown:
+        raise InputError(f"Jeu d'évaluation inconnu : {', '.join(unknown)} (disponibles : {', '.join(EVAL_SETS)}).")
 
     if not settings.uses_real_corpora:
         raise InputError(
@@ -222,8 +268,10 @@ def run_evaluation(settings: Settings, split: str = "test", limit: int | None = 
             "(ex. GDR_CORPORA_DIR=../shared/corpora)."
         )
     config = retrieval_config(settings)
-    result = evaluate(config, Path(settings.corpora_dir or "."), split=split, limit=limit, log=log,
-                      serious_hint=intake_seriousness)
+    with Resources(settings) as res:
+        hint = model_seriousness(res)
+        result = evaluate(config, Path(settings.corpora_dir or "."), split=split, limit=limit, log=log,
+                          serious_hint=hint, sets=chosen)
     path = settings.reports_dir / ("retrieval_eval.md" if split == "test" else f"retrieval_eval_{split}.md")
     with atomic_writer(path) as fh:
         fh.write(result.markdown)

@@ -233,7 +233,7 @@ class _Lookup:
         """Precedents, guidelines and likely duplicates in the indexed history of a chunk: one turn on the
         retriever, query vectors encoded together."""
         from assistant.services import duplicates
-        from assistant.services.retrieval import intake_seriousness
+        from assistant.services.retrieval import seriousness_hint
 
         if self.warning:
             for result in results:
@@ -241,7 +241,8 @@ class _Lookup:
             return
         if not self.enabled or not dossiers:
             return
-        serious = [intake_seriousness(d, [c.code for c in r.criteria]) for d, r in zip(dossiers, results, strict=True)]
+        serious = [seriousness_hint(d, [c.code for c in r.criteria], r.explanation.probabilites)
+                   for d, r in zip(dossiers, results, strict=True)]
         dup = self.resources.settings.duplicates
         found: list[tuple[list[Hit], list[Hit]] | GdrError]
         try:

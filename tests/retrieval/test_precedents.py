@@ -104,6 +104,20 @@ def test_users_precedents_use_the_seriousness_read_at_intake(built: RetrievalCon
     with Retriever.open(built) as r:
         assert [h.document_id for h in precedents_of(r, serious, 1)] == ["vaers:1001"]
         assert [h.document_id for h in precedents_of(r, benign, 1)] == ["vaers:1006"]
+        # a trained model's calibrated probability of a serious case narrows like the criteria do
+        assert [h.document_id for h in precedents_of(r, benign, 1, probabilities={"grave": 0.8})] == ["vaers:1001"]
+
+
+def test_seriousness_hint_criteria_first_then_the_models_probability() -> None:
+    from assistant.services.retrieval import SERIOUS_PROBABILITY, seriousness_hint
+
+    serious = dossier(text="The patient was hospitalized for 3 days after the vaccine.")
+    benign = dossier(text="Sore arm after the vaccine, resolved the next day.")
+    assert seriousness_hint(serious, probabilities={"grave": 0.01}) is True  # evidence read at intake wins
+    assert seriousness_hint(benign) is False  # no model: criteria only
+    assert seriousness_hint(benign, probabilities={"grave": SERIOUS_PROBABILITY}) is True
+    assert seriousness_hint(benign, probabilities={"grave": SERIOUS_PROBABILITY - 0.01}) is False
+    assert seriousness_hint(dossier(type="amm"), probabilities={"grave": 0.9}) is None
 
 
 def test_lookup_many_matches_one_by_one_with_one_encoding_batch(built: RetrievalConfig) -> None:
