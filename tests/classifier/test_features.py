@@ -54,10 +54,15 @@ def test_detect_language() -> None:
     assert detect_language("el paciente murió después de la vacuna contra la gripe") is None
 
 
-def test_lab_data_is_never_read() -> None:
-    a = feature_row(_pv("Fever", lab_data="Autopsy: cause of death SIDS"))
-    b = feature_row(_pv("Fever", lab_data=None))
-    assert a == b
+def test_lab_data_is_read_without_its_outcome_words() -> None:
+    autopsy = feature_row(_pv("Fever", lab_data="Autopsy: cause of death SIDS. Coroner report; died at hospital."))
+    assert "lab_data=1" in autopsy.tokens
+    assert [t for t in autopsy.tokens if t.startswith("lab:")] == ["lab:cause", "lab:report"]  # no outcome word
+    assert "lab_data=0" in feature_row(_pv("Fever", lab_data=None)).tokens
+    labs = feature_row(_pv("Fever", lab_data="CSF culture negative; CT scan normal. Post-mortem pending."))
+    assert {"lab:csf", "lab:culture", "lab:scan", "lab:normal"} <= set(labs.tokens)
+    assert not any(w in t for t in labs.tokens for w in ("mortem", "post"))
+    assert labs.text == autopsy.text  # lab data never enters the narrative text
 
 
 def test_outcome_symptom_terms_are_dropped() -> None:
@@ -123,7 +128,8 @@ def test_no_token_of_the_masked_vocabulary_survives_into_the_features() -> None:
         d = _pv(text, "fr" if i >= 2 else "en",
                 symptoms=["Sudden infant death syndrome", "Death", "Pyrexia", "Hospitalisation", "Autopsy",
                           "Foetal death", "Intra-uterine death", "Life threatening", "Coroner"],
-                medical_history="Brother died of SIDS; hospitalised for asthma")
+                medical_history="Brother died of SIDS; hospitalised for asthma",
+                lab_data="Autopsy: SIDS; CT scan at admission normal; intubated in the ICU")
         row = dossier_features(d, masked=True)[2]
         assert _masked_vocabulary_hits(row) == []
         assert "sym=pyrexia" in row.tokens
