@@ -47,9 +47,9 @@ class ClassifierSettings(BaseModel):
     # Chosen on the 2002 validation year (never on the test years): training on 1996–2001 gave ROC-AUC
     # 0.963 and precision 0.26 at recall 0.97, against 0.960 and 0.24 with 1990–2001, in 40% less time.
     first_year: int | None = Field(1996, description="first VAERS year used for training (0 = all years)")
-    # `gdr train --type pv` compares every candidate on the validation year; the linear word model won
+    # `gdr train --type pv` compares the candidates on the validation year; the linear + LightGBM blend won
     # there (README, "Classifier and triage"), so `gdr run` trains that one only and stays within minutes.
-    run_model: str | None = Field("pv-tfidf-lr", description="PV model `gdr run` trains (None: every candidate, "
+    run_model: str | None = Field("pv-blend", description="PV model `gdr run` trains (None: every candidate, "
                                   "chosen on the validation year)")
 
 

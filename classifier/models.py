@@ -7,6 +7,8 @@
   élevé or critique, ``critique`` = death or life-threatening), each calibrated by
   Platt scaling on a validation year the heads never saw, with operating thresholds
   chosen on that same validation year (recall of ``grave`` ≥ 0.97, of ``critique`` ≥ 0.90).
+* ``pv-blend`` (shipped by ``gdr run``): ``pv-tfidf-lr`` whose ``grave`` head averages, in log-odds, the
+  logistic regression with a LightGBM model on the same sparse features (chosen on validation).
 * ``amm-lr``: marketing authorisation; one calibrated head predicting EMA additional
   monitoring from submission-time inputs.
 
@@ -190,10 +192,13 @@ class _SparseLinear:
         raise NotImplementedError
 
     def fit(self, X: Sequence[FeatureRow], y: Sequence[int]) -> Any:
+        matrix = self._fit_vectorisers(X)
+        self._fit_matrix(matrix, np.asarray(y))
+        return self
+
+    def _fit_matrix(self, matrix: Any, y_arr: np.ndarray) -> None:
         from sklearn.linear_model import LogisticRegression
 
-        matrix = self._fit_vectorisers(X)
-        y_arr = np.asarray(y)
         self.heads_ = {}
         for head, target in self._targets(y_arr).items():
             clf = LogisticRegression(C=self.C, solver="liblinear", class_weight=self.class_weight, max_iter=200)
@@ -202,7 +207,6 @@ class _SparseLinear:
         self.calibrators_: dict[str, tuple[float, float]] = {h: (1.0, 0.0) for h in self.heads_}
         self.thresholds_: dict[str, float] = {h: 0.5 for h in self.heads_}
         self.n_train_ = len(y_arr)
-        return self
 
     def raw_heads(self, X: Sequence[FeatureRow] | Any) -> dict[str, np.ndarray]:
         rows = list(X)
@@ -521,3 +525,67 @@ class PvStackedModel(PvRiskModel):
 
     def _head_probs(self, matrix: Any, rows: Sequence[FeatureRow]) -> dict[str, np.ndarray]:
         return self._stacked(matrix, rows)
+
+
+@register("pv-blend")
+class PvBlendModel(PvRiskModel):
+    """PV heads of ``pv-tfidf-lr``; each head of ``boost_heads`` averages, in log-odds, its logistic
+    regression with a LightGBM gradient-boosted tree model fitted on the same sparse features (columns
+    present in at least ``boost_min_df`` training reports), which can learn interactions the linear head
+    cannot. Calibration and thresholds as for ``pv-tfidf-lr`` (on the blended probability).
+    Explanations stay the linear heads' contributions.
+
+    Chosen on the validation year 2002 (ROC-AUC of ``grave``, models fitted on 1996–2001): linear 0.9658,
+    LightGBM alone 0.9676, this blend 0.9693 (300 rounds at learning rate 0.1; 600 at 0.05: 0.9698 for
+    twice the fitting time). Only ``grave`` is boosted by default: it carries the ranking targets, and
+    each boosted head adds about 1.5 min of fitting on two cores."""
+
+    def __init__(self, C: float = 2.0, word_ngrams: tuple[int, int] = (1, 3), min_df: int = 3,
+                 max_features: int | None = 300_000, char_ngrams: tuple[int, int] | None = None,
+                 token_weight: float = 1.0, class_weight: str | None = None, review_margin: float = 0.15,
+                 max_oov: float = 0.5, boost_heads: tuple[str, ...] = ("grave",), boost_rounds: int = 300,
+                 boost_learning_rate: float = 0.1, boost_leaves: int = 63, boost_colsample: float = 0.3,
+                 boost_min_df: int = 20, boost_threads: int = 2) -> None:
+        super().__init__(C=C, word_ngrams=word_ngrams, min_df=min_df, max_features=max_features,
+                         char_ngrams=char_ngrams, token_weight=token_weight, class_weight=class_weight,
+                         review_margin=review_margin, max_oov=max_oov)
+        self.boost_heads = boost_heads
+        self.boost_rounds = boost_rounds
+        self.boost_learning_rate = boost_learning_rate
+        self.boost_leaves = boost_leaves
+        self.boost_colsample = boost_colsample
+        self.boost_min_df = boost_min_df
+        self.boost_threads = boost_threads
+
+    def _fit_matrix(self, matrix: Any, y_arr: np.ndarray) -> None:
+        import lightgbm as lgb
+
+        super()._fit_matrix(matrix, y_arr)
+        df = np.asarray((matrix > 0).sum(axis=0)).ravel()
+        self.boost_columns_ = np.flatnonzero(df >= self.boost_min_df)
+        sub = matrix[:, self.boost_columns_].astype(np.float32)
+        targets = self._targets(y_arr)
+        self.boosters_: dict[str, Any] = {}
+        for h in self.boost_heads:
+            t = targets[h]
+            if t.min() == t.max():
+                continue
+            gb = lgb.LGBMClassifier(
+                n_estimators=self.boost_rounds, learning_rate=self.boost_learning_rate,
+                num_leaves=self.boost_leaves, colsample_bytree=self.boost_colsample, min_child_samples=20,
+                reg_lambda=1.0, n_jobs=self.boost_threads, random_state=0, deterministic=True,
+                force_col_wise=True, verbose=-1,
+            )
+            gb.fit(sub, t)
+            gb.set_params(n_jobs=1)  # serving scores a few rows at a time, often in worker processes
+            self.boosters_[h] = gb
+
+    def _head_probs(self, matrix: Any, rows: Sequence[FeatureRow]) -> dict[str, np.ndarray]:
+        probs = super()._head_probs(matrix, rows)
+        boosters = getattr(self, "boosters_", {})
+        if boosters:
+            sub = matrix[:, self.boost_columns_].astype(np.float32)
+            for h, gb in boosters.items():
+                blended = 0.5 * _logit(probs[h]) + 0.5 * _logit(gb.predict_proba(sub)[:, 1])
+                probs[h] = 1.0 / (1.0 + np.exp(-blended))
+        return probs

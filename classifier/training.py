@@ -159,6 +159,7 @@ PV_CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     "lineaire-mots": ("pv-tfidf-lr", {}),
     "lineaire-mots-caracteres": ("pv-tfidf-lr", {"char_ngrams": (3, 5)}),
     "empilement-hgb": ("pv-stack", {}),
+    "melange-lineaire-lightgbm": ("pv-blend", {}),
 }
 PV_RECALLS = {"grave": 0.97, "critique": 0.90}
 NARRATIVE_BASELINE = {"C": 4.0, "word_ngrams": (1, 2), "min_df": 3}

@@ -116,3 +116,30 @@ def test_small_real_pv_model(corpora_dir: Path, tmp_path_factory: pytest.TempPat
 
     with pytest.raises(StoreError):
         load_artefact(models_dir, "pv")
+
+
+def test_blend_averages_the_linear_head_with_lightgbm_in_log_odds() -> None:
+    import pickle
+
+    from classifier.models import PvBlendModel, _logit
+
+    X, y = _synthetic(600, 0)
+    Xv, yv = _synthetic(300, 1)
+    blend = create_model("pv-blend", C=1.0, min_df=1, boost_min_df=1, boost_rounds=30, boost_threads=1)
+    assert isinstance(blend, PvBlendModel) and blend.fit(X, y) is blend
+    assert set(blend.boosters_) == {"grave"}  # only the boosted heads get a tree model
+    matrix = blend.transform(Xv)
+    raw = blend.raw_heads(Xv)
+    linear = blend.heads_["grave"].predict_proba(matrix)[:, 1]
+    trees = blend.boosters_["grave"].predict_proba(matrix[:, blend.boost_columns_].astype(np.float32))[:, 1]
+    expected = 1 / (1 + np.exp(-(0.5 * _logit(linear) + 0.5 * _logit(trees))))
+    assert np.allclose(raw["grave"], expected)
+    assert np.allclose(raw["critique"], blend.heads_["critique"].predict_proba(matrix)[:, 1])
+    blend.calibrate(Xv, yv, recalls={"grave": 0.97, "critique": 0.9})
+    g = np.asarray(yv) >= 2
+    p = blend.predict_proba(Xv)[:, 1]
+    assert p[g].mean() > p[~g].mean() + 0.3
+    again = pickle.loads(pickle.dumps(blend))  # artefacts are pickled: same probabilities after loading
+    assert np.array_equal(again.predict_proba(Xv), blend.predict_proba(Xv))
+    out = blend.score_rows(Xv[:3])
+    assert len(out) == 3 and out[0].contributions and set(out[0].probabilities) == {"grave", "critique", "modere"}
