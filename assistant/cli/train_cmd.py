@@ -20,8 +20,8 @@ def train_cmd(
     first_year: int | None = typer.Option(None, "--first-year", help="première année VAERS d'entraînement "
                                           "(défaut : réglage classifier.first_year, 1996 ; 0 = toutes)"),
     workers: int = typer.Option(2, "--workers", help="processus pour l'extraction des caractéristiques"),
-    model: str | None = typer.Option(None, "--model", help="un seul modèle PV enregistré (pv-blend, pv-tfidf-lr, pv-stack) ; "
-                                     "défaut : réglage classifier.model s'il nomme un modèle PV, sinon le "
+    model: str | None = typer.Option(None, "--model", help="un seul modèle PV enregistré (pv-blend, pv-tfidf-lr, "
+                                     "pv-stack) ; défaut : réglage classifier.model s'il nomme un modèle PV, sinon le "
                                      "protocole choisit sur la validation parmi les candidats"),
 ) -> None:
     """Entraîne le modèle de risque sur les issues réelles ; écrit l'artefact et sa fiche (dossier de données)."""
