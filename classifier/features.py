@@ -165,12 +165,16 @@ def _modifier_mark(finding: Any) -> str | None:
     return None
 
 
-def mark_modifiers(text: str, findings: Iterable[Any], mask_codes: frozenset[str] = frozenset()) -> str:
+def mark_modifiers(text: str, findings: Iterable[Any], mask_codes: frozenset[str] = frozenset(),
+                   silence_codes: frozenset[str] = frozenset()) -> str:
     """The text with each negated, hypothetical, family or history finding's evidence replaced by a marker.
 
-    "pas de décès" becomes "pas de xxnegserdeathxx": the model reads what the extraction saw (a death
-    that did not happen) instead of the bag-of-words "décès". Findings whose code is in ``mask_codes``
-    become :data:`MASK_TOKEN` whatever their modifiers. Spans are offsets into ``text``.
+    "pas de convulsion" becomes "pas de xxnegimeseizurexx": the model reads what the extraction saw (a
+    seizure that did not happen) instead of the bag-of-words "convulsion". A modified finding whose code is
+    in ``silence_codes`` (the outcomes: death, hospitalisation…) is removed without a marker: "pas de
+    décès" or "son père est décédé" must not raise a level, and a marker would let the model learn the
+    extraction's rare misreadings of real deaths as a risk. Findings whose code is in ``mask_codes`` become
+    :data:`MASK_TOKEN` whatever their modifiers. Spans are offsets into ``text``.
     """
     spans: list[tuple[int, int, str]] = []
     for fd in findings:
@@ -181,7 +185,9 @@ def mark_modifiers(text: str, findings: Iterable[Any], mask_codes: frozenset[str
             spans.append((start, end, MASK_TOKEN))
             continue
         mark = _modifier_mark(fd)
-        if mark:
+        if mark and code in silence_codes:
+            spans.append((start, end, ""))
+        elif mark:
             spans.append((start, end, f"xx{mark}{re.sub(r'[^a-z0-9]', '', code.lower())}xx"))
     if not spans:
         return text
@@ -304,12 +310,16 @@ def _band(value: int, edges: tuple[int, ...]) -> str:
     return f"{edges[-1]}+"
 
 
-def finding_tokens(findings: Iterable[Any], drop_codes: frozenset[str] = frozenset()) -> list[str]:
-    """Tokens from extraction findings (language-independent codes); affirmed ones count most."""
+def finding_tokens(findings: Iterable[Any], drop_codes: frozenset[str] = frozenset(),
+                   silence_codes: frozenset[str] = frozenset()) -> list[str]:
+    """Tokens from extraction findings (language-independent codes); affirmed ones count most. A negated,
+    hypothetical, family or history finding whose code is in ``silence_codes`` gives no token."""
     toks: list[str] = []
     for fd in findings:
         code = _code(fd, "code")
         if not code or code in drop_codes:
+            continue
+        if code in silence_codes and _modifier_mark(fd):
             continue
         if _code(fd, "negated"):
             toks.append(f"find_neg={code}")
@@ -345,14 +355,14 @@ def feature_row(
     this same dossier (for the masked evaluation: on :func:`mask_dossier` of it).
 
     The narrative is read as the extraction read it: negated, hypothetical, family and history findings
-    are replaced by markers (:func:`mark_modifiers`). With ``options.mask_outcomes`` the outcome vocabulary
-    is masked once more after the FR→EN mapping, and outcome findings and the criteria they fire are
-    left out, so no outcome word reaches the model.
+    are replaced by markers, or removed for outcome findings (:func:`mark_modifiers`). With
+    ``options.mask_outcomes`` the outcome vocabulary is masked once more after the FR→EN mapping, and
+    outcome findings and the criteria they fire are left out, so no outcome word reaches the model.
     """
     vocab = outcome_vocabulary()
     masked = options.mask_outcomes
     drop = vocab.finding_codes if masked else frozenset()
-    parts = [mark_modifiers(dossier.text or "", findings, drop)]
+    parts = [mark_modifiers(dossier.text or "", findings, drop, vocab.finding_codes)]
     f = dossier.fields
     if dossier.type != "pv":
         parts += [dossier.title or "", f.indication or "", f.therapeutic_area or ""]
@@ -367,7 +377,8 @@ def feature_row(
         spans = {(_code(fd, "start"), _code(fd, "end")) for fd in findings if _code(fd, "code") in drop}
         kept_fired = [c for c in fired
                       if not any((_code(e, "start"), _code(e, "end")) in spans for e in _code(c, "evidence") or ())]
-    toks = structured_tokens(dossier) + finding_tokens(findings, drop) + criteria_tokens(kept_fired)
+    toks = (structured_tokens(dossier) + finding_tokens(findings, drop, vocab.finding_codes)
+            + criteria_tokens(kept_fired))
     if masked:
         toks = [t for t in toks if not vocab.narrative.search(t.replace("_", " "))]
     return FeatureRow(norm, tuple(toks))

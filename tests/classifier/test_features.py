@@ -148,12 +148,16 @@ def test_outcome_coded_terms_are_dropped_in_every_mode() -> None:
 def test_negated_family_and_history_mentions_are_marked_not_read_as_words() -> None:
     from classifier.assess import dossier_features
 
-    fr = dossier_features(_pv("Fièvre après le vaccin. Pas de décès, pas d'hospitalisation.", "fr"))[2]
-    assert "xxnegserdeathxx" in fr.text and "xxnegserhospitalisationxx" in fr.text
-    assert not {"died", "death", "deces", "hospitalization", "hospitalisation"} & set(fr.text.replace(".", " ")
-                                                                                       .replace(",", " ").split())
+    fr = dossier_features(_pv("Fièvre après le vaccin. Pas de décès, pas d'hospitalisation, pas de convulsion.",
+                              "fr"))[2]
+    assert "xxnegimeseizurexx" in fr.text  # a negated finding is marked…
+    words = set(fr.text.replace(".", " ").replace(",", " ").split())
+    # …but a negated outcome leaves neither its words, nor a marker, nor a token the model could learn from
+    assert not {"died", "death", "deces", "hospitalization", "hospitalisation", "convulsion"} & words
+    assert not any("serdeath" in w or "serhosp" in w for w in words)
+    assert not any("SER_" in t for t in fr.tokens), fr.tokens
     en = dossier_features(_pv("Sore arm; no hospitalization was required. Father died of MI years ago."))[2]
-    assert "xxnegserhospitalisationxx" in en.text and "xxfamserdeathxx" in en.text
-    assert "hospitalization" not in en.text and " died " not in f" {en.text} "
+    assert "hospitalization" not in en.text and " died " not in f" {en.text} " and "serdeath" not in en.text
+    assert not any("SER_" in t for t in en.tokens), en.tokens
     affirmed = dossier_features(_pv("The patient died two days later."))[2]
     assert "died" in affirmed.text and "find=SER_DEATH" in affirmed.tokens
