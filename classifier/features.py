@@ -138,6 +138,13 @@ def mask_outcome_words(text: str) -> str:
     return "".join(out)
 
 
+def normalise_masked(text: str, language: str | None = None) -> str:
+    """:func:`normalise_text` with the outcome vocabulary masked before and after the FR→EN mapping (a French
+    phrase may map onto an English outcome word)."""
+    norm = normalise_text(mask_outcome_words(text), language)
+    return outcome_vocabulary().narrative.sub(MASK_TOKEN, norm)
+
+
 def mask_dossier(dossier: Dossier) -> Dossier:
     """The dossier as the masked evaluation sees it: outcome words masked in the narrative and in the
     free-text intake fields, coded terms that name an outcome dropped (see ``masked_outcomes.yaml``)."""
@@ -297,9 +304,7 @@ def lab_words(text: str, language: str | None = None) -> list[str]:
     """Words (≥ 3 letters) of the lab data, after the outcome vocabulary is masked and dropped: "autopsy",
     "cause of death", "SIDS", "coroner", "hospital"… never reach the model, whatever the mode. Chosen on
     the validation year (ROC-AUC of "grave" 0.9626 without these words, 0.9658 with them)."""
-    vocab = outcome_vocabulary()
-    norm = vocab.narrative.sub(MASK_TOKEN, normalise_text(mask_outcome_words(text), language))
-    return sorted({w for w in _WORD_RE.findall(norm) if len(w) > 2 and w != MASK_TOKEN})
+    return sorted({w for w in _WORD_RE.findall(normalise_masked(text, language)) if len(w) > 2 and w != MASK_TOKEN})
 
 
 def _band(value: int, edges: tuple[int, ...]) -> str:
@@ -367,11 +372,7 @@ def feature_row(
     if dossier.type != "pv":
         parts += [dossier.title or "", f.indication or "", f.therapeutic_area or ""]
     text = "\n".join(p for p in parts if p)
-    if masked:
-        text = mask_outcome_words(text)
-    norm = normalise_text(text, dossier.language)
-    if masked:
-        norm = vocab.narrative.sub(MASK_TOKEN, norm)
+    norm = normalise_masked(text, dossier.language) if masked else normalise_text(text, dossier.language)
     kept_fired = list(fired)
     if masked:  # a criterion fired by an outcome finding (its evidence span) says the outcome too
         spans = {(_code(fd, "start"), _code(fd, "end")) for fd in findings if _code(fd, "code") in drop}

@@ -191,25 +191,27 @@ def precedents_of(retriever: Any, dossier: Dossier, k: int, fired: Iterable[str]
 def find_precedents(settings: Settings, dossier: Dossier, k: int = 5, resources: Resources | None = None) -> list[Hit]:
     """Past dossiers of the same type most similar to ``dossier``, with their recorded outcome."""
     with _resources(settings, resources) as res:
-        hint = model_seriousness(res)
+        fired, probabilities = _intake_reading(res.models(), dossier)
         with res.retriever() as retriever:
-            return list(retriever.find_precedents(dossier, k=k, serious=hint(dossier)))
+            return precedents_of(retriever, dossier, k, fired, probabilities)
+
+
+def _intake_reading(models: dict[str, Any], dossier: Dossier) -> tuple[list[str] | None, dict[str, float]]:
+    """Criteria fired and calibrated model probabilities of a PV dossier, as ``gdr triage`` computes them
+    (nothing for other types: their precedents are not narrowed on seriousness)."""
+    from classifier.assess import assess
+
+    if dossier.type != "pv":
+        return None, {}
+    a = assess(dossier, models)
+    return [c.code for c in a.fired], a.probabilities
 
 
 def model_seriousness(resources: Resources) -> Callable[[Dossier], bool | None]:
     """:func:`seriousness_hint` of a dossier as ``gdr triage`` computes it: criteria, then the trained PV
-    model's calibrated probability (no model: criteria only)."""
-    from classifier.assess import assess
-
+    model's calibrated probability (no model: criteria only). Models are loaded once, here."""
     models = resources.models()
-
-    def hint(dossier: Dossier) -> bool | None:
-        if dossier.type != "pv":
-            return None
-        a = assess(dossier, models)
-        return seriousness_hint(dossier, [c.code for c in a.fired], a.probabilities)
-
-    return hint
+    return lambda dossier: seriousness_hint(dossier, *_intake_reading(models, dossier))
 
 
 def get_document(settings: Settings, document_id: str, resources: Resources | None = None) -> Document:
@@ -255,12 +257,7 @@ def run_evaluation(settings: Settings, split: str = "test", limit: int | None = 
     Precedents are narrowed as ``gdr triage`` narrows them (:func:`model_seriousness`: criteria, then the
     trained PV model of ``models_dir`` when there is one)."""
     from corpora.io import atomic_writer
-    from retrieval.evaluation import EVAL_SETS, evaluate
-
-    chosen = tuple(sets or EVAL_SETS)
-    unknown = [s for s in chosen if s not in EVAL_SETS]
-    if unknown:
-        raise InputError(f"Jeu d'évaluation inconnu : {', '.join(unknown)} (disponibles : {', '.join(EVAL_SETS)}).")
+    from retrieval.evaluation import evaluate
 
     if not settings.uses_real_corpora:
         raise InputError(
@@ -271,7 +268,7 @@ def run_evaluation(settings: Settings, split: str = "test", limit: int | None = 
     with Resources(settings) as res:
         hint = model_seriousness(res)
         result = evaluate(config, Path(settings.corpora_dir or "."), split=split, limit=limit, log=log,
-                          serious_hint=hint, sets=chosen)
+                          serious_hint=hint, sets=sets)
     path = settings.reports_dir / ("retrieval_eval.md" if split == "test" else f"retrieval_eval_{split}.md")
     with atomic_writer(path) as fh:
         fh.write(result.markdown)
