@@ -19,6 +19,7 @@ DEFAULT_DENSE_SOURCES: tuple[str, ...] = (
 )
 
 MAX_QUERY_CHARS = 10_000
+PRECEDENTS_K = 5  # precedents shown with a triage (gdr triage, the API) and scored by the evaluation
 
 
 @dataclass(frozen=True)

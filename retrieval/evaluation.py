@@ -39,7 +39,7 @@ from typing import Any
 
 from corpora.model import Document, Dossier
 from corpora.normalise import bar_split, normalise_substance
-from retrieval.config import RetrievalConfig
+from retrieval.config import PRECEDENTS_K, RetrievalConfig
 from retrieval.embeddings import CachingEmbedder, EmbeddingCache, get_embedder
 from retrieval.facets import document_facets, norm_code, norm_word
 from retrieval.indexing import build_index
@@ -315,7 +315,8 @@ def run_set(cfg: RetrievalConfig, eval_set: EvalSet, split: str, retriever: Retr
         text = q.text if dossier is None else f"{dossier.title}\n{dossier.text}"
         if task == "précédents":
             serious = serious_hint(q.dossier) if (serious_hint and q.dossier) else None
-            hits = retriever.find_precedents(dossier, k=10, method=method, serious=serious) if dossier else []
+            hits = (retriever.find_precedents(dossier, k=PRECEDENTS_K, method=method, serious=serious)
+                    if dossier else [])
         elif task == "BM25 + filtre vaccin":
             vaccines = list(q.dossier.fields.vaccine_types or []) if q.dossier else []
             hits = retriever.search(text[:10_000], k=10, method=method,

@@ -24,6 +24,7 @@ from assistant.settings import Settings
 from classifier.result import TextEvidence, TriageResult
 from corpora.errors import GdrError, InputError
 from corpora.model import DOSSIER_TYPES, Dossier, dossier_from_json
+from retrieval.config import PRECEDENTS_K
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 NO_INDEX_WARNING = "index de recherche absent : précédents non disponibles"
 EXIT_SKIPPED = 3
-PRECEDENTS_K = 5
 GUIDELINES_K = 3
 
 

@@ -4,9 +4,9 @@ from datetime import date
 
 from retrieval_fixtures import DOCS, build
 
-from corpora.model import Dossier, DossierFields
+from corpora.model import Document, Dossier, DossierFields
 from retrieval.config import RetrievalConfig
-from retrieval.search import Retriever
+from retrieval.search import PrecedentWeights, Retriever
 
 
 def dossier(**kw: object) -> Dossier:
@@ -150,3 +150,35 @@ def test_lookup_many_matches_one_by_one_with_one_encoding_batch(built: Retrieval
     assert Counting.batches == 1
     assert [type(m) if isinstance(m, GdrError) else m for m in many] == one_by_one
     assert one_by_one[0][0] and one_by_one[1][1]  # type: ignore[index]
+
+
+def _measles_case(native: str, symptoms: str, age: int) -> Document:
+    return Document(
+        id=f"vaers:{native}", source="vaers", kind="case", title=f"Report {native}",
+        text=f"Report {native}: fever after measles vaccine, seen by the family doctor.",
+        metadata={"type": "pv", "vaccine_types": "|MMR|", "symptoms": symptoms, "age": age, "language": "en"},
+        language="en", received_at=date(2003, 6, 1),
+    )
+
+
+def _measles_query() -> Dossier:
+    return dossier(id="vaers:4000", title="MMR", text="Fever and rash a week after measles vaccine.",
+                   fields=DossierFields(vaccine_types=["MMR"], symptoms=["Pyrexia", "Rash"], patient_age=1))
+
+
+def test_precedents_sharing_two_reactions_win_over_the_age_band(make_config) -> None:  # type: ignore[no-untyped-def]
+    # Three adults share both reactions; four infants of the query's age band share one. Sharing two
+    # reactions is checked before the age band, so the adults are the precedents.
+    config = make_config()
+    docs = [_measles_case(f"600{i}", "|Pyrexia|Rash|", 30) for i in range(3)]
+    docs += [_measles_case(f"610{i}", "|Pyrexia|", 1) for i in range(4)]
+    build(config, docs)
+    legacy_order = PrecedentWeights(order=("vaccine_type", "age_band", "serious", "symptom"))
+    with Retriever.open(config) as r:
+        ids = {h.document_id for h in r.find_precedents(_measles_query(), k=3)}
+        legacy = {h.document_id for h in r.find_precedents(_measles_query(), k=3, weights=legacy_order)}
+        few = {h.document_id for h in r.find_precedents(_measles_query(), k=4)}  # 3 < k: age band instead
+    assert ids == {"vaers:6000", "vaers:6001", "vaers:6002"}
+    infants = {"vaers:6100", "vaers:6101", "vaers:6102", "vaers:6103"}
+    assert len(legacy) == 3 and legacy <= infants  # previous order: the age band first
+    assert few == infants
