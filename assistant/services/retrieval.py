@@ -178,7 +178,9 @@ def seriousness_hint(dossier: Dossier, fired: Iterable[str] | None = None,
     if serious is None or serious:
         return serious
     p = (probabilities or {}).get("grave")
-    return p is not None and p >= SERIOUS_PROBABILITY
+    # Rounded as the triage result shows it (4 decimals), so that gdr triage (which reads the result) and
+    # the API and the evaluation (which read the unrounded assessment) agree at the edge.
+    return p is not None and round(p, 4) >= SERIOUS_PROBABILITY
 
 
 def precedents_of(retriever: Any, dossier: Dossier, k: int, fired: Iterable[str] | None = None,

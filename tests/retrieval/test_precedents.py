@@ -117,6 +117,10 @@ def test_seriousness_hint_criteria_first_then_the_models_probability() -> None:
     assert seriousness_hint(benign) is False  # no model: criteria only
     assert seriousness_hint(benign, probabilities={"grave": SERIOUS_PROBABILITY}) is True
     assert seriousness_hint(benign, probabilities={"grave": SERIOUS_PROBABILITY - 0.01}) is False
+    # gdr triage reads the result's probabilities (4 decimals), the API the unrounded ones: same answer
+    near = SERIOUS_PROBABILITY - 0.00004
+    assert seriousness_hint(benign, probabilities={"grave": near}) == seriousness_hint(
+        benign, probabilities={"grave": round(near, 4)}) is True
     assert seriousness_hint(dossier(type="amm"), probabilities={"grave": 0.9}) is None
 
 
