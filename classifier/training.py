@@ -339,7 +339,15 @@ def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | No
 
     paths = vaers_year_paths(corpora_dir)
     years = sorted(paths)
-    windows = list(last_train_years or [y for y in years if y + 2 in paths][-4:])
+    def train_years(y: int) -> list[int]:
+        return [t for t in years if t <= y and (first_year is None or t >= first_year)]
+
+    # a window needs a training year (from first_year on) and its validation and test years
+    windows = [y for y in (last_train_years or [y for y in years if y + 2 in paths][-4:])
+               if train_years(y) and y + 1 in paths and y + 2 in paths]
+    if not windows:
+        raise InputError("Protocole glissant impossible : aucune fenêtre n'a d'année d'entraînement suivie de ses "
+                         "années de validation et de test (vérifiez les années VAERS disponibles et first_year).")
     cache: dict[int, PvPart] = {}
 
     def part(y: int) -> PvPart:
@@ -355,7 +363,7 @@ def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | No
 
     per_window: dict[str, dict[str, Any]] = {}
     for y in windows:
-        train = join([t for t in years if t <= y and (first_year is None or t >= first_year)])
+        train = join(train_years(y))
         val, test = part(y + 1), part(y + 2)
         model = _fit_calibrated(model_name, dict(model_params or {}), train, val)
         base = _fit_calibrated("pv-tfidf-lr", dict(NARRATIVE_BASELINE), train, val, narrative=True)

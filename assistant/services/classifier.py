@@ -213,7 +213,8 @@ def evaluate_rolling(settings: Settings, limit: int | None = None,
 
     corpora_dir = require_real_corpora(settings)
     first_year = settings.classifier.first_year or None
-    result = training.pv_rolling(corpora_dir, limit=limit, first_year=first_year)
+    model_name = settings.classifier.run_model or "pv-tfidf-lr"  # the family gdr run ships
+    result = training.pv_rolling(corpora_dir, limit=limit, first_year=first_year, model_name=model_name)
     lines = ["# Protocole glissant PV (VAERS)", "",
              f"Reproduire : `gdr eval classifier --rolling{f' --limit {limit}' if limit else ''}`", "",
              "Pour chaque fenêtre : entraînement ≤ A (depuis " + str(first_year or "la première année") + "), "
@@ -236,7 +237,7 @@ def evaluate_rolling(settings: Settings, limit: int | None = None,
         fh.write("\n".join(lines) + "\n")
     with atomic_writer(out.with_suffix(".json")) as fh:
         json.dump(result, fh, ensure_ascii=False, indent=2)
-    return out, {"tel_quel": {k: v["moyenne"] for k, v in result["summary"]["pv-tfidf-lr"].items()}}
+    return out, {"tel_quel": {k: v["moyenne"] for k, v in result["summary"][model_name].items()}}
 
 
 def _evaluate_amm(settings: Settings) -> tuple[Path, dict[str, Any]]:

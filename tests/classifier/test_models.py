@@ -143,3 +143,21 @@ def test_blend_averages_the_linear_head_with_lightgbm_in_log_odds() -> None:
     assert np.array_equal(again.predict_proba(Xv), blend.predict_proba(Xv))
     out = blend.score_rows(Xv[:3])
     assert len(out) == 3 and out[0].contributions and set(out[0].probabilities) == {"grave", "critique", "modere"}
+
+
+def test_rolling_protocol_scores_the_shipped_family_beside_both_baselines(corpora_dir: Path, tmp_path: Path) -> None:
+    """``gdr eval classifier --rolling`` on 150 reports a year, one window: train ≤ 2001, validate 2002, test 2003."""
+    from assistant.services.classifier import evaluate_rolling
+    from assistant.settings import get_settings
+    from classifier import training
+
+    result = training.pv_rolling(corpora_dir, limit=150, last_train_years=[2001], model_name="pv-blend",
+                                 model_params={"boost_rounds": 20})
+    window = result["windows"]["≤2001 / 2002 / 2003"]
+    assert set(window) == {"pv-blend", "tfidf-lr-recit", "regle-mots-cles"}
+    assert all(0.5 < m["roc_auc"] <= 1.0 for m in window.values())
+    assert result["summary"]["pv-blend"]["roc_auc"]["ecart_type"] == 0.0  # one window: no spread
+    settings = get_settings(data_dir=tmp_path, corpora_dir=corpora_dir,
+                            classifier={"run_model": "pv-tfidf-lr", "first_year": 2000})
+    path, metrics = evaluate_rolling(settings, limit=60)
+    assert "| pv-tfidf-lr |" in path.read_text(encoding="utf-8") and 0.0 < metrics["tel_quel"]["roc_auc"] <= 1.0
