@@ -129,6 +129,18 @@ def dir_mb(path: Path) -> float:
 
 # --------------------------------------------------------------------------- data
 
+def use_trained_models(source: Path, target: Path) -> str:
+    """Copy the trained models of the user's data dir into the bench's, so that triage and classification
+    are timed with the models `gdr triage` serves (a bench data dir starts empty: criteria only)."""
+    found = source.glob("*/*") if source.is_dir() else iter(())
+    versions = sorted(p.relative_to(source).as_posix() for p in found if p.is_dir())
+    if not versions:
+        return (f"Aucun modèle entraîné dans {source} : classement par les critères seuls "
+                "(lancez « gdr run » ou « gdr train » d'abord pour mesurer le modèle servi).")
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    return f"Modèles servis copiés de {source} : {', '.join(versions)}."
+
+
 def load_data(settings: Any, n_docs: int, n_dossiers: int) -> tuple[list[Any], list[Any]]:
     from assistant.services.retrieval import iter_index_documents
     from classifier.training import vaers_year_paths
@@ -509,6 +521,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="gdr-bench-") as tmp:
         work = Path(tmp)
         settings = get_settings(data_dir=work / "var", corpora_dir=base.corpora_dir)
+        print(use_trained_models(base.models_dir, settings.models_dir), flush=True)
         docs, dossiers = load_data(settings, args.docs, args.dossiers)
         store = embedder = None
         if not {"build", "triage", "chat", "cold"} <= skip:

@@ -332,7 +332,8 @@ def train_pv(corpora_dir: Path, models_dir: Path, train_until: int = 2001, limit
 def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | None = 1996,
                last_train_years: Sequence[int] | None = None, model_name: str = "pv-tfidf-lr",
                model_params: dict[str, Any] | None = None, workers: int = 1,
-               log: Callable[[str], None] | None = None) -> dict[str, Any]:
+               log: Callable[[str], None] | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
     """Rolling protocol: for each Y, train on years ≤ Y, validate on Y + 1, test on Y + 2 (one model family,
     fixed parameters, thresholds from Y + 1), with the two baselines; per-window figures, mean and spread."""
     from classifier.evaluation import f1_threshold, keyword_rule, pv_metrics, pv_metrics_from
@@ -362,7 +363,9 @@ def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | No
         return out
 
     per_window: dict[str, dict[str, Any]] = {}
-    for y in windows:
+    for done, y in enumerate(windows):
+        if progress:
+            progress("protocole glissant (fenêtres)", done, len(windows))
         train = join(train_years(y))
         val, test = part(y + 1), part(y + 2)
         model = _fit_calibrated(model_name, dict(model_params or {}), train, val)
@@ -379,6 +382,8 @@ def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | No
         }
         if log:
             log(f"fenêtre ≤{y} : ROC-AUC test {per_window[f'≤{y} / {y + 1} / {y + 2}'][model_name]['roc_auc']:.4f}")
+    if progress:
+        progress("protocole glissant (fenêtres)", len(windows), len(windows))
     summary: dict[str, dict[str, Any]] = {}
     for name in (model_name, "tfidf-lr-recit", "regle-mots-cles"):
         summary[name] = {}

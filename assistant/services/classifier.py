@@ -214,7 +214,8 @@ def evaluate_rolling(settings: Settings, limit: int | None = None,
     corpora_dir = require_real_corpora(settings)
     first_year = settings.classifier.first_year or None
     model_name = settings.classifier.run_model or "pv-tfidf-lr"  # the family gdr run ships
-    result = training.pv_rolling(corpora_dir, limit=limit, first_year=first_year, model_name=model_name)
+    result = training.pv_rolling(corpora_dir, limit=limit, first_year=first_year, model_name=model_name,
+                                 progress=progress)
     lines = ["# Protocole glissant PV (VAERS)", "",
              f"Reproduire : `gdr eval classifier --rolling{f' --limit {limit}' if limit else ''}`", "",
              "Pour chaque fenêtre : entraînement ≤ A (depuis " + str(first_year or "la première année") + "), "

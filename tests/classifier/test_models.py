@@ -159,5 +159,7 @@ def test_rolling_protocol_scores_the_shipped_family_beside_both_baselines(corpor
     assert result["summary"]["pv-blend"]["roc_auc"]["ecart_type"] == 0.0  # one window: no spread
     settings = get_settings(data_dir=tmp_path, corpora_dir=corpora_dir,
                             classifier={"run_model": "pv-tfidf-lr", "first_year": 2000})
-    path, metrics = evaluate_rolling(settings, limit=60)
+    ticks: list[tuple[str, int, int]] = []
+    path, metrics = evaluate_rolling(settings, limit=60, progress=lambda *t: ticks.append(t))
+    assert ticks[0][1:] == (0, 3) and ticks[-1][1:] == (3, 3)  # windows ≤2000, ≤2001, ≤2002 (≤1999: no training year)
     assert "| pv-tfidf-lr |" in path.read_text(encoding="utf-8") and 0.0 < metrics["tel_quel"]["roc_auc"] <= 1.0
