@@ -380,6 +380,20 @@ def test_post_chat_pseudonymises_a_pasted_dossier(settings: Settings) -> None:
                                                 "[TÉLÉPHONE-1]": "06 12 34 56 78", "[NIR-1]": "2 50 03 75 112 345 67"}
 
 
+def test_a_question_is_answered_as_typed_and_stored_without_personal_data(service: Any, settings: Settings) -> None:
+    """A question that names a patient: the answer is the same as without pseudonymisation; the stored
+    message, the conversation title and the audit event hold placeholders."""
+    from test_pseudonymisation import _database_text
+
+    question = "Quels précédents pour Mme Jeanne Martin, NIR 2 50 03 75 112 345 67, après un vaccin DTCaP ?"
+    reply = service.reply(question)
+    plain = service.reply("Quels précédents après un vaccin DTCaP ?")
+    assert reply["intent"] == plain["intent"] and reply["refused"] == plain["refused"]
+    dump = _database_text(settings)
+    assert not any(v in dump for v in ("Jeanne", "Martin", "2 50 03 75 112 345 67"))
+    assert "Mme [NOM-1], NIR [NIR-1], après un vaccin DTCaP" in dump
+
+
 def test_joined_dossier_file_is_pseudonymised(service: Any, settings: Settings) -> None:
     """The Chainlit path: a dossier joined as a file to an empty message is stored with placeholders only."""
     from test_pseudonymisation import IDENTITY, PERSONAL, _database_text, _sample_text

@@ -14,7 +14,9 @@ the answer is complete; an error before that stores nothing.
 A message that brings a dossier (pasted text or joined file) is pseudonymised before anything is
 stored (:mod:`assistant.services.pseudonyms`): the message kept in the conversation, the conversation
 title, the audit event, the triaged dossier and its assessment hold placeholders; the map is stored
-encrypted next to each assessment, as ``POST /triage`` does.
+encrypted next to each assessment, as ``POST /triage`` does. A question is answered as typed but
+stored (message, conversation title, audit event) with its personal data replaced by placeholders; no
+map is kept for a question.
 """
 
 from __future__ import annotations
@@ -260,9 +262,13 @@ class ChatService:
                 answer = rewrite(self.settings, text, answer, current)
                 timings["llm"] = _ms(t3)
             reply = render(answer)
+            stored = text
+            if pseudo is None and text:  # a question: answered as typed, stored without its personal data
+                question_pseudo = self._pseudonymiser()
+                stored = question_pseudo(text) if question_pseudo is not None else text
             timings["total"] = _ms(t0)
             reply = {"conversation_id": "", "intent": intent.name, **reply, "timings_ms": timings}
-            reply["conversation_id"] = self._store(turn, user_id, text, intent.name, reply, new_dossiers)
+            reply["conversation_id"] = self._store(turn, user_id, stored, intent.name, reply, new_dossiers)
             return Exchange(reply, [TriageResult.model_validate(row) for row, _, _ in new_dossiers])
 
     def _pseudonymiser(self) -> Pseudonymiser | None:
