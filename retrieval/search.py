@@ -382,17 +382,23 @@ class Retriever:
         """
         precedent_texts = [precedent_query(d) for d in dossiers]
         guideline_texts = [(d.text or d.title)[:MAX_QUERY_CHARS].strip() for d in dossiers]
+        # Encode only the queries a dense ranking will read: lexical precedents (the default) need no vector,
+        # which halves the encoder's work per dossier.
+        dense_precedents = self.has_vectors and self.config.precedent_method != "lexical"
+        dense_guidelines = self.has_vectors and self.config.default_method != "lexical"
+        queries = ([t if dense_precedents else "" for t in precedent_texts]
+                   + [t if dense_guidelines else "" for t in guideline_texts])
         vectors: np.ndarray | None = None
-        if self.has_vectors and self.config.default_method != "lexical":
-            texts = [t for t in precedent_texts if t.strip()] + [t for t in guideline_texts if t.strip()]
+        texts = [t for t in queries if t.strip()]
+        if texts:
             encoded = iter(embed_queries(self.embedder, texts))
             vectors = np.stack([next(encoded) if t.strip() else np.zeros(self.embedder.dim, dtype=np.float32)
-                                for t in precedent_texts + guideline_texts]) if texts else None
+                                for t in queries])
         out: list[tuple[list[Hit], list[Hit]] | GdrError] = []
         for i, d in enumerate(dossiers):
             try:
-                pv = vectors[i] if vectors is not None and precedent_texts[i].strip() else None
-                gv = vectors[len(dossiers) + i] if vectors is not None and guideline_texts[i].strip() else None
+                pv = vectors[i] if vectors is not None and queries[i].strip() else None
+                gv = vectors[len(dossiers) + i] if vectors is not None and queries[len(dossiers) + i].strip() else None
                 out.append((self.find_precedents(d, k=k_precedents, vector=pv,
                                                  serious=serious[i] if serious is not None else None),
                             self.find_guidelines(guideline_texts[i], dossier_type=d.type, k=k_guidelines,

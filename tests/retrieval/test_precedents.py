@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import ClassVar
 
 from retrieval_fixtures import DOCS, build
 
@@ -130,9 +131,11 @@ def test_lookup_many_matches_one_by_one_with_one_encoding_batch(built: Retrieval
 
     class Counting(FakeEmbedder):
         batches = 0
+        encoded: ClassVar[list[str]] = []
 
         def embed_queries(self, texts):  # type: ignore[no-untyped-def]
             type(self).batches += 1
+            type(self).encoded += list(texts)
             return self.embed_passages(texts)
 
         def embed_query(self, text):  # type: ignore[no-untyped-def]
@@ -152,6 +155,8 @@ def test_lookup_many_matches_one_by_one_with_one_encoding_batch(built: Retrieval
     with Retriever.open(built, embedder=Counting()) as r:
         many = r.lookup_many(dossiers, 5, 3)
     assert Counting.batches == 1
+    # lexical precedents (the default) read no vector: only the two non-empty guideline queries are encoded
+    assert Counting.encoded == [d.text for d in dossiers[:2]]
     assert [type(m) if isinstance(m, GdrError) else m for m in many] == one_by_one
     assert one_by_one[0][0] and one_by_one[1][1]  # type: ignore[index]
 
