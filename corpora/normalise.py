@@ -86,6 +86,8 @@ def fold_in_place(text: str) -> str:
     ``"Décédé À l’Hôpital"`` → ``"decede a l’hopital"``: one character in gives one character out for
     Latin text, so a match in the folded view has the same offsets in the original.
     """
+    if text.isascii():  # most narratives: NFKD changes nothing and nothing combines
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

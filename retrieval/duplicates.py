@@ -346,6 +346,22 @@ def history_index(store: DocStore, dossier_type: str = "pv") -> BlockIndex:
     return index
 
 
+def history_best_matches(profile: Profile, store: DocStore, ids: Iterable[str], threshold: float, k: int = 3,
+                         weights: Mapping[str, float] = WEIGHTS) -> list[Match]:
+    """:func:`best_matches` among indexed documents, the same matches, but a candidate's narrative is
+    shingled only when its best possible score (narrative in full agreement) reaches ``threshold``: the
+    score is non-decreasing in each component, and shingling is most of the cost of a history lookup."""
+    kept: list[Profile] = []
+    for d in store.get_many(sorted(set(ids))).values():
+        light = profile_of_document(d.id, d.metadata, "", dossier_type=d.dossier_type, received_at=d.received_at)
+        parts = components(profile, light)
+        parts["narrative"] = 1.0 if profile.shingles and d.text else None
+        if combine(parts, weights) >= threshold:
+            kept.append(profile_of_document(d.id, d.metadata, d.text, dossier_type=d.dossier_type,
+                                            received_at=d.received_at))
+    return best_matches(profile, kept, threshold, k=k, weights=weights)
+
+
 def history_profiles(store: DocStore, ids: Iterable[str]) -> list[Profile]:
     """Full profiles (narrative included) of indexed documents."""
     docs = store.get_many(sorted(set(ids)))

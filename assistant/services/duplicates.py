@@ -125,15 +125,14 @@ def add_stored(session: Session, result: TriageResult, dossier: Dossier, setting
 def history_matches(resources: Resources, retriever: Retriever, dossier: Dossier,
                     settings: DuplicatesSettings) -> list[DuplicateMatch]:
     """Twins among the indexed case documents (the corpus history)."""
-    from retrieval.duplicates import history_profiles
+    from retrieval.duplicates import history_best_matches
 
     profile = profile_of_dossier(dossier)
     index = resources.duplicate_history(retriever)
     ids = sorted(index.candidates(profile, max_block=settings.max_block))[:MAX_CANDIDATES]
     if not ids:
         return []
-    profiles = history_profiles(retriever.store, ids)
-    found = best_matches(profile, profiles, settings.threshold, k=settings.max_matches)
+    found = history_best_matches(profile, retriever.store, ids, settings.threshold, k=settings.max_matches)
     docs = retriever.store.get_many([m.id for m in found])
     return [_match(m, "historique", title=docs[m.id].title if m.id in docs else None,
                    received=docs[m.id].received_at if m.id in docs else None) for m in found]

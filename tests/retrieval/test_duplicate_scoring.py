@@ -96,3 +96,42 @@ def test_threshold_choice_and_metrics() -> None:
     labels = [1, 1, 1, 0, 0, 0]
     assert precision_recall(scores, labels, 0.7) == (0.75, 1.0, 2 * 0.75 / 1.75)
     assert choose_threshold(scores, labels, min_precision=0.95) == 0.8  # precise and best F1 among precise
+
+
+def test_history_matches_skip_shingling_only_where_no_match_is_possible() -> None:
+    from types import SimpleNamespace
+
+    from retrieval.duplicates import history_best_matches
+
+    def doc(rid: str, text: str, **meta: object) -> SimpleNamespace:
+        metadata = {"vaccine_types": "HEP", "symptoms": "Urticaria|Lip swelling", "age": 34.0, "sex": "F",
+                    "onset_date": "2003-05-02", "vaccination_date": "2003-05-02", "region": "CA", **meta}
+        return SimpleNamespace(id=rid, metadata=metadata, text=text, dossier_type="pv", received_at="2003-05-10")
+
+    docs = [doc("vaers:1", NARRATIVE), doc("vaers:2", OTHER), doc("vaers:3", NARRATIVE, sex="M", age=70.0),
+            doc("vaers:4", ""), doc("vaers:5", OTHER + " Second report.", sex="M", age=1.0, symptoms="Pyrexia")]
+    shingled: list[str] = []
+
+    class Store:
+        def get_many(self, ids: list[str]) -> dict[str, SimpleNamespace]:
+            return {d.id: d for d in docs if d.id in ids}
+
+    import retrieval.duplicates as dup
+
+    original = dup.shingles
+
+    def counting(text: str, n: int = dup.SHINGLE) -> frozenset[str]:
+        shingled.append(text)
+        return original(text, n)
+
+    query = profile_of_dossier(_report("dup:1"))
+    full = [profile_of_document(d.id, d.metadata, d.text, dossier_type="pv", received_at=d.received_at) for d in docs]
+    expected = best_matches(query, full, threshold=0.663)
+    dup.shingles = counting  # type: ignore[assignment]
+    try:
+        found = history_best_matches(query, Store(), [d.id for d in docs], threshold=0.663)  # type: ignore[arg-type]
+    finally:
+        dup.shingles = original  # type: ignore[assignment]
+    assert found == expected and found[0].id == "vaers:1" and "vaers:5" not in {m.id for m in found}
+    # vaers:5 (another patient, another reaction) could never reach the threshold: its text is never shingled
+    assert docs[4].text not in shingled and NARRATIVE in shingled
