@@ -360,10 +360,3 @@ def history_best_matches(profile: Profile, store: DocStore, ids: Iterable[str], 
             kept.append(profile_of_document(d.id, d.metadata, d.text, dossier_type=d.dossier_type,
                                             received_at=d.received_at))
     return best_matches(profile, kept, threshold, k=k, weights=weights)
-
-
-def history_profiles(store: DocStore, ids: Iterable[str]) -> list[Profile]:
-    """Full profiles (narrative included) of indexed documents."""
-    docs = store.get_many(sorted(set(ids)))
-    return [profile_of_document(d.id, d.metadata, d.text, dossier_type=d.dossier_type, received_at=d.received_at)
-            for d in docs.values()]
