@@ -23,7 +23,7 @@ metadata and text of an indexed case document (:func:`profile_of_document`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -357,6 +357,5 @@ def history_best_matches(profile: Profile, store: DocStore, ids: Iterable[str], 
         parts = components(profile, light)
         parts["narrative"] = 1.0 if profile.shingles and d.text else None
         if combine(parts, weights) >= threshold:
-            kept.append(profile_of_document(d.id, d.metadata, d.text, dossier_type=d.dossier_type,
-                                            received_at=d.received_at))
+            kept.append(replace(light, shingles=shingles(d.text) if d.text else frozenset()))
     return best_matches(profile, kept, threshold, k=k, weights=weights)
