@@ -103,6 +103,18 @@ def test_faithful_rewrite_is_kept_and_cited(server: tuple[str, Script], chat_dir
     assert "llm" in reply["timings_ms"] and "Passages numérotés" in script.prompts[-1]
 
 
+def test_the_model_never_reads_personal_data_of_a_question(server: tuple[str, Script], chat_dir: Path,
+                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question naming a patient is answered, but the prompt sent to the model holds placeholders."""
+    url, script = server
+    script.mode = "faithful"
+    svc = _service(chat_dir, tmp_path, url, monkeypatch)
+    reply = svc.reply("Quel SMR pour Spasfon ? C'est pour Mme Jeanne Martin, NIR 2 50 03 75 112 345 67.")
+    assert "« Faible »" in reply["answer"] and "llm" in reply["timings_ms"]
+    prompt = script.prompts[-1]
+    assert "[NIR-1]" in prompt and not any(v in prompt for v in ("Jeanne", "Martin", "2 50 03 75 112 345 67"))
+
+
 def test_obedient_model_changes_nothing(server: tuple[str, Script], chat_dir: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     url, script = server

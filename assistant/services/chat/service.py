@@ -15,8 +15,8 @@ A message that brings a dossier (pasted text or joined file) is pseudonymised be
 stored (:mod:`assistant.services.pseudonyms`): the message kept in the conversation, the conversation
 title, the audit event, the triaged dossier and its assessment hold placeholders; the map is stored
 encrypted next to each assessment, as ``POST /triage`` does. A question is answered as typed but
-stored (message, conversation title, audit event) with its personal data replaced by placeholders; no
-map is kept for a question.
+stored (message, conversation title, audit event), and sent to a configured language model, with its
+personal data replaced by placeholders; no map is kept for a question.
 """
 
 from __future__ import annotations
@@ -255,17 +255,17 @@ class ChatService:
             else:
                 answer = self._answer(intent, text, turn, current, new_dossiers, timings, pseudo)
             timings["answer"] = _ms(t2)
+            stored = text
+            if pseudo is None and text:  # a question: answered as typed, stored (and sent to a model) without
+                question_pseudo = self._pseudonymiser()  # its personal data
+                stored = question_pseudo(text) if question_pseudo is not None else text
             if self.settings.llm.provider != "none" and answer.sentences and not answer.refused:
                 from assistant.services.chat.generative import rewrite
 
                 t3 = time.perf_counter()
-                answer = rewrite(self.settings, text, answer, current)
+                answer = rewrite(self.settings, stored, answer, current)
                 timings["llm"] = _ms(t3)
             reply = render(answer)
-            stored = text
-            if pseudo is None and text:  # a question: answered as typed, stored without its personal data
-                question_pseudo = self._pseudonymiser()
-                stored = question_pseudo(text) if question_pseudo is not None else text
             timings["total"] = _ms(t0)
             reply = {"conversation_id": "", "intent": intent.name, **reply, "timings_ms": timings}
             reply["conversation_id"] = self._store(turn, user_id, stored, intent.name, reply, new_dossiers)
