@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from corpora.errors import CorruptFile, EncodingProblem, InputError
+from corpora.normalise import lone_surrogate
 
 MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects accepted in a JSON input (real dossiers use fewer than 5)."""
 JSON_TOO_DEEP = f"imbrication trop profonde (plus de {MAX_JSON_DEPTH} niveaux de listes ou d'objets)"
 JSON_NUMBER_TOO_LONG = "nombre trop long"
+JSON_LONE_SURROGATE = "caractère \\uD800–\\uDFFF isolé (moitié d'une paire UTF-16, ce n'est pas du texte)"
 
 
 _JSON_REASONS = {
@@ -33,7 +36,8 @@ _JSON_REASONS = {
 
 def json_reason(exc: json.JSONDecodeError) -> str:
     """The French reason of a JSON decoding error (the parser's own messages are English)."""
-    return _JSON_REASONS.get(exc.msg, exc.msg if exc.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG)
+    return _JSON_REASONS.get(exc.msg, exc.msg if exc.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG,
+                                                             JSON_LONE_SURROGATE)
                              else "syntaxe JSON invalide")
 
 
@@ -41,7 +45,9 @@ def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses deep nesting as a :class:`json.JSONDecodeError` (French message).
 
     Deeply nested JSON would otherwise raise :class:`RecursionError` in the parser (or later, in
-    whatever walks the value): the callers already turn decode errors into one French line.
+    whatever walks the value): the callers already turn decode errors into one French line. A string
+    holding a lone surrogate (``"\\ud800"`` without its pair) is refused the same way: it is no text,
+    and would fail later, when hashed, stored or printed.
     """
     doc = text if isinstance(text, str) else ""
     try:
@@ -56,15 +62,28 @@ def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
-            children: Iterable[Any] = node.values()
+            children: Iterable[Any] = [*node.keys(), *node.values()]
         elif isinstance(node, list):
             children = node
         else:
+            if isinstance(node, str) and lone_surrogate(node):
+                raise json.JSONDecodeError(JSON_LONE_SURROGATE, doc, _surrogate_position(doc))
             continue
         if depth > max_depth:
             raise json.JSONDecodeError(JSON_TOO_DEEP, doc, 0)
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list | str))
     return value
+
+
+_SURROGATE_IN_JSON = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+                                r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})"
+                                r"\\u[dD][c-fC-F][0-9a-fA-F]{2}|[\ud800-\udfff]")
+
+
+def _surrogate_position(doc: str) -> int:
+    """Where the first lone surrogate (escaped or raw) is in the JSON text, for the line and column."""
+    m = _SURROGATE_IN_JSON.search(doc)
+    return m.start() if m else 0
 
 
 @contextlib.contextmanager

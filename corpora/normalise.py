@@ -32,11 +32,38 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "bar_join", "bar_split", "detect_language", "dossier_language", "fold", "fold_in_place", "normalise_name",
-    "normalise_substance", "parse_date", "plain_apostrophes", "read_word_list", "stop_words", "substance_keys",
+    "bar_join", "bar_split", "detect_language", "dossier_language", "fold", "fold_in_place", "lone_surrogate",
+    "normalise_name", "normalise_substance", "parse_date", "plain_apostrophes", "read_word_list", "stop_words",
+    "substance_keys",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogate(text: str) -> str | None:
+    r"""A French description of the first lone surrogate of ``text`` (None when the text is clean).
+
+    Python strings can hold code points U+D800–U+DFFF that no UTF-8 text contains: a JSON escape
+    such as ``"\ud800"`` without its pair, or a byte that was not UTF-8 kept by ``surrogateescape``
+    (command-line arguments, standard input). Such a string cannot be encoded, hashed, stored or
+    printed, so every reader of user text refuses it up front with this description.
+
+    >>> lone_surrogate("café") is None
+    True
+    >>> lone_surrogate("caf\udce9")
+    'octet 0xe9'
+    >>> lone_surrogate("\ud800 x")
+    "caractère U+D800 isolé (moitié d'une paire UTF-16)"
+    """
+    m = _SURROGATE.search(text)
+    if m is None:
+        return None
+    code = ord(m.group(0))
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte that could not be decoded
+        return f"octet 0x{code - 0xDC00:02x}"
+    return f"caractère U+{code:04X} isolé (moitié d'une paire UTF-16)"
 
 # Salt words written before the base ("chlorhydrate de tramadol"), already folded.
 _SALT_PREFIXES = (

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from assistant.cli.common import app, err, out_json, settings, user_errors
-from corpora.errors import GdrError
+from corpora.errors import EncodingProblem, GdrError
 
 
 def _open(s: Any) -> tuple[Any, Any]:
@@ -19,6 +20,33 @@ def _open(s: Any) -> tuple[Any, Any]:
     upgrade(s)
     engine = make_engine(s)
     return ChatService(s, engine), engine
+
+
+def _stdin_lines() -> Iterator[str | bytes]:
+    """Standard input line by line, each decoded as UTF-8 on its own (an undecodable line stays bytes).
+
+    Read as bytes so that one bad line is reported in its place and the others are still answered,
+    whatever error handler the interpreter gave ``sys.stdin``.
+    """
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes underneath (tests may pass one)
+        for text in sys.stdin:
+            yield text.rstrip("\r\n")
+        return
+    for raw in stream:
+        try:
+            yield raw.decode("utf-8-sig").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield raw
+
+
+def _undecodable_line(raw: bytes) -> str:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (f"Texte illisible (octet 0x{raw[exc.start]:02x} à la position {exc.start + 1} : ce n'est pas de "
+                "l'UTF-8) : réenregistrez les questions en UTF-8.")
+    return "Texte illisible : réenregistrez les questions en UTF-8."
 
 
 def _emit(reply: dict[str, Any], json_out: bool) -> None:
@@ -65,9 +93,10 @@ def ask_cmd(
             return
         service.warm_up()
         failed = 0
-        for n, line in enumerate(sys.stdin, start=1):
-            line = line.rstrip("\n")
+        for n, line in enumerate(_stdin_lines(), start=1):
             try:
+                if isinstance(line, bytes):
+                    raise EncodingProblem(_undecodable_line(line))
                 reply = service.reply(line, conv)
             except GdrError as exc:
                 failed += 1

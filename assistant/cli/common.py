@@ -68,6 +68,28 @@ def out_json(obj: Any) -> None:
     sys.stdout.write(dump_json_line(obj) + "\n")
 
 
+def undecodable_argument(argv: list[str]) -> str | None:
+    """The French message for the first command-line argument that is not UTF-8 text, else None.
+
+    Python keeps such bytes as lone surrogates (``surrogateescape``), which nothing downstream can
+    encode: they are refused here, before any command runs, with the argument shown readably.
+    """
+    from corpora.normalise import lone_surrogate
+
+    for arg in argv:
+        reason = lone_surrogate(arg)
+        if reason:
+            try:
+                shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            except UnicodeEncodeError:  # a surrogate that stands for no byte
+                shown = arg.encode("utf-8", "replace").decode("utf-8")
+            if len(shown) > 60:
+                shown = shown[:59] + "…"
+            return (f"l'argument « {shown} » n'est pas du texte UTF-8 valide ({reason}) : vérifiez l'encodage du "
+                    "terminal (variable LANG) ou réenregistrez le texte en UTF-8.")
+    return None
+
+
 def user_errors(func: F) -> F:
     """Turn domain errors into one French line on stderr and exit code 2, never a traceback."""
 

@@ -40,8 +40,15 @@ def build_app():  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
+    import sys
+
+    from assistant.cli.common import undecodable_argument
     from assistant.cli.i18n import install_french
 
+    problem = undecodable_argument(sys.argv[1:])
+    if problem:
+        print(f"Erreur : {problem}", file=sys.stderr)
+        raise SystemExit(2)
     install_french()
     build_app()(prog_name="gdr")
 

@@ -243,7 +243,8 @@ def test_dossier_question_without_dossier_is_refused(service: Any) -> None:
 
 @pytest.mark.parametrize(("message", "error"), [
     ("", InputError), ("   ", InputError), ("x" * 100_000, InputTooLarge), ("\x00\x01binaire\x02\x03", InputError),
-    (b"\xff\xfe\x00\x00", InputError),
+    (b"\xff\xfe\x00\x00", InputError), ("Quel SMR pour Spasfon ? \ud800", InputError),
+    ("caf\udce9 d\udce9c\udce8s", InputError),
     ("Der Patient ist nach der Impfung mit hohem Fieber ins Krankenhaus gekommen und wurde behandelt", InputError),
 ])
 def test_bad_input_is_one_french_line_and_stores_nothing(service: Any, settings: Settings, message: Any,
@@ -334,9 +335,28 @@ def test_gdr_ask_json_and_stdin(settings: Settings, tmp_path: Path) -> None:
     assert "« élevé »" in out[0]["answer"] and out[1]["refused"] and "error" in out[2]
     assert "15 jours" in out[3]["answer"] and out[0]["conversation_id"] == out[3]["conversation_id"]
 
+    # A line that is not UTF-8 is reported in its place (French, like an empty line); the others are answered.
+    done = subprocess.run([str(GDR), "ask", "-"], env=_env(settings), capture_output=True, timeout=180,
+                          input=b"Quel SMR pour Spasfon ?\n\xff\xfe bad\n", check=False)
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 3 and "Traceback" not in stderr, stderr
+    assert "« Faible »" in done.stdout.decode("utf-8")
+    assert stderr.startswith("Ligne 2 : Texte illisible (octet 0xff") and "UTF-8" in stderr
+
     bad = subprocess.run([str(GDR), "ask", "bonjour", "--conversation", "0" * 32], env=_env(settings),
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("Erreur : Conversation introuvable")
+
+
+@pytest.mark.parametrize("command", [["ask"], ["search"], ["triage", "--no-precedents"]])
+def test_an_argument_that_is_not_utf8_is_one_french_line(settings: Settings, command: list[str]) -> None:
+    done = subprocess.run([os.fsencode(GDR), *(c.encode() for c in command), b"caf\xe9 d\xe9c\xe8s"],
+                          env=_env(settings), capture_output=True, timeout=120, check=False)
+    stderr = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and done.stdout == b"", stderr
+    assert stderr == ("Erreur : l'argument « caf\ufffd d\ufffdc\ufffds » n'est pas du texte UTF-8 valide "
+                      "(octet 0xe9) : vérifiez l'encodage du terminal (variable LANG) ou réenregistrez le texte "
+                      "en UTF-8.\n")
 
 
 def test_post_chat_pseudonymises_a_pasted_dossier(settings: Settings) -> None:

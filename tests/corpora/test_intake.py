@@ -115,6 +115,13 @@ def test_format_and_language_detection() -> None:
         (b"[]", InputError, 400, "aucun dossier"),
         (b"<a><b></a>", CorruptFile, 422, "XML mal formé à la ligne 1"),
         (b"<rapport><texte>x</texte></rapport>", CorruptFile, 422, "ICH E2B(R3)"),
+        # A lone surrogate escape is no text: refused at reading, before any id is hashed from it.
+        (b'{"type": "pv", "text": "\\ud800 h\\u00e9patite"}', CorruptFile, 422,
+         "JSON invalide à la ligne 1, colonne 25 : caractère \\uD800–\\uDFFF isolé"),
+        (b'{"type": "pv",\n "title": "ok \\ud83d\\ude00", "text": "x \\udc00"}', CorruptFile, 422,
+         "JSON invalide à la ligne 2, colonne 41"),
+        (b'{"type": "pv", "text": "a"}\n{"type": "pv", "\\udfff": 1}\n', CorruptFile, 422,
+         "JSON invalide à la ligne 2, colonne 17"),
     ],
 )
 def test_bad_input_is_one_french_error(data: bytes, error: type[GdrError], status: int, message: str) -> None:

@@ -42,6 +42,7 @@ from assistant.settings import Settings
 from classifier.result import TriageResult
 from corpora.errors import EncodingProblem, GdrError, InputError, InputTooLarge, NotFound, StoreError
 from corpora.model import Hit
+from corpora.normalise import lone_surrogate
 from corpora.pseudonymise import Pseudonymiser
 
 EMPTY_MESSAGE = "Message vide : posez une question ou collez le texte d'un dossier."
@@ -83,6 +84,9 @@ def check_message(message: Any, max_chars: int, allow_empty: bool = False) -> st
     if len(message) > max_chars:
         raise InputTooLarge(f"Message trop long : {len(message):,} caractères (maximum {max_chars:,}). "
                             "Joignez le dossier comme fichier ou résumez la question.".replace(",", " "))
+    surrogate = lone_surrogate(message)
+    if surrogate:
+        raise EncodingProblem(f"Le message n'est pas du texte valide ({surrogate}) : envoyez-le en UTF-8.")
     controls = sum(1 for c in message if (ord(c) < 32 and c not in "\n\r\t") or c == "\ufffd")
     if "\x00" in message or controls > max(2, len(message) // 100):
         raise EncodingProblem(BINARY_MESSAGE)
