@@ -8,19 +8,20 @@ start otherwise.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.settings import Settings
-from corpora.errors import GdrError
+from corpora.errors import EncodingProblem, GdrError
 from corpora.model import Dossier
 
 _HTTP_FR = {
@@ -50,7 +51,8 @@ _VALIDATION_FR = {
 
 async def _gdr_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GdrError)
-    body: dict[str, str] = {"detail": exc.message}
+    # A message may quote the input: whatever it quotes must still encode (lone surrogates become "?").
+    body: dict[str, str] = {"detail": exc.message.encode("utf-8", "replace").decode("utf-8")}
     if exc.code:
         body["code"] = exc.code
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
@@ -66,8 +68,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         "Not Found", "Method Not Allowed", "Bad Request", "Internal Server Error"} else None
     if detail == "There was an error parsing the body":  # FastAPI: malformed or too deeply nested JSON
         detail = "Corps de requête illisible : JSON mal formé ou trop profondément imbriqué."
-    return JSONResponse({"detail": detail or _HTTP_FR.get(exc.status_code, "Erreur HTTP.")},
-                        status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    body = {"detail": detail or _HTTP_FR.get(exc.status_code, "Erreur HTTP.")}
+    if code := getattr(exc, "code", None):
+        body["code"] = code
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -85,6 +89,18 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         parts.append(f"{where or 'requête'} ({_VALIDATION_FR.get(kind, 'valeur invalide')})")
     return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + ".", "code": "invalid_request"},
                         status_code=422)
+
+
+async def _valid_text(request: Request) -> None:
+    """Refuse a JSON body that holds a lone surrogate (``"\\ud800"``): valid JSON, but no UTF-8 text."""
+    parsed = getattr(request, "_json", None)  # set only when FastAPI parsed a JSON body for the route
+    if parsed is None:
+        return
+    try:
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise EncodingProblem("Texte invalide : la requête contient un caractère Unicode isolé (demi-paire "
+                              "\\ud800–\\udfff) ; envoyez du texte UTF-8 valide.", code="invalid_text") from None
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -141,13 +157,16 @@ def create_app(settings: Settings) -> FastAPI:
         "pharmacovigilance) : niveau de risque, mode de traitement, précédents et référentiel cités.",
         version="0.1.0",
         lifespan=lifespan,
+        dependencies=[Depends(_valid_text)],
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
-    app.add_middleware(BaseHTTPMiddleware, dispatch=access_log_middleware())
+    # The limits sit inside the access log: a body refused while streamed raises from `receive` straight into
+    # the route (FastAPI lets HTTP exceptions through), not through the log's task group.
     app.add_middleware(LimitsMiddleware, max_body_bytes=settings.api.max_body_bytes,
-                       timeout_s=settings.api.request_timeout_s)
+                       max_upload_bytes=settings.api.max_upload_bytes, timeout_s=settings.api.request_timeout_s)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=access_log_middleware())
     app.add_exception_handler(GdrError, _gdr_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -4,10 +4,13 @@
   account and per minute on the routes that cost the most (permissions ``triage`` and ``chat``:
   ``POST /triage``, ``POST /triage/batch``, ``POST /chat``); beyond, 429 with a French message and
   ``Retry-After``. Counted per process: with several workers the limit applies in each.
-* **Size and time** (:class:`LimitsMiddleware`): a body declared larger than
-  ``settings.api.max_body_bytes`` (1 MiB; the upload routes have their own limit,
-  ``api.max_upload_bytes``) is refused with 413 before it is read; a request that has not started
-  answering after ``settings.api.request_timeout_s`` gets 503 with a French message.
+* **Size and time** (:class:`LimitsMiddleware`): a body larger than ``settings.api.max_body_bytes``
+  (1 MiB; the upload routes ``/triage…``, ``/jobs/triage`` and the chat page's ``/chat/…`` have
+  ``api.max_upload_bytes``) is refused with 413: before it is read when its length is declared, as
+  soon as it passes the limit when it is streamed (chunked); a request that carries a body to an
+  account-only route without a bearer token is refused with 401 before its body is read; a request
+  that has not started answering after ``settings.api.request_timeout_s`` gets 503 with a French
+  message.
 * **Access logs** (:func:`configure_logging`): one JSON object per line (time, level, logger,
   message, method, route template, status, duration, role) and never a body, a query string, a
   dossier text or a login in clear (the account is logged as a short hash).
@@ -25,10 +28,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, TextIO
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.api.security import NOT_AUTHENTICATED, PUBLIC_PATHS
 from corpora.errors import GdrError
 
 RATE_LIMITED = frozenset({"triage", "chat"})
@@ -70,26 +75,77 @@ class RateLimiter:
             hits.append(now)
 
 
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Routes that take a file: their limit is ``api.max_upload_bytes`` (``/chat/`` is the Chainlit page's upload).
+UPLOAD_PREFIXES = ("/triage", "/jobs/triage", "/chat/")
+#: Multipart framing on top of the file: larger than the routes' own margin, so that their message comes first.
+UPLOAD_SLACK = 128 * 1024
+
+
+def _account_only(path: str) -> bool:
+    """An API route that needs a bearer token (the Chainlit page under /chat/ has its own login)."""
+    return path not in PUBLIC_PATHS and not path.startswith("/chat/")
+
+
+def _too_large(size: int, limit: int, at_least: bool = False) -> str:
+    more = "plus de " if at_least else ""
+    return f"Requête trop volumineuse : {more}{size:,} octets (maximum {limit:,}).".replace(",", " ")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` while a streamed body is read; FastAPI lets HTTP exceptions through."""
+
+    code = "too_large"
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(status_code=413, detail=_too_large(size, limit, at_least=True))
+
+
+def _bounded(receive: Receive, limit: int) -> Receive:
+    received = 0
+
+    async def bounded() -> MutableMapping[str, Any]:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(received, limit)
+        return message
+
+    return bounded
+
+
 class LimitsMiddleware:
     """Refuse oversized bodies early (413) and answer 503 when a request exceeds its time budget."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, timeout_s: float) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int, timeout_s: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
         self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # The upload routes (/triage…) check their own limit (api.max_upload_bytes) while reading.
-        limit = self.max_body_bytes
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if not str(scope.get("path", "")).startswith("/triage") and declared.isdigit() and int(declared) > limit:
-            detail = (f"Requête trop volumineuse : {int(declared):,} octets (maximum {limit:,})."
-                      .replace(",", " "))
-            await JSONResponse({"detail": detail, "code": "too_large"}, status_code=413)(scope, receive, send)
+        path = str(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        if (scope.get("method") in _BODY_METHODS and _account_only(path)
+                and not headers.get(b"authorization", b"").lower().startswith(b"bearer ")):
+            # Nobody without a token makes the server read (or parse) a body.
+            await JSONResponse({"detail": NOT_AUTHENTICATED, "code": "not_authenticated"}, status_code=401,
+                               headers={"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
+        # The upload routes check their own, precise limit (api.max_upload_bytes) while reading.
+        upload = path.startswith(UPLOAD_PREFIXES)
+        limit = self.max_upload_bytes + UPLOAD_SLACK if upload else self.max_body_bytes
+        declared = headers.get(b"content-length", b"")
+        if not upload and declared.isdigit() and int(declared) > limit:  # upload routes say "Fichier trop…"
+            await JSONResponse({"detail": _too_large(int(declared), limit), "code": "too_large"},
+                               status_code=413)(scope, receive, send)
+            return
+        receive = _bounded(receive, limit)
         started = asyncio.Event()
 
         async def tracking_send(message: MutableMapping[str, Any]) -> None:
@@ -103,7 +159,12 @@ class LimitsMiddleware:
         done, _ = await asyncio.wait({task, waiter}, timeout=self.timeout_s, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
         if done:
-            await task
+            try:
+                await task
+            except BodyTooLarge as exc:  # read outside a FastAPI route (nothing answered it yet)
+                if started.is_set():
+                    raise
+                await JSONResponse({"detail": exc.detail, "code": "too_large"}, status_code=413)(scope, receive, send)
             return
         task.cancel()
         detail = (f"Délai dépassé : la demande n'a pas abouti en {self.timeout_s:.0f} s. Réessayez, ou envoyez "

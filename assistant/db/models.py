@@ -12,6 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+#: The largest id (or offset) a database integer holds: larger numbers are refused at the API edge (422).
+MAX_ID = 2**63 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -142,5 +142,8 @@ class TokenIssuer:
         login = claims.get("sub")
         if not isinstance(login, str) or not login:
             raise AuthenticationError(TOKEN_INVALID, code="token_invalid")
-        return TokenClaims(login=login, issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
-                           expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
+        try:
+            return TokenClaims(login=login, issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+                               expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC))
+        except (OverflowError, OSError, ValueError):  # a date no clock can hold: not a token this service issued
+            raise AuthenticationError(TOKEN_INVALID, code="token_invalid") from None

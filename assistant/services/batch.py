@@ -224,8 +224,15 @@ def triage_and_store_entries(settings: Settings, engine: Engine, entries: Iterab
     mappings: dict[int, dict[str, str]] = {}  # row → placeholder map, until the row is stored
 
     def pseudonymised(rows: Iterable[BatchEntry]) -> Iterator[BatchEntry]:
+        from assistant.services.dossiers import taken_id
+
         for entry in rows:
             if entry.item is not None:
+                with Session(engine) as session:
+                    why = taken_id(session=session, dossier=entry.item.dossier)
+                if why is not None:
+                    yield BatchEntry(entry.row, entry.where, error=why)
+                    continue
                 try:
                     done = pseudonymise_item(settings, entry.item)
                 except GdrError as exc:

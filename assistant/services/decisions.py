@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from assistant.db.models import AssessmentRow, DecisionRow, DossierRow
+from assistant.db.models import MAX_ID, AssessmentRow, DecisionRow, DossierRow
 from assistant.services import audit
 from assistant.services.audit import HasLogin, day_start
 from assistant.services.dossiers import database_errors
@@ -36,7 +36,9 @@ class DecisionIn(BaseModel):
         "proposition si le niveau est conservé, sinon celui que la politique associe au niveau choisi")
     reason: str | None = Field(None, description="motif, obligatoire quand la décision modifie la proposition")
     assessment_id: int | None = Field(
-        None, description="la proposition lue par l'évaluateur : refus (409) si une proposition plus récente existe")
+        None, ge=1, le=MAX_ID,
+        description="la proposition lue par l'évaluateur : refus (409) si une proposition plus récente existe, "
+        "(404) si ce n'est pas une proposition de ce dossier")
 
 
 class Decision(BaseModel):
@@ -137,13 +139,18 @@ def decide(session: Session, *, dossier_id: str, request: DecisionIn, user: HasL
 
     Refused, with nothing stored: unknown level or mode (400), a change without a reason (400
     ``reason_required``), an unknown dossier (404), a dossier never triaged (409 ``no_proposal``), a
-    proposal that is no longer the latest (409 ``proposal_outdated``).
+    proposal that is no longer the latest (409 ``proposal_outdated``), a proposal of another dossier or none
+    (404 ``proposal_unknown``).
     """
     from classifier.policy import policy_version
 
     level = check_level(request.risk_level)
     proposal = _proposal_or_error(session, dossier_id)
     if request.assessment_id is not None and request.assessment_id != proposal.id:
+        read = session.get(AssessmentRow, request.assessment_id)
+        if read is None or read.dossier_id != dossier_id:
+            raise NotFound(f"La proposition n° {request.assessment_id} n'existe pas pour ce dossier (dernière : "
+                           f"n° {proposal.id}) : rien n'a été enregistré.", code="proposal_unknown")
         raise Conflict(f"La proposition n° {request.assessment_id} n'est pas la dernière pour ce dossier "
                        f"(dernière : n° {proposal.id}, du {proposal.created_at:%Y-%m-%d %H:%M}) : relisez-la "
                        "avant de décider.", code="proposal_outdated")

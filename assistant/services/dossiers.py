@@ -135,3 +135,20 @@ def database_status(*, session: Session, url: str, runs: int = 5) -> DatabaseSta
             for r in repo.list_ingest_runs(session=session, limit=runs)
         ]
     return status
+
+
+def taken_id(*, session: Session, dossier: Dossier) -> str | None:
+    """Why a submitted dossier may not use its ``id`` (French), or ``None``.
+
+    An id that names a stored dossier (a corpus dossier loaded by ``gdr ingest``) is refused unless the
+    submission is that very dossier (same type, source and text): otherwise a new proposal would be filed
+    under, and replace in the queue, the proposal of another dossier.
+    """
+    from assistant.db.models import DossierRow
+
+    row = session.get(DossierRow, dossier.id)
+    if row is None or (row.type, row.source, row.text) == (dossier.type, dossier.source, dossier.text):
+        return None
+    return (f"Identifiant déjà pris : « {dossier.id} » désigne un dossier enregistré ({row.type.upper()}, source "
+            f"{row.source}) dont le contenu diffère. Retirez « id » pour qu'un identifiant soit attribué, ou "
+            "choisissez-en un autre ; rien n'a été enregistré.")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from assistant.db.models import AssessmentRow, FeedbackRow
+from assistant.db.models import MAX_ID, AssessmentRow, FeedbackRow
 from assistant.services import audit
 from assistant.services.audit import HasLogin, day_start
 from assistant.services.dossiers import database_errors
@@ -50,7 +50,7 @@ class FeedbackIn(BaseModel):
     comment: str | None = Field(None, description="commentaire (obligatoire pour une suggestion ou un problème)")
     screen: str | None = Field(None, description="écran ou route concerné (ex. « /chat », « file d'attente »)")
     dossier_id: str | None = None
-    assessment_id: int | None = Field(None, description="la proposition (évaluation) jugée")
+    assessment_id: int | None = Field(None, ge=1, le=MAX_ID, description="la proposition (évaluation) jugée")
     answer_id: str | None = Field(None, description="la réponse de l'assistant jugée (identifiant du message)")
     context: dict[str, Any] | None = Field(None, description="contexte libre : question, extrait de réponse…")
 

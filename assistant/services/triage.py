@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.services.resources import Resources
 from assistant.settings import Settings
 from classifier.result import TextEvidence, TriageResult
-from corpora.errors import GdrError, InputError
+from corpora.errors import Conflict, GdrError, InputError
 from corpora.model import DOSSIER_TYPES, Dossier, dossier_from_json
 from retrieval.config import PRECEDENTS_K
 
@@ -331,9 +331,14 @@ def triage_and_store(settings: Settings, session: Session, items: Sequence[Intak
     asked, ``None``: the system) is recorded in the audit log. The caller owns the session.
     """
     from assistant.services.assessments import store_assessment
+    from assistant.services.dossiers import taken_id
     from assistant.services.intake import annotate
     from assistant.services.pseudonyms import pseudonymise_item, store_mapping
 
+    with session.begin():
+        for it in items:
+            if (why := taken_id(session=session, dossier=it.dossier)) is not None:
+                raise Conflict(why, code="id_taken")
     # Personal data out first: the triage, its offsets and everything stored see the pseudonymised text.
     done = [pseudonymise_item(settings, it) for it in items]
     results = list(triage_dossiers(settings, [p.item.dossier for p in done], with_precedents=with_precedents,

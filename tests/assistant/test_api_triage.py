@@ -162,6 +162,48 @@ def test_bad_requests_are_french(client: TestClient) -> None:
     assert missing.json() == {"detail": "Évaluation introuvable : 999999", "code": "assessment_not_found"}
 
 
+def test_a_submitted_dossier_cannot_take_a_stored_dossiers_id(client: TestClient, settings: Settings) -> None:
+    """An id naming a corpus dossier is refused (409) unless the submission is that dossier: the queue and
+    the decisions of the real dossier stay its own."""
+    fake = {"type": "pv", "id": "sample:pv-001", "text": "x tout va bien"}
+    taken = client.post("/triage", params={"precedents": "false"}, json=fake)
+    assert taken.status_code == 409 and taken.json()["code"] == "id_taken", taken.text
+    assert "« sample:pv-001 »" in taken.json()["detail"] and "rien n'a été enregistré" in taken.json()["detail"]
+    assert client.get("/assessments", params={"dossier_id": "sample:pv-001"}).json() == []
+    batch = client.post("/triage/batch", params={"format": "jsonl"}, content=json.dumps(fake).encode() + b"\n",
+                        headers={"content-type": "application/x-ndjson"})
+    [row, summary] = [json.loads(line) for line in batch.text.splitlines()]
+    assert "Identifiant déjà pris" in row["error"] and summary["summary"]["errors"] == 1, batch.text
+    with Session(make_engine(settings)) as session:
+        original = repo.get_dossier(session=session, id="sample:pv-001")
+    assert original is not None
+    same = client.post("/triage", params={"precedents": "false"}, json=original.model_dump(mode="json"))
+    assert same.status_code == 200 and same.json()[0]["id"] == "sample:pv-001"  # the dossier itself: re-triaged
+
+
+def test_lone_surrogates_huge_ids_and_absurd_tokens_are_4xx(client: TestClient) -> None:
+    body = b'{"kind": "suggestion", "comment": "texte \\ud800 coup\xc3\xa9"}'
+    for path in ("/feedback", "/chat"):
+        bad = client.post(path, content=body.replace(b'"comment"', b'"message"') if path == "/chat" else body,
+                          headers={"content-type": "application/json"})
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_text", bad.text
+        assert "caractère Unicode isolé" in bad.json()["detail"]
+    raw = client.post("/triage", content=b'{"type": "pv", "text": "patient \\ud800 x"}',
+                      headers={"content-type": "application/json"})
+    assert 400 <= raw.status_code < 500 and "Traceback" not in raw.text, raw.text
+    for url in ("/assessments/9223372036854775808", "/dossiers?offset=9223372036854775808"):
+        huge = client.get(url)
+        assert huge.status_code == 422 and "valeur trop grande" in huge.json()["detail"], (url, huge.text)
+    import jwt
+
+    from assistant.services.auth import ISSUER, TokenIssuer
+
+    issuer = TokenIssuer.from_settings(client.app.state.settings)  # type: ignore[attr-defined]
+    forged = jwt.encode({"sub": "x", "iat": 0, "exp": 10**30, "iss": ISSUER}, issuer.key, algorithm=issuer.algorithm)
+    refused = client.get("/queue", headers={"Authorization": f"Bearer {forged}"})
+    assert refused.status_code == 401 and refused.json()["code"] == "token_invalid", refused.text
+
+
 def test_triage_on_database_not_upgraded_is_409(tmp_path: Path) -> None:
     fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
     app = create_app(fresh)

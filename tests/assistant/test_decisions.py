@@ -132,7 +132,9 @@ def test_mode_change_alone_needs_a_reason_and_a_known_code(clients: Clients) -> 
 
 
 def test_bad_decisions_get_french_errors_with_codes(clients: Clients, settings: Settings) -> None:
+    first = _triage(clients["evaluateur"], "sample:aec-001")
     proposal = _triage(clients["evaluateur"], "sample:aec-001")
+    other = _triage(clients["evaluateur"], "sample:aec-003")
     before = _counts(settings)
     client = clients["evaluateur"]
     cases = [
@@ -140,8 +142,12 @@ def test_bad_decisions_get_french_errors_with_codes(clients: Clients, settings: 
         (_decide(client, "sample:inexistant", risk_level="faible", reason="x"), 404, "dossier_not_found",
          "Dossier introuvable"),
         (_decide(client, "sample:aec-002", risk_level="faible", reason="x"), 409, "no_proposal", "triez-le d'abord"),
-        (_decide(client, "sample:aec-001", risk_level=proposal["risk_level"], assessment_id=1), 409,
-         "proposal_outdated", "n'est pas la dernière"),
+        (_decide(client, "sample:aec-001", risk_level=proposal["risk_level"], assessment_id=first["assessment_id"]),
+         409, "proposal_outdated", "n'est pas la dernière"),
+        (_decide(client, "sample:aec-001", risk_level=proposal["risk_level"], assessment_id=other["assessment_id"]),
+         404, "proposal_unknown", "n'existe pas pour ce dossier"),
+        (_decide(client, "sample:aec-001", risk_level=proposal["risk_level"], assessment_id=2**63), 422,
+         "invalid_request", "assessment_id (valeur trop grande)"),
         (_decide(client, "sample:aec-001", risk_level="faible", reason="x" * 5000), 400, "reason_too_long",
          "Motif trop long"),
         (client.post("/dossiers/sample%3Aaec-001/decision", json={"reason": "x"}), 422, "invalid_request",

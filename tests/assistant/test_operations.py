@@ -68,6 +68,17 @@ def test_body_size_and_time_limits(limited: Clients) -> None:
     big = limited["expert"].post("/chat", content=b'{"message": "' + b"a" * 8000 + b'"}',
                                  headers={"Content-Type": "application/json"})
     assert big.status_code == 413 and big.json()["code"] == "too_large" and "volumineuse" in big.json()["detail"]
+    # The same body streamed without a declared length (chunked) is cut as soon as it passes the limit.
+    for path in ("/chat", "/feedback"):
+        chunks = (b'{"message": "' + b"a" * 1000 if i == 0 else b"a" * 1000 for i in range(8))
+        streamed = limited["formateur"].post(path, content=chunks, headers={"Content-Type": "application/json"})
+        assert streamed.status_code == 413 and streamed.json()["code"] == "too_large", streamed.text
+        assert "plus de" in streamed.json()["detail"]
+    # Without a token, a body is never read or parsed: 401, not 422 or 413.
+    anonymous = limited.anonymous
+    for body in (b"{bad", b"a" * 8000):
+        refused = anonymous.post("/users", content=body, headers={"Content-Type": "application/json"})
+        assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated", refused.text
     # The time budget, on a small app whose route sleeps (the real routes run in a thread pool alike).
     import asyncio
 
@@ -92,7 +103,7 @@ def test_body_size_and_time_limits(limited: Clients) -> None:
                 yield f"{i}\n"
         return StreamingResponse(lines())  # type: ignore[arg-type]
 
-    app.add_middleware(LimitsMiddleware, max_body_bytes=4096, timeout_s=0.3)
+    app.add_middleware(LimitsMiddleware, max_body_bytes=4096, max_upload_bytes=4096, timeout_s=0.3)
     with TestClient(app) as client:
         response = client.get("/lent")
         assert response.status_code == 503 and response.json()["code"] == "timeout"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from assistant.api.deps import SessionDep, SettingsDep
 from assistant.api.security import require
+from assistant.db.models import MAX_ID
 from assistant.services import assessments as service
 from assistant.services.users import CurrentUser
 
@@ -30,7 +31,7 @@ def list_assessments(
 def get_assessment(
     session: SessionDep,
     user: Annotated[CurrentUser, Depends(require("read_dossier"))],
-    assessment_id: Annotated[int, Path(ge=1, description="identifiant renvoyé par POST /triage")],
+    assessment_id: Annotated[int, Path(ge=1, le=MAX_ID, description="identifiant renvoyé par POST /triage")],
 ) -> service.AssessmentDetail:
     detail = service.get_assessment(session=session, id=assessment_id, viewer=user)
     session.commit()  # the audit event of this view
@@ -49,7 +50,7 @@ def get_pseudonyms(
     session: SessionDep,
     settings: SettingsDep,
     user: Annotated[CurrentUser, Depends(require("pseudonyms"))],
-    assessment_id: Annotated[int, Path(ge=1, description="identifiant renvoyé par POST /triage")],
+    assessment_id: Annotated[int, Path(ge=1, le=MAX_ID, description="identifiant renvoyé par POST /triage")],
 ) -> PseudonymMap:
     """Les valeurs d'origine (noms, dates de naissance, téléphones, NIR…) remplacées dans le dossier enregistré.
 

@@ -24,7 +24,8 @@ router = APIRouter(tags=["décisions"])
     summary="Décider sur la proposition : accepter ou modifier le niveau de risque et le mode de traitement",
     responses={400: {"description": "Niveau ou mode inconnu, motif absent alors que la décision modifie la "
                                     "proposition (code reason_required)"},
-               404: {"description": "Dossier inconnu (code dossier_not_found)"},
+               404: {"description": "Dossier inconnu (code dossier_not_found), ou « assessment_id » qui n'est pas "
+                                    "une proposition de ce dossier (code proposal_unknown)"},
                409: {"description": "Dossier jamais trié (no_proposal) ou proposition dépassée (proposal_outdated)"}},
 )
 def decide(

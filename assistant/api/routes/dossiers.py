@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from assistant.api.deps import ResourcesDep, SessionDep, SettingsDep
 from assistant.api.security import require
+from assistant.db.models import MAX_ID
 from assistant.services import dossiers as service
 from assistant.services.retrieval import find_precedents
 from assistant.services.users import CurrentUser
@@ -22,7 +23,7 @@ def list_dossiers(
     session: SessionDep,
     type: Annotated[str | None, Query(description="pv, amm ou aec")] = None,
     source: Annotated[str | None, Query(description="source, par exemple sample ou vaers")] = None,
-    offset: Annotated[int, Query(ge=0, description="décalage")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID, description="décalage")] = 0,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="taille de page")] = 50,
 ) -> service.DossierPage:
     return service.list_dossiers(session=session, type=type, source=source, offset=offset, limit=limit)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api.deps import EngineDep, SettingsDep
 from assistant.api.routes.triage import _BODY_DOC, _upload
 from assistant.api.security import require
+from assistant.db.models import MAX_ID
 from assistant.services import jobs
 from assistant.services.users import CurrentUser
 from corpora.errors import InputError, NotFound
@@ -69,7 +70,7 @@ async def start_index_job(
     user: Annotated[CurrentUser, Depends(require("index"))],
     settings: SettingsDep,
     sources: str | None = Query(None, description="ex. sample,referentiel (défaut : tous les corpus présents)"),
-    limit: int | None = Query(None, ge=1, description="documents au plus par source"),
+    limit: int | None = Query(None, ge=1, le=MAX_ID, description="documents au plus par source"),
     reset: bool = Query(False, description="reconstruire depuis zéro"),
 ) -> jobs.JobState:
     from assistant.services.retrieval import check_sources
