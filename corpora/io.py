@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -39,6 +40,24 @@ def json_reason(exc: json.JSONDecodeError) -> str:
     return _JSON_REASONS.get(exc.msg, exc.msg if exc.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG,
                                                              JSON_LONE_SURROGATE)
                              else "syntaxe JSON invalide")
+
+
+_OS_REASONS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EEXIST: "un fichier du même nom existe déjà sur le chemin",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOSPC: "plus d'espace disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """The French reason of a file-system error (``strerror`` is the system's English)."""
+    return _OS_REASONS.get(exc.errno or -1) or exc.strerror or str(exc)
 
 
 def loads_json(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:

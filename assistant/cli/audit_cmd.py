@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.common import _HELP, app, database_session, err, out_json, parse_day, settings, user_errors
+from assistant.cli.common import (
+    _HELP,
+    app,
+    database_session,
+    err,
+    out_json,
+    output_file,
+    parse_day,
+    settings,
+    user_errors,
+)
 
 audit_app = typer.Typer(
     help="Journal d'audit chaîné (empreintes SHA-256) : vérification, export, purge au-delà de la conservation.",
@@ -47,7 +57,7 @@ def export_cmd(
 ) -> None:
     """Exporte les événements en JSON Lines (un par ligne, avec empreintes) ; l'export est lui-même journalisé."""
     from assistant.services import audit
-    from corpora.io import atomic_writer, dump_json_line
+    from corpora.io import dump_json_line
 
     start, end = parse_day(since, "--since"), parse_day(until, "--until")
     kinds = list(kind or [])
@@ -60,7 +70,7 @@ def export_cmd(
                 count, last = count + 1, event.seq
             sys.stdout.flush()
         else:
-            with atomic_writer(out) as handle:
+            with output_file(out, ".jsonl") as handle:
                 for event in events:
                     handle.write(dump_json_line(event.model_dump(mode="json")) + "\n")
                     count, last = count + 1, event.seq

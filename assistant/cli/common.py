@@ -11,7 +11,8 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -124,6 +125,26 @@ def database_session(s: Settings | None = None) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+@contextmanager
+def output_file(out: Path, kind: str) -> Iterator[IO[str]]:
+    """``--out FILE`` opened for an atomic write, with ``gdr corpora convert``'s French errors.
+
+    A folder is refused before anything is read (``kind`` names the file expected, e.g. ``.jsonl``);
+    missing parent folders are created, as ``gdr corpora convert`` does; a refused write leaves nothing.
+    """
+    from corpora.errors import InputError
+    from corpora.io import atomic_writer, os_reason
+
+    target = Path(out)
+    if target.is_dir():
+        raise InputError(f"--out désigne un dossier : {target} ; indiquez un fichier {kind}.")
+    try:
+        with atomic_writer(target) as handle:
+            yield handle
+    except OSError as exc:
+        raise InputError(f"Impossible d'écrire {target} : {os_reason(exc)}.") from exc
 
 
 def parse_day(value: str | None, option: str) -> date | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli.common import _HELP, app, database_session, err, out_json, parse_day, user_errors
+from assistant.cli.common import _HELP, app, database_session, err, out_json, output_file, parse_day, user_errors
 
 feedback_app = typer.Typer(help="Retours des utilisateurs (utile, pas utile, suggestions, problèmes).",
                            no_args_is_help=True, context_settings=_HELP)
@@ -49,7 +49,6 @@ def export_cmd(
     """Exporte les retours en CSV (UTF-8, en-têtes en français) ; l'export est journalisé."""
     from assistant.services.audit import cli_actor
     from assistant.services.feedback import MAX_LIST, list_feedback, record_export, to_csv
-    from corpora.io import atomic_writer
 
     day = parse_day(since, "--since")
     with database_session() as session:
@@ -59,7 +58,7 @@ def export_cmd(
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            with atomic_writer(out) as handle:
+            with output_file(out, ".csv") as handle:
                 handle.write(text)
         record_export(session, actor=cli_actor(), count=len(rows), kind=kind, since=day,
                       destination=str(out) if out else "stdout")

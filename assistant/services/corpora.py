@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from corpora.errors import InputError, UnknownSource
-from corpora.io import atomic_writer, dump_json_line
+from corpora.io import atomic_writer, dump_json_line, os_reason
 from corpora.loaders.base import LoadReport
 from corpora.model import Record, record_to_json
 
@@ -139,7 +139,7 @@ def convert(
         except PermissionError as exc:
             raise InputError(f"Impossible d'écrire {target} : permission refusée.") from exc
         except OSError as exc:
-            raise InputError(f"Impossible d'écrire {target} : {exc.strerror or exc}") from exc
+            raise InputError(f"Impossible d'écrire {target} : {os_reason(exc)}.") from exc
     return report.finish()
 
 
