@@ -2,7 +2,8 @@
 
 A job is a folder ``<data_dir>/jobs/<id>/``: ``spec.json`` (what to do), ``state.json`` (status and
 progress, written by the worker as it goes, read by ``GET /jobs/{id}``), the uploaded batch
-(``input.<ext>``) and ``results.jsonl`` (one line per batch row, as ``POST /triage/batch``). Workers
+(``input.<ext>``, deleted once the job has run: it holds personal data in clear) and ``results.jsonl``
+(one line per batch row, as ``POST /triage/batch``, located in the batch as sent). Workers
 share the data dir (the index, the models and the job folders).
 
 Who runs the jobs is chosen by ``settings.jobs.backend`` (registry :data:`RUNNERS`):
@@ -21,7 +22,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -186,7 +187,7 @@ def _triage_work(settings: Settings, folder: Path, params: Mapping[str, Any], ac
     default_type = str(params.get("type") or "pv")
     progress.state.total = sum(1 for _ in path_entries(settings, [source], default_type))
     progress(0, force=True)
-    entries = path_entries(settings, [source], default_type)
+    entries = _located(path_entries(settings, [source], default_type), source)
     with_precedents = bool(params.get("precedents", False))
     engine = make_engine(settings) if params.get("store", True) else None
     done = errors = 0
@@ -206,7 +207,19 @@ def _triage_work(settings: Settings, folder: Path, params: Mapping[str, Any], ac
     finally:
         if engine is not None:
             engine.dispose()
+        # The upload holds personal data in clear; what is kept (results, database) is pseudonymised.
+        source.unlink(missing_ok=True)
     return {"rows": done, "triaged": done - errors, "errors": errors}
+
+
+def _located(entries: Iterable[Any], source: Path) -> Iterator[Any]:
+    """Rows located in the batch as sent (« ligne 2 », « membre a.txt »), never by the server's path."""
+    prefix = str(source)
+    for entry in entries:
+        where = str(entry.where)
+        if where.startswith(prefix):
+            entry.where = where[len(prefix):].lstrip(" ,:") or "lot"
+        yield entry
 
 
 def _index_work(settings: Settings, folder: Path, params: Mapping[str, Any], actor: tuple[Any, ...],

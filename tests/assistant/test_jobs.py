@@ -86,6 +86,10 @@ def test_local_triage_job_runs_in_a_worker_process(local: tuple[Settings, dict[s
     assert state["backend"] == "local" and state["started_at"] and state["finished_at"]
     spec = json.loads((jobs.job_dir(settings, state["id"]) / "spec.json").read_text(encoding="utf-8"))
     assert spec["actor"] == ["evaluateur-test", "evaluateur"]
+    # The upload (personal data in clear) is gone; rows are located in the batch, not on the server's disk.
+    assert not list(jobs.job_dir(settings, state["id"]).glob("input*"))
+    rows = [json.loads(line) for line in c.get(f"/jobs/{state['id']}/results").text.splitlines()]
+    assert [r["where"] for r in rows] == ["lot", "lot", "lot", "ligne 4"], rows
 
 
 def test_local_index_job_and_errors(local: tuple[Settings, dict[str, TestClient]]) -> None:
