@@ -239,9 +239,18 @@ def test_search_returns_hits_with_exact_excerpts(client: TestClient, settings: S
             assert doc is not None and doc.text[hit.start:hit.end] == hit.excerpt
     finally:
         store.close()
+    from assistant.services.audit import list_events
+
+    def views() -> list[str | None]:
+        with Session(make_engine(settings)) as session:
+            return [e.dossier_id for e in list_events(session, kinds=["dossier_view"], limit=1000)]
+
+    before = views()
     for hit in hits:
         doc = client.get(f"/documents/{quote(hit.document_id, safe='')}")
         assert doc.status_code == 200 and doc.json()["text"][hit.start:hit.end] == hit.excerpt
+    cases = [h.document_id for h in hits if h.kind == "case"]
+    assert cases and len(views()) == len(before) + len(cases)  # reading a case is audited like a dossier view
     assert client.get("/documents/vaers%3A0").status_code == 404
     only_sample = client.get("/search", params={"q": "vaccin", "source": "sample", "kind": "case"}).json()
     assert only_sample and all(h["source"] == "sample" and h["kind"] == "case" for h in only_sample)

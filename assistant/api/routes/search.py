@@ -6,11 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from assistant.api.deps import ResourcesDep, SettingsDep
+from assistant.api.deps import ResourcesDep, SessionDep, SettingsDep
 from assistant.api.security import require
 from assistant.services import retrieval as service
+from assistant.services.users import CurrentUser
 from corpora.errors import InputError
 from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Hit
+
+#: Document kinds that hold one person's or one sponsor's case: reading one is audited.
+AUDITED_KINDS = frozenset({"case", "trial"})
 
 router = APIRouter(tags=["recherche"])
 
@@ -70,7 +74,16 @@ def search(
 
 @router.get("/documents/{document_id:path}", response_model=Document,
             summary="Document indexé (texte stocké auquel renvoient les décalages des passages cités)",
-            dependencies=[Depends(require("search"))])
-def get_document(document_id: str, settings: SettingsDep, resources: ResourcesDep) -> Document:
+            description="Un cas individuel (signalement, dossier) consulté ainsi est inscrit au journal d'audit, "
+                        "comme GET /dossiers/{id}.")
+def get_document(document_id: str, settings: SettingsDep, resources: ResourcesDep, session: SessionDep,
+                 user: Annotated[CurrentUser, Depends(require("search"))]) -> Document:
     """The stored document a ``Hit`` points to: ``excerpt == text[start:end]``. Ids percent-encoded."""
-    return service.get_document(settings, document_id, resources=resources)
+    document = service.get_document(settings, document_id, resources=resources)
+    if document.kind in AUDITED_KINDS:  # one person's case: its reading is traced like a dossier view
+        from assistant.services import audit
+
+        audit.record(session, "dossier_view", actor=user, dossier_id=document.id,
+                     payload={"what": "document", "outcome": document.outcome is not None})
+        session.commit()
+    return document
