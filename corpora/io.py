@@ -203,7 +203,7 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | None, s
     if not p.exists():
         raise InputError(f"Fichier introuvable : {p}")
     try:
-        fh = p.open(encoding="utf-8")
+        fh = p.open(encoding="utf-8-sig")  # a byte-order mark is allowed, as at intake
     except OSError as exc:
         raise InputError(f"Impossible d'ouvrir {p} : {exc.strerror}") from exc
     with fh:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # File kinds ``gdr triage`` reads through the intake parsers (the others keep their own reader).
 INTAKE_SUFFIXES = (".pdf", ".docx", ".xml", ".csv", ".tsv", ".zip")
+# Files read whole, as one upload to ``POST /triage`` (same ids, refusals and warnings).
+UPLOAD_SUFFIXES = (".txt", ".md", ".json")
 # Files read row by row (bounded by settings.intake: rows, text length); the others are one upload each.
 BATCH_SUFFIXES = (".jsonl", ".ndjson", ".csv", ".tsv", ".zip")
 _SKIP = (".", "~$", "__MACOSX")
@@ -119,11 +121,14 @@ def _file_entries(settings: Settings, path: Path, default_type: str) -> Iterator
         if size > settings.api.max_upload_bytes:
             raise InputTooLarge(f"{path} : fichier trop volumineux : {size:,} octets (maximum "
                                 f"{settings.api.max_upload_bytes:,}).".replace(",", " "))
+    if suffix in UPLOAD_SUFFIXES:
+        yield from _upload_file_entries(settings, path, default_type if suffix in (".txt", ".md") else None)
+        return
     if suffix not in INTAKE_SUFFIXES:
-        if suffix not in (".jsonl", ".json", ".ndjson", ".txt", ".md"):
+        if suffix not in (".jsonl", ".ndjson"):
             raise InputError(f"{path} : format non reconnu (attendu : .jsonl, .json, .txt, .md, .pdf, .docx, .xml, "
                              ".csv ou .zip).")
-        for item in read_inputs([path], default_type, max_chars=limits.max_text_chars):
+        for item in read_inputs([path], default_type):
             if isinstance(item, Skipped):
                 yield BatchEntry(0, item.where, error=item.reason)
                 continue
@@ -150,6 +155,26 @@ def _file_entries(settings: Settings, path: Path, default_type: str) -> Iterator
         else:
             entry.where = f"{path}, {entry.where}"
         yield entry
+
+
+def _upload_file_entries(settings: Settings, path: Path, declared_type: str | None) -> Iterator[BatchEntry]:
+    """A .txt/.md narrative or a .json file read exactly as ``POST /triage`` reads it (ids ``intake:…``).
+
+    Empty, binary (NUL bytes), undecodable or malformed files raise (a named file stops the command);
+    a dossier in neither French nor English is an error on its row, as in a JSON Lines file.
+    """
+    from assistant.services.intake import read_upload
+    from assistant.services.triage import check_language
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Impossible de lire {path} : {exc.strerror or exc}") from None
+    items = read_upload(settings, data, filename=path.name, declared_type=declared_type)
+    for i, item in enumerate(items, 1):
+        where = str(path) if len(items) == 1 else f"{path}, dossier {i}"
+        reason = check_language(item.dossier)
+        yield BatchEntry(0, where, error=reason) if reason else BatchEntry(0, where, item=item)
 
 
 @dataclass

@@ -11,7 +11,6 @@ result as an assessment, all or nothing.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -68,11 +67,12 @@ def check_language(dossier: Dossier) -> str | None:
     return None
 
 
-def read_inputs(paths: Sequence[Path], default_type: str = "pv",
-                max_chars: int | None = None) -> Iterator[Dossier | Skipped]:
-    """Dossiers from JSON Lines files (``outcome`` ignored) or single .txt/.md narratives.
+def read_inputs(paths: Sequence[Path], default_type: str = "pv") -> Iterator[Dossier | Skipped]:
+    """Dossiers from JSON Lines files (``outcome`` ignored), each bad line skipped with its reason.
 
-    ``max_chars``: a .txt/.md narrative longer than this is skipped before any analysis.
+    Single files (.txt, .md, .json) are read by intake instead (:mod:`assistant.services.batch`), as
+    ``POST /triage`` reads them. JSON lines carry their own type (``default_type`` is only checked);
+    the caller bounds each narrative's length.
     """
     from corpora.io import iter_jsonl
 
@@ -82,28 +82,8 @@ def read_inputs(paths: Sequence[Path], default_type: str = "pv",
         path = Path(path)
         if not path.exists():
             raise InputError(f"Fichier introuvable : {path}")
-        suffix = path.suffix.lower()
-        if suffix in (".txt", ".md"):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                raise InputError(f"{path} n'est pas encodé en UTF-8.") from None
-            if max_chars is not None and len(text) > max_chars:
-                yield Skipped(str(path), f"texte trop long ({len(text):,} caractères, maximum {max_chars:,})"
-                              .replace(",", " "))
-                continue
-            text = unicodedata.normalize("NFC", text).strip()
-            from classifier.features import detect_language
-
-            lang = detect_language(text)
-            d = Dossier(id=f"sample:{path.stem or 'dossier'}", type=default_type,  # type: ignore[arg-type]
-                        title=path.stem, text=text, language=lang if lang in ("fr", "en") else "fr",
-                        source="sample", received_at=None)
-            reason = check_language(d)
-            yield Skipped(str(path), reason) if reason else d
-            continue
-        if suffix not in (".jsonl", ".json", ".ndjson"):
-            raise InputError(f"{path} : format non reconnu (attendu : .jsonl de dossiers, .txt ou .md).")
+        if path.suffix.lower() not in (".jsonl", ".ndjson"):
+            raise InputError(f"{path} : format non reconnu (attendu : .jsonl de dossiers).")
         for n, obj, error in iter_jsonl(path):
             where = f"{path}, ligne {n}"
             if obj is None:

@@ -119,6 +119,42 @@ def test_text_file_and_french_summary(env: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["risk_level"] == "critique"
 
 
+def test_single_files_are_read_as_uploads(env: Path, tmp_path: Path) -> None:
+    """.txt/.md/.json named on the command line are read as ``POST /triage`` reads them (ids, refusals)."""
+    app, runner = build_app(), CliRunner()
+    text = "Le patient est décédé deux jours après la vaccination."
+    (tmp_path / "pv-010.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"type": "pv", "text": text}).encode())
+    (tmp_path / "pretty.json").write_text(json.dumps({"type": "pv", "text": text}, indent=2), encoding="utf-8")
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + json.dumps(_sample_lines()[0]).encode() + b"\n")
+    for name in ("pv-010.txt", "bom.json", "pretty.json", "bom.jsonl"):
+        result = runner.invoke(app, ["triage", str(tmp_path / name), "--json", "--no-precedents"])
+        assert result.exit_code == 0 and result.stderr == "", (name, result.stderr)
+        row = json.loads(result.stdout)
+        # A user's file never takes a corpus id (sample:pv-010 is a bundled dossier; it would hide it).
+        assert row["id"].startswith("intake:" if name != "bom.jsonl" else "sample:"), row["id"]
+        assert row["risk_level"] == "critique" or name == "bom.jsonl"
+
+    refused = {"vide.txt": (b"", "Fichier vide : « vide.txt » ne contient aucun texte."),
+               "blanc.txt": (b"  \n\t \n", "Fichier vide : « blanc.txt » ne contient aucun texte."),
+               "nul.txt": (b"Patient d\x00\xc3\xa9c\xc3\xa9d\xc3\xa9", "contient des octets nuls"),
+               "tronque.json": (b'{"type": "pv", "text":', "JSON invalide à la ligne 1, colonne 23 : valeur attendue.")}
+    for name, (data, message) in refused.items():
+        (tmp_path / name).write_bytes(data)
+        result = runner.invoke(app, ["triage", str(tmp_path / name), "--json"])
+        # A named file unreadable as a whole stops the command before any output (README, « Intake »).
+        assert result.exit_code == 2 and result.stdout == "", (name, result.stderr)
+        assert result.stderr.startswith("Erreur : ") and message in result.stderr and "ignoré" not in result.stderr
+
+    folder = tmp_path / "lot"
+    folder.mkdir()
+    (folder / "vide.txt").write_bytes(b"")
+    (folder / "cas.txt").write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["triage", str(folder), "--json", "--no-precedents"])
+    assert result.exit_code == 3 and len(result.stdout.splitlines()) == 1
+    assert f"{folder / 'vide.txt'} : Fichier vide : « vide.txt » ne contient aucun texte. — ignoré." in result.stderr
+
+
 def test_missing_file_is_one_french_line(env: Path) -> None:
     result = CliRunner().invoke(build_app(), ["triage", "absent.jsonl", "--json"])
     assert result.exit_code == 2 and "Fichier introuvable" in result.stderr

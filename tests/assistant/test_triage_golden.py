@@ -114,6 +114,21 @@ def test_worker_processes_give_the_same_output(indexed_data: Path, sample_output
     assert _normalised(two) == _normalised(sample_output)
 
 
+def test_a_named_file_never_takes_a_corpus_id(indexed_data: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file named like a bundled dossier (pv-004.txt, a follow-up of that case) gets an ``intake:`` id:
+    that dossier stays its best précédent instead of being taken for the file itself and left out."""
+    _env(monkeypatch, indexed_data)
+    pv004 = next(json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines()
+                 if line.strip() and json.loads(line)["id"] == "sample:pv-004")
+    path = tmp_path / "pv-004.txt"
+    path.write_text(pv004["text"].replace("13 mois", "14 mois") + " Le médecin traitant a été informé.",
+                    encoding="utf-8")
+    row = json.loads(_gdr("triage", str(path), "--json"))
+    assert row["id"].startswith("intake:")
+    assert row["precedents"][0]["document_id"] == "sample:pv-004"
+
+
 def test_sample_files_triage_is_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from classifier.result import IntakeInfo, TriageResult
 
