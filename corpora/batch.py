@@ -371,7 +371,8 @@ def _csv_item(row: dict[str | None, str], declared_type: str | None, list_sep: r
                              "hospitalisation, invalidité, anomalie congénitale, autre).")
         if label not in declared:
             declared.append(label)
-    text = seriousness.with_declared(cell("text"), declared)
+    # A row with a title and no text is analysed on its title (the README: « text » or « title »).
+    text = seriousness.with_declared(cell("text") or cell("title"), declared)
     obj: dict[str, Any] = {"text": text, "fields": fields}
     for key in ("id", "type", "title", "language"):
         if cell(key):

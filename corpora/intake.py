@@ -398,9 +398,7 @@ def _finish_item(item: IntakeItem, file_warnings: list[str],
     if limits is not None:
         check_text_length(item.dossier.text, limits, f"« {item.dossier.title} »" if item.dossier.title
                           else "le dossier")
-    item.warnings[:0] = file_warnings
-    if not item.dossier.text.strip():
-        item.warnings.append("Texte vide : triage sur les seules données structurées.")
+    item.warnings[:0] = file_warnings  # an empty text is reported once, by the assessment itself
     if injection_patterns and find_injections(f"{item.dossier.title}\n{item.dossier.text}", injection_patterns):
         item.warnings.append(INJECTION_WARNING)
     return item

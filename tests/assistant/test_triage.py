@@ -155,6 +155,17 @@ def test_single_files_are_read_as_uploads(env: Path, tmp_path: Path) -> None:
     assert f"{folder / 'vide.txt'} : Fichier vide : « vide.txt » ne contient aucun texte. — ignoré." in result.stderr
 
 
+def test_empty_text_is_one_warning(env: Path, tmp_path: Path) -> None:
+    """A dossier without text is triaged on its fields with one warning (intake no longer adds its own)."""
+    path = tmp_path / "vide.json"
+    path.write_text(json.dumps({"type": "pv", "title": "Sans récit", "text": ""}), encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["triage", str(path), "--json", "--no-precedents"])
+    assert result.exit_code == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert [w for w in warnings if "vide" in w.lower()] == ["texte vide : évaluation fondée sur les seuls champs "
+                                                             "structurés"]
+
+
 def test_missing_file_is_one_french_line(env: Path) -> None:
     result = CliRunner().invoke(build_app(), ["triage", "absent.jsonl", "--json"])
     assert result.exit_code == 2 and "Fichier introuvable" in result.stderr

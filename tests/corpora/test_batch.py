@@ -87,6 +87,12 @@ def test_csv_outcome_column_is_dropped_and_unknown_columns_reported() -> None:
     assert any("couleur" in w for w in first.item.warnings)
 
 
+def test_csv_row_with_a_title_only_is_analysed_on_its_title() -> None:
+    (entry,) = _entries("id,title\n1,Décès après vaccination\n".encode(), "lot.csv")
+    assert entry.item is not None and entry.item.dossier.text == "Décès après vaccination"
+    assert entry.item.dossier.title == "Décès après vaccination" and entry.item.warnings == []
+
+
 @pytest.mark.parametrize(
     ("data", "error", "message"),
     [
