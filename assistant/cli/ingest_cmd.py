@@ -16,7 +16,8 @@ from corpora.errors import InputError
     help="Charge des dossiers et leurs issues dans la base de données : l'échantillon fictif intégré "
     "(par défaut), des fichiers JSONL écrits par « gdr corpora convert », ou avec --corpus les dossiers "
     "des corpus (GDR_CORPORA_DIR : VAERS → pv, EPAR → amm). Relancer est sans effet de bord (mise à "
-    "jour par identifiant).",
+    "jour par identifiant). Code de sortie : 1 si des lignes ont été ignorées, 2 si aucune n'a été "
+    "enregistrée.",
 )
 @user_errors
 def ingest_cmd(
@@ -51,7 +52,9 @@ def ingest_cmd(
     if as_json:
         out_json(summary.model_dump(mode="json"))
     err(summary_fr(summary))
-    if summary.read == 0:
-        err("Attention : aucun dossier lu.")
+    if summary.written == 0:  # nothing usable in the input: bad input as a whole, like every command
+        err("Erreur : aucun dossier lu." if summary.read == 0 else
+            "Erreur : aucun dossier enregistré, toutes les lignes ont été ignorées (raisons ci-dessus).")
+        raise typer.Exit(2)
     if summary.skipped:
         raise typer.Exit(1)

@@ -49,6 +49,19 @@ def _records(source: str, paths: Sequence[Path], report: LoadReport, limit: int 
                     return
 
 
+class NothingWritten(InputError):
+    """A conversion that read its input and kept none of it: bad input as a whole (exit code 2)."""
+
+    def __init__(self, report: LoadReport) -> None:
+        if not report.read:
+            super().__init__("Aucun dossier lu dans l'entrée : rien n'a été écrit.")
+            return
+        reasons = "; ".join(f"{n} × {reason}" for reason, n in
+                            sorted(report.skipped.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+        super().__init__(f"Aucun dossier écrit, {report.read} lu(s) et tous ignorés — {reasons}. "
+                         "Rien n'a été écrit.")
+
+
 def check_source(source: str) -> str:
     """Return the canonical source name for a ``convert`` SOURCE argument, or raise UnknownSource."""
     key = source.strip().lower()
@@ -95,12 +108,14 @@ def convert(
         from corpora.e2b_export import BATCH_HEAD, BATCH_TAIL, icsr_xml
 
         n = 0
-        if to == "e2b":
-            fh.write(BATCH_HEAD)
         for record in records:
             if to == "e2b":
-                if record.dossier.type != "pv":
-                    continue  # only PV dossiers are ICSRs
+                if record.dossier.type != "pv":  # only PV dossiers are ICSRs: counted as ignored, with why
+                    report.unwrite(f"dossier {record.dossier.type.upper()} : pas un ICSR (--to e2b n'écrit que "
+                                   "la pharmacovigilance)")
+                    continue
+                if n == 0:  # the batch opens with its first ICSR: no ICSR, nothing written
+                    fh.write(BATCH_HEAD)
                 fh.write(icsr_xml(record))
             else:
                 fh.write(dump_json_line(record_to_json(record)))
@@ -108,7 +123,7 @@ def convert(
             n += 1
             if progress is not None and n % 500 == 0:
                 progress(n)
-        if to == "e2b":
+        if to == "e2b" and n:
             fh.write(BATCH_TAIL)
         if progress is not None:
             progress(n)
@@ -129,6 +144,8 @@ def convert(
         records = chained()
         write_all(stream)
         stream.flush()
+        if report.written == 0:
+            raise NothingWritten(report)
     else:
         target = Path(out)
         if target.is_dir():
@@ -136,6 +153,8 @@ def convert(
         try:
             with atomic_writer(target) as fh:
                 write_all(fh)
+                if report.written == 0:  # raised inside: the empty file is never put in place
+                    raise NothingWritten(report)
         except PermissionError as exc:
             raise InputError(f"Impossible d'écrire {target} : permission refusée.") from exc
         except OSError as exc:

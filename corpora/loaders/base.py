@@ -36,6 +36,11 @@ class LoadReport:
         self.read += 1
         self.skipped[reason] += 1
 
+    def unwrite(self, reason: str) -> None:
+        """A row counted as written that the writer left out after all (e.g. not an ICSR): now skipped."""
+        self.written -= 1
+        self.skipped[reason] += 1
+
     def finish(self) -> Self:
         self.seconds = time.perf_counter() - self.started
         return self

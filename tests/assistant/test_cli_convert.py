@@ -210,3 +210,31 @@ def test_acceptance_ema(runner: CliRunner, app, corpora_dir: Path, tmp_path: Pat
         assert not outcome_keys & set(obj["fields"]) - {k for k, v in obj["fields"].items() if v is None}
         assert set(obj["outcome"]) == outcome_keys
         assert validator.is_valid(obj)
+
+
+def test_convert_to_e2b_counts_what_is_not_an_icsr(runner: CliRunner, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "icsr.xml"
+    result = runner.invoke(app, ["corpora", "convert", "sample", "--to", "e2b", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    icsrs = out.read_text(encoding="utf-8").count("<investigationEvent")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"Conversion sample : 43 lu(s), {icsrs} écrit(s), {43 - icsrs} ignoré(s) en ")
+    assert "  ignoré(s) : 13 — dossier AMM : pas un ICSR (--to e2b n'écrit que la pharmacovigilance)" in lines
+
+
+def test_convert_that_keeps_nothing_writes_nothing(runner: CliRunner, app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sample = REPO_ROOT / "corpora" / "sample" / "dossiers.jsonl"
+    amm = tmp_path / "amm.jsonl"
+    amm.write_text("".join(line + "\n" for line in sample.read_text(encoding="utf-8").splitlines()
+                           if json.loads(line)["type"] == "amm"), encoding="utf-8")
+    for args, message in (
+        (["sample", str(amm), "--to", "e2b"], "Erreur : Aucun dossier écrit, 13 lu(s) et tous ignorés — 13 × dossier "
+                                              "AMM : pas un ICSR (--to e2b n'écrit que la pharmacovigilance). Rien "
+                                              "n'a été écrit.\n"),
+        (["sample", str(tmp_path / "vide.jsonl")], "Erreur : Aucun dossier lu dans l'entrée : rien n'a été écrit.\n"),
+    ):
+        (tmp_path / "vide.jsonl").write_bytes(b"")
+        for out in (tmp_path / "sortie.out", "-"):
+            result = runner.invoke(app, ["corpora", "convert", *args, "--out", str(out)])
+            assert result.exit_code == 2 and result.stdout == "" and result.stderr == message
+            assert not (tmp_path / "sortie.out").exists()

@@ -109,6 +109,22 @@ def test_cli_ingest_status_and_errors(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 2
     assert "Erreur : Fichier introuvable" in result.output and "Traceback" not in result.output
 
+    # A byte-order mark is accepted; nothing usable at all is bad input (2); some lines ignored is 1.
+    line = json.dumps({"id": "x:bom1", "type": "pv", "title": "t", "text": "Fièvre après vaccin.", "language": "fr",
+                       "source": "x"})
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "bom.jsonl")])
+    assert result.exit_code == 0 and "1 dossier(s) enregistré(s)" in result.stderr, result.stderr
+    (tmp_path / "mauvais.jsonl").write_text('{pas du json\n{"x": 1}\n', encoding="utf-8")
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "mauvais.jsonl")])
+    assert result.exit_code == 2 and result.stderr.endswith(
+        "Erreur : aucun dossier enregistré, toutes les lignes ont été ignorées (raisons ci-dessus).\n")
+    (tmp_path / "vide.jsonl").write_bytes(b"")
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "vide.jsonl")])
+    assert result.exit_code == 2 and result.stderr.endswith("Erreur : aucun dossier lu.\n")
+    (tmp_path / "mixte.jsonl").write_text(line + "\n{pas du json\n", encoding="utf-8")
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "mixte.jsonl")]).exit_code == 1
+
 
 def test_ingest_corpora_on_bundled_sample_filters_types(settings: Settings) -> None:
     pytest.importorskip("corpora.catalog", reason="corpora.catalog absent : ingestion des corpus non testée")
