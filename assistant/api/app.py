@@ -194,6 +194,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(audit.router)
     app.state.route_permissions = check_route_permissions(app, auth_state)  # {"GET /x": permission}
     _document_models(app, Dossier)
+    _document_errors(app)
     mount_chat(app)
     return app
 
@@ -211,6 +212,65 @@ def _document_models(app: FastAPI, *models: type[BaseModel]) -> None:
                     schemas.setdefault(name, sub)
                 schemas.setdefault(model.__name__, schema)
         return app.openapi_schema  # type: ignore[return-value]  # set by generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class Erreur(BaseModel):
+    """Every error the API answers (4xx, 5xx): one French line, and a stable code when there is one."""
+
+    detail: str
+    code: str | None = None
+
+
+#: Responses every operation may give, added to ``/openapi.json`` where the route does not describe them.
+_COMMON_ERRORS = {"503": "Délai dépassé ou service indisponible (code timeout…)"}
+_BODY_ERRORS = {"400": "Requête invalide", "413": "Requête ou fichier trop volumineux (code too_large)"}
+_NDJSON_ROUTES = {("post", "/triage/batch"), ("get", "/jobs/{job_id}/results")}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Make ``/openapi.json`` say what the errors really are: ``{"detail": "<français>", "code"}``.
+
+    FastAPI documents 422 as its own list of validation errors; the app answers every error with one
+    French line (see the handlers above). Routes that take a path parameter may answer 404, routes
+    that read a body 400 and 413, the limited ones 429; NDJSON streams are described as such.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Erreur"] = Erreur.model_json_schema()
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}
+        limited = {label for label, permission in app.state.route_permissions.items()
+                   if permission in ("triage", "chat")}
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                extra = dict(_COMMON_ERRORS)
+                if "{" in path:
+                    extra["404"] = "Ressource introuvable"
+                if method in ("post", "put", "patch"):
+                    extra.update(_BODY_ERRORS)
+                if f"{method.upper()} {path}" in limited:
+                    extra["429"] = "Trop de demandes (code rate_limited ; en-tête Retry-After)"
+                for status, description in extra.items():
+                    responses.setdefault(status, {"description": description})
+                for status, response in responses.items():
+                    if status[0] in "45":
+                        if status == "422":
+                            response["description"] = "Paramètre invalide (code invalid_request…)"
+                        response["content"] = error_content
+                if (method, path) in _NDJSON_ROUTES:
+                    ok = next(r for s, r in responses.items() if s.startswith("2"))
+                    ok["content"] = {"application/x-ndjson": {"schema": {"type": "string", "description":
+                                     "un objet JSON par ligne"}}}
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 

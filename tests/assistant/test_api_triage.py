@@ -204,6 +204,28 @@ def test_lone_surrogates_huge_ids_and_absurd_tokens_are_4xx(client: TestClient) 
     assert refused.status_code == 401 and refused.json()["code"] == "token_invalid", refused.text
 
 
+def test_openapi_describes_the_errors_as_answered(client: TestClient) -> None:
+    """Every documented error is the one French line the API answers (no FastAPI validation list); NDJSON
+    streams are described as NDJSON; an unknown batch format is refused like an unknown triage format."""
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in json.dumps(schema)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status[0] in "45":
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Erreur"}, (method, path, status)
+    assert "application/x-ndjson" in schema["paths"]["/triage/batch"]["post"]["responses"]["200"]["content"]
+    assert {"404", "422"} <= set(schema["paths"]["/dossiers/{dossier_id}"]["get"]["responses"])
+    assert {"413", "429"} <= set(schema["paths"]["/triage"]["post"]["responses"])
+    bad = client.post("/triage/batch", params={"format": "exe"}, content=b"a,b\n1,2\n",
+                      headers={"content-type": "text/csv"})
+    assert bad.status_code == 400 and bad.json() == {
+        "detail": "Format de lot inconnu : « exe » (attendu : csv, jsonl, zip).", "code": "unknown_format"}
+    invalid = client.get("/dossiers", params={"limit": "beaucoup"}).json()
+    assert set(invalid) == {"detail", "code"} and invalid["code"] == "invalid_request"
+
+
 def test_triage_on_database_not_upgraded_is_409(tmp_path: Path) -> None:
     fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
     app = create_app(fresh)

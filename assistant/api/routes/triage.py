@@ -15,6 +15,7 @@ from assistant.services.resources import Resources
 from assistant.services.users import CurrentUser
 from assistant.settings import Settings
 from classifier.result import TriageResult
+from corpora.batch import BATCH_FORMATS
 from corpora.errors import InputError, InputTooLarge
 from corpora.io import dump_json_line
 
@@ -167,10 +168,14 @@ async def triage_batch(
         precedents = fields["precedents"].strip().lower() in ("1", "true", "on", "oui", "yes")
     if declared_type is not None and declared_type not in ("pv", "amm", "aec"):
         raise InputError(f"Type de dossier inconnu : « {declared_type} » (attendu : pv, amm ou aec).")
+    declared_format = format or fields.get("format") or None
+    if declared_format is not None and declared_format.strip().lower() not in (*BATCH_FORMATS, "ndjson"):
+        raise InputError(f"Format de lot inconnu : « {declared_format} » (attendu : {', '.join(BATCH_FORMATS)}).",
+                         code="unknown_format")
     await run_in_threadpool(check_schema, engine)
     entries = await run_in_threadpool(
         upload_entries, settings, data, filename=name or filename, declared_type=declared_type,
-        declared_format=format or fields.get("format"), media_type=media)
+        declared_format=declared_format, media_type=media)
     return StreamingResponse(_batch_lines(settings, engine, entries, precedents, resources, user),
                              media_type="application/x-ndjson")
 
