@@ -16,7 +16,9 @@ CSV (``.csv``, ``text/csv``)
     ``country``, ``onset_date``, ``medical_history``, ``other_medications`` and ``seriousness``
     (reporter-declared criteria, handled like E2B's) are optional; ``outcome`` is dropped unread;
     other columns are ignored with a warning. Lists are separated by ``|`` (or ``;`` when the
-    delimiter is not ``;``). Dates ISO or day first (``12/03/2026``).
+    delimiter is not ``;``). Dates ISO or day first (``12/03/2026``). Quotes are read strictly: a
+    quote never closed is an error on its row, never the rest of the file read as one cell. NUL
+    bytes or UTF-16 refuse the file, as for any text file.
 JSON Lines
     One dossier per line, as ``gdr corpora convert`` writes them.
 Zip
@@ -24,7 +26,8 @@ Zip
     a CSV/JSON Lines batch; members are read in memory in name order (never extracted).
     Refused: too many entries, too large once inflated, a zip bomb ratio, encryption (whole
     archive); a name that escapes its folder (``../``), a nested archive beyond
-    ``max_zip_depth`` (that member only).
+    ``max_zip_depth``, an extension that is no dossier format (``.exe``, ``.jpg``: see
+    :data:`MEMBER_SUFFIXES`) (that member only).
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from corpora import seriousness
-from corpora.errors import CorruptFile, EncodingProblem, GdrError, InputError
-from corpora.intake import CP1252_WARNING, decode_bytes, dossier_from_object
+from corpora.errors import CorruptFile, GdrError, InputError
+from corpora.intake import CP1252_WARNING, decode_bytes, dossier_from_object, refuse_binary
 from corpora.io import loads_json
 from corpora.limits import IntakeLimits, check_zip, is_zip, read_member, unsafe_name
 from corpora.model import IntakeItem
@@ -101,6 +104,8 @@ def batch_format(data: bytes, filename: str | None = None, declared: str | None 
     name = (filename or "").strip().lower()
     if name.endswith((".csv", ".tsv")):
         return "csv"
+    if name.endswith(".zip"):  # whatever the bytes: a .zip that does not open is « archive zip illisible »
+        return "zip"
     base = (media_type or "").split(";")[0].strip().lower()
     if base in ("text/csv", "application/csv", "text/tab-separated-values"):
         return "csv"
@@ -216,9 +221,7 @@ def _jsonl_entries(data: bytes, *, name: str, declared_type: str | None, pattern
 
 def _decode_lines(data: bytes, name: str) -> tuple[str, dict[int, str]]:
     """The CSV text and, per physical line (1-based), "cp1252" or "bad" when not plain UTF-8."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
-        raise EncodingProblem(f"Encodage non pris en charge : {name} semble encodé en UTF-16 ou binaire. "
-                              "Réenregistrez-le en UTF-8.")
+    refuse_binary(data, name)  # UTF-16/32 or NUL bytes: the same refusal as any text file
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     marks: dict[int, str] = {}
@@ -236,8 +239,8 @@ def _decode_lines(data: bytes, name: str) -> tuple[str, dict[int, str]]:
             except UnicodeDecodeError:
                 line = raw.decode("latin-1")
                 marks[n] = "bad"
-        if "\x00" in line or any(unicodedata.category(c) == "Cc" and c not in "\t\r" for c in line):
-            marks[n] = "bad"
+        if marks.get(n) != "bad" and any(unicodedata.category(c) == "Cc" and c not in "\t\r" for c in line):
+            marks[n] = "control"
         lines.append(line)
     if marks and utf8_non_ascii == 0 and all(v == "cp1252" for v in marks.values()):
         # The whole file is Windows-1252: one file-level note instead of a warning per row.
@@ -264,7 +267,8 @@ def _csv_entries(data: bytes, *, name: str, declared_type: str | None, patterns:
     delimiter = _sniff(text)
     if csv.field_size_limit() < 16 * 1024 * 1024:
         csv.field_size_limit(16 * 1024 * 1024)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote opened and never closed is an error, not the rest of the file read as one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
@@ -293,7 +297,7 @@ def _csv_entries(data: bytes, *, name: str, declared_type: str | None, patterns:
             return
         except csv.Error as exc:
             where = f"{prefix} › ligne {start}" if prefix else f"ligne {start}"
-            yield BatchEntry(0, where, error=f"CSV mal formé ({exc}).")
+            yield BatchEntry(0, where, error=_csv_error(exc, start, reader.line_num))
             start = reader.line_num + 1
             continue
         line_no, end = start, reader.line_num
@@ -303,7 +307,10 @@ def _csv_entries(data: bytes, *, name: str, declared_type: str | None, patterns:
         where = f"{prefix} › ligne {line_no}" if prefix else f"ligne {line_no}"
         physical = range(line_no, end + 1)
         if any(marks.get(n) == "bad" for n in physical):
-            yield BatchEntry(0, where, error="encodage illisible (ni UTF-8 ni Windows-1252) : ligne ignorée.")
+            yield BatchEntry(0, where, error="encodage illisible (ni UTF-8 ni Windows-1252).")
+            continue
+        if any(marks.get(n) == "control" for n in physical):
+            yield BatchEntry(0, where, error="caractères de contrôle dans la ligne (ce n'est pas du texte).")
             continue
         if len(row) != len(header):
             yield BatchEntry(0, where, error=f"{len(row)} colonne(s) au lieu de {len(header)} : séparateur ou "
@@ -321,6 +328,17 @@ def _csv_entries(data: bytes, *, name: str, declared_type: str | None, patterns:
                             "vérifiez les accents.")
         item.warnings[:0] = warnings
         yield _entry(where, item, patterns, limits)
+
+
+def _csv_error(exc: csv.Error, first: int, last: int) -> str:
+    """The French reason of a malformed CSV row spanning physical lines ``first`` to ``last``."""
+    if "unexpected end of data" in str(exc):
+        span = (f"les lignes {first} à {last} n'ont pas pu être lues" if last > first
+                else f"la ligne {first} n'a pas pu être lue")
+        return f"guillemet ouvert et jamais refermé : {span} (corrigez les guillemets)."
+    if "expected after" in str(exc):
+        return "texte après un guillemet fermant : guillemets incohérents sur cette ligne."
+    return "CSV mal formé : guillemets ou séparateurs incohérents sur cette ligne."
 
 
 def _csv_item(row: dict[str | None, str], declared_type: str | None, list_sep: re.Pattern[str]) -> IntakeItem:
@@ -388,6 +406,17 @@ def _csv_item(row: dict[str | None, str], declared_type: str | None, list_sep: r
 
 # --------------------------------------------------------------------------- zip
 
+MEMBER_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".json", ".jsonl", ".ndjson", ".xml", ".pdf", ".docx",
+                   ".csv", ".tsv", ".zip")
+"""Extensions a zip member may have (a member without one is recognised from its content)."""
+_MEMBER_SUFFIXES_FR = ".txt, .md, .json, .jsonl, .xml, .pdf, .docx, .csv ou .zip"
+
+
+def _suffix(member: str) -> str:
+    base = member.replace("\\", "/").rsplit("/", 1)[-1]
+    return "." + base.rsplit(".", 1)[1].lower() if "." in base.strip(".") else ""
+
+
 def _zip_entries(data: bytes, *, name: str, declared_type: str | None, limits: IntakeLimits, patterns: Any,
                  depth: int, prefix: str) -> Iterator[BatchEntry]:
     try:
@@ -400,18 +429,21 @@ def _zip_entries(data: bytes, *, name: str, declared_type: str | None, limits: I
     for info in members:
         where = f"{prefix} › {info.filename}"
         if unsafe_name(info.filename):
-            yield BatchEntry(0, where, error="nom de fichier dangereux dans l'archive (chemin hors du dossier) : "
-                                             "ignoré.")
+            yield BatchEntry(0, where, error="nom de fichier dangereux dans l'archive (chemin hors du dossier).")
             continue
         if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            yield BatchEntry(0, where, error="lien symbolique dans l'archive : ignoré.")
+            yield BatchEntry(0, where, error="lien symbolique dans l'archive.")
+            continue
+        suffix = _suffix(info.filename)
+        if suffix and suffix not in MEMBER_SUFFIXES:
+            yield BatchEntry(0, where, error=f"format non reconnu (« {suffix} » ; attendu : {_MEMBER_SUFFIXES_FR}).")
             continue
         try:
             member = read_member(zf, info, name, limits)
             if is_zip(member) and not info.filename.lower().endswith(".docx"):
                 if depth >= limits.max_zip_depth:
                     yield BatchEntry(0, where, error=f"archive imbriquée trop profonde (au plus {limits.max_zip_depth} "
-                                                     "niveaux) : ignorée.")
+                                                     "niveaux).")
                     continue
                 yield from _zip_entries(member, name=f"« {info.filename} »", declared_type=declared_type,
                                         limits=limits, patterns=patterns, depth=depth + 1, prefix=where)

@@ -124,13 +124,7 @@ def decode_bytes(data: bytes, name: str = "fichier") -> tuple[str, list[str]]:
     """
     if not data or not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         raise InputError(f"Fichier vide : {name} ne contient aucun texte.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
-        raise EncodingProblem(
-            f"Encodage non pris en charge : {name} semble encodé en UTF-16 ou UTF-32. "
-            "Réenregistrez-le en UTF-8."
-        )
-    if b"\x00" in data:
-        raise EncodingProblem(f"Fichier binaire refusé : {name} contient des octets nuls (ce n'est pas du texte).")
+    refuse_binary(data, name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -145,6 +139,17 @@ def decode_bytes(data: bytes, name: str = "fichier") -> tuple[str, list[str]]:
     if bad > max(3, len(text) // 100):
         raise EncodingProblem(f"Fichier binaire refusé : {name} contient {bad} caractères de contrôle.")
     return unicodedata.normalize("NFC", text), []
+
+
+def refuse_binary(data: bytes, name: str) -> None:
+    """Refuse UTF-16/UTF-32 and any NUL byte: the same message for every text format (text, JSON, CSV)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data):
+        raise EncodingProblem(
+            f"Encodage non pris en charge : {name} semble encodé en UTF-16 ou UTF-32. "
+            "Réenregistrez-le en UTF-8."
+        )
+    if b"\x00" in data:
+        raise EncodingProblem(f"Fichier binaire refusé : {name} contient des octets nuls (ce n'est pas du texte).")
 
 
 def _looks_utf16(data: bytes) -> bool:

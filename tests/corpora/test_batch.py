@@ -87,6 +87,25 @@ def test_csv_outcome_column_is_dropped_and_unknown_columns_reported() -> None:
     assert any("couleur" in w for w in first.item.warnings)
 
 
+def test_csv_quotes_never_merge_rows_silently() -> None:
+    first, second = _entries('id,text\n0,Fièvre\n1,"Patient décédé\n2,ok\n'.encode(), "lot.csv")
+    assert first.item is not None
+    assert second.where == "ligne 3" and second.error == (
+        "guillemet ouvert et jamais refermé : les lignes 3 à 4 n'ont pas pu être lues (corrigez les guillemets).")
+    entries = _entries('id,text\n1,"Décès" brutal\n2,"Récit sur\ndeux lignes"\n'.encode(), "lot.csv")
+    assert entries[0].error == "texte après un guillemet fermant : guillemets incohérents sur cette ligne."
+    assert entries[1].item is not None and entries[1].item.dossier.text == "Récit sur\ndeux lignes"
+
+
+def test_csv_nul_bytes_and_control_characters() -> None:
+    """NUL bytes anywhere: the refusal every text file gets; other control characters: that row only."""
+    for data in ("id,text\n1,Patient d\x00écédé\n".encode(), b"id,text\n" + b"1,ok\n" * 2000 + b"2,a\x00b\n"):
+        with pytest.raises(EncodingProblem, match=r"« lot\.csv » contient des octets nuls"):
+            _entries(data, "lot.csv")
+    first, second = _entries("id,text\n1,Fièvre\n2,Décès \x07\x08\n".encode(), "lot.csv")
+    assert first.item is not None and second.error == "caractères de contrôle dans la ligne (ce n'est pas du texte)."
+
+
 def test_csv_row_with_a_title_only_is_analysed_on_its_title() -> None:
     (entry,) = _entries("id,title\n1,Décès après vaccination\n".encode(), "lot.csv")
     assert entry.item is not None and entry.item.dossier.text == "Décès après vaccination"
@@ -149,6 +168,23 @@ def test_zip_dangerous_names_nesting_and_bad_members() -> None:
     assert "trop profonde" in (by_where["lot.zip › profond.zip › niveau2.zip"].error or "")
     assert "PDF tronqué" in (by_where["lot.zip › casse.pdf"].error or "")
     assert not any("__MACOSX" in w for w in by_where)
+
+
+def test_zip_members_of_an_unknown_format_are_reported_one_by_one() -> None:
+    data = _zip({"malware.exe": b"MZ\x90\x00", "photo.JPG": b"\xff\xd8\xff", "sans-extension": "Fièvre.".encode(),
+                 "cas.txt": "Décès après vaccination.".encode()})
+    by_where = {e.where: e for e in _entries(data, "lot.zip")}
+    for member, suffix in (("malware.exe", ".exe"), ("photo.JPG", ".jpg")):
+        assert by_where[f"lot.zip › {member}"].error == (
+            f"format non reconnu (« {suffix} » ; attendu : .txt, .md, .json, .jsonl, .xml, .pdf, .docx, .csv ou .zip).")
+    assert by_where["lot.zip › cas.txt"].item is not None and by_where["lot.zip › sans-extension"].item is not None
+    # Errors are bare reasons: the CLI adds « — ignoré. » itself (no « : ignoré. — ignoré. »).
+    assert not any((e.error or "").endswith(("ignoré.", "ignorée.")) for e in by_where.values())
+
+
+def test_random_bytes_named_zip_are_an_unreadable_archive() -> None:
+    with pytest.raises(CorruptFile, match=r"« lot\.zip » : archive zip illisible"):
+        _entries(bytes(range(256)) * 8, "lot.zip")
 
 
 def test_zip_bomb_and_limits_refuse_the_whole_archive() -> None:
