@@ -49,6 +49,17 @@ _VALIDATION_FR = {
 }
 
 
+_JSON_FR = {
+    "Expecting value": "valeur attendue",
+    "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
+    "Expecting ',' delimiter": "virgule attendue",
+    "Expecting ':' delimiter": "deux-points attendu",
+    "Unterminated string starting at": "texte non terminé",
+    "Extra data": "données après la fin du JSON",
+    "Invalid control character at": "caractère de contrôle dans un texte",
+}
+
+
 async def _gdr_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GdrError)
     # A message may quote the input: whatever it quotes must still encode (lone surrogates become "?").
@@ -68,6 +79,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         "Not Found", "Method Not Allowed", "Bad Request", "Internal Server Error"} else None
     if detail == "There was an error parsing the body":  # FastAPI: malformed or too deeply nested JSON
         detail = "Corps de requête illisible : JSON mal formé ou trop profondément imbriqué."
+    elif detail is not None:
+        from assistant.api.framework_fr import framework_fr
+
+        detail = framework_fr(detail) or detail
     body = {"detail": detail or _HTTP_FR.get(exc.status_code, "Erreur HTTP.")}
     if code := getattr(exc, "code", None):
         body["code"] = code
@@ -84,8 +99,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     parts = []
     for error in exc.errors()[:5]:
-        where = ".".join(str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body"))
         kind = str(error.get("type", ""))
+        if kind == "json_invalid":  # loc = ("body", offset): an offset, not a parameter
+            loc = error.get("loc", ())
+            return JSONResponse({"detail": f"Corps JSON invalide (caractère {loc[-1] if loc else '?'}) : "
+                                 f"{_JSON_FR.get(str(error.get('ctx', {}).get('error', '')), 'syntaxe incorrecte')}.",
+                                 "code": "invalid_json"}, status_code=422)
+        where = ".".join(str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body"))
         parts.append(f"{where or 'requête'} ({_VALIDATION_FR.get(kind, 'valeur invalide')})")
     return JSONResponse({"detail": "Paramètre invalide : " + ", ".join(parts) + ".", "code": "invalid_request"},
                         status_code=422)

@@ -226,6 +226,17 @@ def test_openapi_describes_the_errors_as_answered(client: TestClient) -> None:
     assert set(invalid) == {"detail", "code"} and invalid["code"] == "invalid_request"
 
 
+def test_framework_errors_are_french(client: TestClient) -> None:
+    bad_json = client.post("/chat", content=b'{"message": "a",}', headers={"content-type": "application/json"})
+    assert bad_json.status_code == 422 and bad_json.json() == {
+        "detail": "Corps JSON invalide (caractère 16) : nom de clé entre guillemets attendu.", "code": "invalid_json"}
+    two_files = client.post("/triage", files=[("file", ("a.txt", b"Fievre.", "text/plain")),
+                                              ("file", ("b.txt", b"Toux.", "text/plain"))])
+    assert two_files.status_code == 400 and "trop de fichiers (au plus 1" in two_files.json()["detail"]
+    fields = client.post("/auth/token", data={f"champ{i}": "x" for i in range(1100)})
+    assert fields.status_code == 400 and fields.json()["detail"] == "Formulaire refusé : trop de champs (au plus 1000)."
+
+
 def test_triage_on_database_not_upgraded_is_409(tmp_path: Path) -> None:
     fresh = get_settings(data_dir=tmp_path / "var", database_url=None, corpora_dir=None, auth=FAST_AUTH)
     app = create_app(fresh)

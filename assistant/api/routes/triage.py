@@ -82,7 +82,10 @@ async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | No
     try:
         form = await request.form(max_files=1, max_fields=10)
     except Exception as exc:  # python-multipart / starlette parse errors (English) become one French line
-        raise InputError("Envoi multipart mal formé : joignez le fichier dans le champ « file ».") from exc
+        from assistant.api.framework_fr import framework_fr
+
+        said = framework_fr(str(getattr(exc, "detail", exc)))
+        raise InputError(said or "Envoi multipart mal formé : joignez le fichier dans le champ « file ».") from exc
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise InputError("Champ « file » absent du formulaire : joignez-y le dossier à trier.")
