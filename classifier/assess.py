@@ -56,6 +56,10 @@ class Assessment:
     model_level: int | None = None
 
 
+#: Ages (years) a patient can have; outside (or not a number) the age is set aside with a warning.
+MIN_AGE, MAX_AGE = 0.0, 130.0
+
+
 def analyse(dossier: Dossier, context: Sequence[ContextFact] | None = None) -> Analysis:
     """Run extraction and the référentiel's criteria on a dossier (no model)."""
     lang = detect_language(dossier.text) if dossier.text.strip() else "und"
@@ -94,7 +98,14 @@ def read_dossier(dossier: Dossier, context: Sequence[ContextFact] | None = None,
     """The dossier as :func:`dossier_features` reads it (masked when asked) and its analysis."""
     if masked:
         dossier = mask_dossier(dossier)
-    return dossier, analyse(dossier, context)
+    age = dossier.fields.patient_age
+    if age is None or MIN_AGE <= age <= MAX_AGE:
+        return dossier, analyse(dossier, context)
+    # An impossible age (typo, unit slip) must not fire the infant or elderly criteria: it is set aside.
+    dossier = dossier.model_copy(update={"fields": dossier.fields.model_copy(update={"patient_age": None})})
+    analysis = analyse(dossier, context)
+    analysis.warnings.append(f"âge invraisemblable ({age:g} ans) ignoré : vérifiez l'âge du patient")
+    return dossier, analysis
 
 
 def model_version(model: Any) -> str:

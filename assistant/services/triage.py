@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,21 @@ def _validation_reason(exc: Exception) -> str:
     first = [line for line in text.splitlines() if line.strip()]
     detail = first[1].strip() if len(first) > 1 else (first[0] if first else "")
     return f"dossier invalide ({detail})"
+
+
+#: Reception dates before this one are typing errors (the oldest corpus, VAERS, starts in 1990).
+EARLIEST_RECEPTION = date(1950, 1, 1)
+
+
+def implausible_reception(dossier: Dossier, today: date | None = None) -> str | None:
+    """A French warning when the reception date cannot be right (the regulatory clock starts there)."""
+    received = dossier.received_at
+    today = today or date.today()
+    if received is None or EARLIEST_RECEPTION <= received <= today + timedelta(days=1):
+        return None
+    when = "postérieure à aujourd'hui" if received > today else f"antérieure à {EARLIEST_RECEPTION.year}"
+    return (f"date de réception {when} ({received.isoformat()}) : vérifiez-la, le délai réglementaire "
+            "en dépend")
 
 
 def check_language(dossier: Dossier) -> str | None:
@@ -143,6 +159,9 @@ class Assessor:
         assessments = self.assess(dossiers, contexts=contexts)
         results = [triage_result(d, a, c, referentiel_version)
                    for d, a, c in zip(dossiers, assessments, contexts, strict=True)]
+        for d, r in zip(dossiers, results, strict=True):
+            if (why := implausible_reception(d)) is not None:
+                r.warnings.append(why)
         if self.signal_counts is not None:
             from classifier.signal import signal_context
 

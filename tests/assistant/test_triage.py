@@ -231,3 +231,19 @@ def test_workers_search_precedents_themselves_with_the_same_hits(tmp_path: Path)
     assert any(r.precedents for r in one) and all(r.guidelines for r in one)
     assert [([h.id for h in r.precedents], [h.id for h in r.guidelines]) for r in two] == [
         ([h.id for h in r.precedents], [h.id for h in r.guidelines]) for r in one]
+
+
+def test_an_impossible_reception_date_is_flagged(env: Path) -> None:
+    from datetime import date
+
+    from assistant.services.triage import implausible_reception
+
+    today = date(2026, 11, 30)
+    future = dossier_from_json({"id": "intake:x", "type": "pv", "title": "t", "text": "Décès.", "source": "intake",
+                                "received_at": "2999-12-31"})
+    assert "postérieure à aujourd'hui (2999-12-31)" in (implausible_reception(future, today) or "")
+    ancient = future.model_copy(update={"received_at": date(1, 1, 1)})
+    assert "antérieure à 1950" in (implausible_reception(ancient, today) or "")
+    assert implausible_reception(future.model_copy(update={"received_at": today}), today) is None
+    [result] = triage_dossiers(_settings(), [future], with_precedents=False)
+    assert any("date de réception postérieure" in w for w in result.warnings), result.warnings

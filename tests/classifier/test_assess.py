@@ -131,3 +131,17 @@ def test_hospitalised_seizure_that_recovered_is_not_critique(word_model) -> None
     a = assess(_pv(text), word_model)
     assert a.level == "élevé", (a.level, a.probabilities)
     assert a.explanation.niveau_plancher_criteres == "élevé"
+
+
+@pytest.mark.parametrize("age", [-5.0, 250.0, 1e9, float("nan"), float("inf")])
+def test_an_impossible_age_is_set_aside_with_a_warning(age: float) -> None:
+    """-5 years must not fire the infant criteria, nor 250 the elderly one; the evaluator is told."""
+    dossier = _pv("Patient hospitalisé après la vaccination.").model_copy(deep=True)
+    dossier.fields.patient_age = age
+    result = assess(dossier, CriteriaOnlyModel())
+    codes = {c.code for c in result.fired}
+    assert not codes & {"PV-PEDIATRIE", "PV-NOURRISSON", "PV-SUJET-AGE"}, codes
+    assert any(w.startswith("âge invraisemblable") for w in result.warnings), result.warnings
+    plausible = _pv("Patient hospitalisé après la vaccination.").model_copy(deep=True)
+    plausible.fields.patient_age = 1.0
+    assert "PV-NOURRISSON" in {c.code for c in assess(plausible, CriteriaOnlyModel()).fired}
