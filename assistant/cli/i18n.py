@@ -87,6 +87,8 @@ def install_french() -> None:
     original_write_usage = formatting.HelpFormatter.write_usage
 
     def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        # Typer writes a required argument « {name} »: shown bare, as Click does (« [name] » stays optional).
+        args = re.sub(r"\{([^{}\s]+)\}", r"\1", args)
         original_write_usage(self, prog, args, "Utilisation : " if prefix is None else prefix)
 
     formatting.HelpFormatter.write_usage = write_usage  # type: ignore[method-assign]

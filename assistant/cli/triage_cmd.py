@@ -11,18 +11,24 @@ from pathlib import Path
 import typer
 
 from assistant.cli.common import app, err, out_json, settings, user_errors
+from corpora.errors import InputError
+
+MAX_WORKERS = 32
+"""More worker processes than this only load more copies of the models (each holds its own)."""
 
 
 @app.command("triage")
 @user_errors
 def triage_cmd(
-    files: list[Path] = typer.Argument(..., help="fichiers ou dossiers : JSON Lines de dossiers (gdr corpora "
+    files: list[Path] = typer.Argument(..., metavar="FICHIER_OU_DOSSIER",
+                                       help="fichiers ou dossiers : JSON Lines de dossiers (gdr corpora "
                                        "convert), .txt/.md, PDF (dont formulaire CIOMS I), DOCX, ICSR E2B(R3) .xml, "
                                        "lot .csv ou .zip"),
     json_: bool = typer.Option(False, "--json", help="une ligne JSON par dossier sur la sortie standard"),
     no_precedents: bool = typer.Option(False, "--no-precedents", help="ne pas chercher de précédents ni de lignes "
                                        "directrices"),
-    workers: int = typer.Option(1, "--workers", help="processus de calcul (2 pour les gros lots)"),
+    workers: int = typer.Option(1, "--workers", help=f"processus de calcul, de 1 à {MAX_WORKERS} (2 pour les "
+                                "gros lots)"),
     type_: str = typer.Option("pv", "--type", help="type des dossiers .txt/.md et des lignes CSV sans type : "
                               "pv, amm ou aec"),
 ) -> None:
@@ -37,11 +43,13 @@ def triage_cmd(
     from assistant.services.resources import Resources
     from assistant.services.triage import EXIT_SKIPPED, summary_fr
 
+    if not 1 <= workers <= MAX_WORKERS:
+        raise InputError(f"--workers doit être un entier de 1 à {MAX_WORKERS} (reçu : {workers}).")
     s = settings()
     skipped = 0
     entries = path_entries(s, files, type_)
     with Resources(s) as resources:
-        for row in triage_entries(s, entries, with_precedents=not no_precedents, workers=max(1, workers),
+        for row in triage_entries(s, entries, with_precedents=not no_precedents, workers=workers,
                                   resources=resources):
             if row.result is None:
                 skipped += 1

@@ -239,6 +239,13 @@ def test_dossier_question_without_dossier_is_refused(service: Any) -> None:
     assert reply["refused"] and reply["answer"].startswith(REFUSAL)
 
 
+def test_outcome_in_a_sentence_has_no_doubled_period() -> None:
+    from assistant.services.chat.answerer import outcome_fr
+
+    words = outcome_fr({"hospitalised": True, "decision": "Cas grave transmis sous 15 jours.", "risk_level": "élevé"})
+    assert words.endswith("décision : Cas grave transmis sous 15 jours") and ".." not in words + "."
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize(("message", "error"), [

@@ -32,3 +32,19 @@ def test_error_translation() -> None:
     assert translate_error("Missing argument 'QUERY'.") == "Argument manquant : « QUERY »."
     assert translate_error("No such command 'x'.") == "Commande inconnue : « x »."
     assert translate_error("something else") == "something else"
+
+
+def test_usage_line_names_arguments_without_braces() -> None:
+    result = _gdr("triage", "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Utilisation : gdr triage [OPTIONS] FICHIER_OU_DOSSIER...\n")
+    assert "{" not in _gdr("corpora", "convert", "--help").stdout.splitlines()[0]
+
+
+def test_triage_workers_are_bounded() -> None:
+    for workers in ("0", "-1", "1000"):
+        result = _gdr("triage", "--workers", workers, "absent.txt")
+        assert result.returncode == 2 and result.stdout == ""
+        # the last line: ``python -m`` may print a RuntimeWarning of its own before it
+        assert result.stderr.splitlines()[-1] == f"Erreur : --workers doit être un entier de 1 à 32 (reçu : {workers})."
+

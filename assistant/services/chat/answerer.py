@@ -454,7 +454,8 @@ def outcome_fr(outcome: Mapping[str, Any] | None) -> str:
     parts = [label for key, label in o["flags"].items() if outcome.get(key) is True]
     for key, pattern in o["values"].items():
         if outcome.get(key) not in (None, "", False, True):
-            parts.append(pattern.format(value=outcome[key]))
+            # no final period: the sentence that quotes the outcome ends with its own (no « .. »)
+            parts.append(pattern.format(value=str(outcome[key]).strip().rstrip(".")))
     return " ; ".join(parts) if parts else o["none_serious"]
 
 
