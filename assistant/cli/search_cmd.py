@@ -33,15 +33,17 @@ def search_cmd(
                                                show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Une ligne JSON par résultat (Hit).")] = False,
 ) -> None:
+    from assistant.services.chat.answerer import outcome_fr
     from assistant.services.resources import Resources
-    from assistant.services.retrieval import search
-    from retrieval.search import check_query, parse_where
+    from assistant.services.retrieval import check_filter_values, search
+    from retrieval.search import check_query, normalise_filters, parse_where
 
     check_query(query)
     filters: dict[str, list[str]] = dict(parse_where(where or []))
     for key, values in (("source", source), ("kind", kind), ("type", dossier_type)):
         if values:
             filters.setdefault(key, []).extend(values)
+    check_filter_values(normalise_filters(filters))
     s = settings()
     with Resources(s) as resources:
         hits = search(s, query, k=k, filters=filters or None, method=method, resources=resources)
@@ -59,5 +61,4 @@ def search_cmd(
         typer.echo(f"{i}. {hit.title}  [{hit.document_id}, {hit.kind}, similarité {hit.similarity:.2f}]")
         typer.echo(f"   « {excerpt} » (caractères {hit.start}–{hit.end})")
         if hit.outcome:
-            flags = ", ".join(f"{k}={v}" for k, v in hit.outcome.items() if v not in (None, False, ""))
-            typer.echo(f"   Issue enregistrée : {flags or 'aucun critère de gravité'}")
+            typer.echo(f"   Issue enregistrée : {outcome_fr(hit.outcome)}.")

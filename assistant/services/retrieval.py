@@ -18,7 +18,7 @@ from assistant.settings import Settings
 from classifier.referentiel import referentiel_version
 from corpora.catalog import iter_documents
 from corpora.errors import InputError, StoreError, UnknownSource
-from corpora.model import SOURCES, Document, Dossier, Hit
+from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Dossier, Hit
 from retrieval.config import DEFAULT_DENSE_SOURCES, RetrievalConfig
 from retrieval.indexing import BuildReport, build_index
 
@@ -62,6 +62,23 @@ def check_sources(sources: Sequence[str] | None) -> list[str] | None:
                 raise UnknownSource(f"Source inconnue : « {s} ». Sources possibles : {', '.join(SOURCES)}.")
             out.append(s)
     return out or None
+
+
+_FILTER_VALUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "source": ("Source inconnue", tuple(SOURCES)),
+    "kind": ("Nature de document inconnue", DOCUMENT_KINDS),
+    "type": ("Type de dossier inconnu", DOSSIER_TYPES),
+}
+
+
+def check_filter_values(filters: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Refuse an unknown source, document kind or dossier type in search filters (French, with the known
+    values): a typo must not read as « Aucun résultat »."""
+    for key, (label, allowed) in _FILTER_VALUES.items():
+        for value in filters.get(key) or []:
+            if value not in allowed:
+                raise InputError(f"{label} : « {value} ». Valeurs possibles : {', '.join(allowed)}.")
+    return filters
 
 
 def referentiel_documents() -> list[Document]:

@@ -41,6 +41,10 @@ def test_build_then_search_json(app, env: Path) -> None:  # type: ignore[no-unty
             assert r.get_document(h.document_id).text[h.start : h.end] == h.excerpt
     readable = runner.invoke(app, ["search", "fièvre nourrisson", "--type", "pv", "--where", "serious=non"])
     assert readable.exit_code == 0 and "1. " in readable.stdout and "similarité" in readable.stdout
+    # A recorded outcome in French words, not « recovered=True, decision=… ».
+    outcomes = [line for line in readable.stdout.splitlines() if "Issue enregistrée" in line]
+    assert outcomes and not any("=" in line or ".." in line for line in outcomes), outcomes
+    assert any("décision : " in line for line in outcomes)
     status = runner.invoke(app, ["index", "status"])
     assert status.exit_code == 0 and "documents" in status.stderr
     shown = runner.invoke(app, ["index", "show", hits[0].document_id, "--json"])
@@ -59,6 +63,11 @@ def test_build_then_search_json(app, env: Path) -> None:  # type: ignore[no-unty
         (["search", "fièvre", "--where", "year"], "mal formé"),
         (["search", "fièvre", "--method", "magie"], "Méthode inconnue"),
         (["index", "build", "--sources", "inconnue"], "Source inconnue"),
+        # A typo in a filter value is refused with the known values, never « Aucun résultat. » (exit 0).
+        (["search", "fièvre", "--source", "nope"], "Source inconnue : « nope ». Valeurs possibles : vaers, bdpm"),
+        (["search", "fièvre", "--type", "zz"], "Type de dossier inconnu : « zz ». Valeurs possibles : pv, amm, aec."),
+        (["search", "fièvre", "--kind", "avis"], "Nature de document inconnue : « avis »"),
+        (["search", "fièvre", "--where", "source=nope"], "Source inconnue : « nope »"),
     ],
 )
 def test_bad_input_exit_2_index_untouched(app, env: Path, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
