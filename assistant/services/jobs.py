@@ -3,7 +3,7 @@
 A job is a folder ``<data_dir>/jobs/<id>/``: ``spec.json`` (what to do), ``state.json`` (status and
 progress, written by the worker as it goes, read by ``GET /jobs/{id}``), the uploaded batch
 (``input.<ext>``, deleted once the job has run: it holds personal data in clear) and ``results.jsonl``
-(one line per batch row, as ``POST /triage/batch``, located in the batch as sent). Workers
+(one line per batch row: the batch is read as ``POST /triage/batch`` reads it). Workers
 share the data dir (the index, the models and the job folders).
 
 Who runs the jobs is chosen by ``settings.jobs.backend`` (registry :data:`RUNNERS`):
@@ -22,7 +22,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,14 +180,19 @@ def _triage_work(settings: Settings, folder: Path, params: Mapping[str, Any], ac
                  progress: _Progress) -> dict[str, Any]:
     from assistant.db.engine import check_schema, make_engine
     from assistant.services.audit import Actor
-    from assistant.services.batch import path_entries, triage_and_store_entries, triage_entries
+    from assistant.services.batch import triage_and_store_entries, triage_entries, upload_entries
     from corpora.io import dump_json_line
 
     source = folder / str(params["input"])
-    default_type = str(params.get("type") or "pv")
-    progress.state.total = sum(1 for _ in path_entries(settings, [source], default_type))
+    data = source.read_bytes()
+
+    def read() -> Iterator[Any]:  # the batch read as POST /triage/batch reads it (rows « ligne 4 »…)
+        return upload_entries(settings, data, filename=params.get("filename") or source.name,
+                              declared_type=params.get("type") or None, media_type=params.get("media_type"))
+
+    progress.state.total = sum(1 for _ in read())
     progress(0, force=True)
-    entries = _located(path_entries(settings, [source], default_type), source)
+    entries = read()
     with_precedents = bool(params.get("precedents", False))
     engine = make_engine(settings) if params.get("store", True) else None
     done = errors = 0
@@ -211,15 +216,6 @@ def _triage_work(settings: Settings, folder: Path, params: Mapping[str, Any], ac
         source.unlink(missing_ok=True)
     return {"rows": done, "triaged": done - errors, "errors": errors}
 
-
-def _located(entries: Iterable[Any], source: Path) -> Iterator[Any]:
-    """Rows located in the batch as sent (« ligne 2 », « membre a.txt »), never by the server's path."""
-    prefix = str(source)
-    for entry in entries:
-        where = str(entry.where)
-        if where.startswith(prefix):
-            entry.where = where[len(prefix):].lstrip(" ,:") or "lot"
-        yield entry
 
 
 def _index_work(settings: Settings, folder: Path, params: Mapping[str, Any], actor: tuple[Any, ...],

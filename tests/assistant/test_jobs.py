@@ -89,7 +89,7 @@ def test_local_triage_job_runs_in_a_worker_process(local: tuple[Settings, dict[s
     # The upload (personal data in clear) is gone; rows are located in the batch, not on the server's disk.
     assert not list(jobs.job_dir(settings, state["id"]).glob("input*"))
     rows = [json.loads(line) for line in c.get(f"/jobs/{state['id']}/results").text.splitlines()]
-    assert [r["where"] for r in rows] == ["lot", "lot", "lot", "ligne 4"], rows
+    assert [r["where"] for r in rows] == ["ligne 1", "ligne 2", "ligne 3", "ligne 4"], rows
 
 
 def test_local_index_job_and_errors(local: tuple[Settings, dict[str, TestClient]]) -> None:

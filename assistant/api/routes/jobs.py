@@ -58,7 +58,8 @@ async def start_triage_job(
     name = name or filename
     await run_in_threadpool(upload_entries, settings, data, filename=name, declared_type=declared_type,
                             media_type=media)  # batch-level problems: 4xx now, not in the job
-    spec = jobs.JobSpec("triage", {"type": declared_type, "precedents": precedents}, (user.login, user.role))
+    spec = jobs.JobSpec("triage", {"type": declared_type, "precedents": precedents, "filename": name,
+                                   "media_type": media}, (user.login, user.role))
     return await run_in_threadpool(jobs.create_job, settings, spec, data, _suffix(name, media))
 
 
