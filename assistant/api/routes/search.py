@@ -10,8 +10,7 @@ from assistant.api.deps import ResourcesDep, SessionDep, SettingsDep
 from assistant.api.security import require
 from assistant.services import retrieval as service
 from assistant.services.users import CurrentUser
-from corpora.errors import InputError
-from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Hit
+from corpora.model import Document, Hit
 
 #: Document kinds that hold one person's or one sponsor's case: reading one is audited.
 AUDITED_KINDS = frozenset({"case", "trial"})
@@ -28,26 +27,11 @@ def _values(raw: str | None) -> list[str] | None:
     return values or None
 
 
-_ALLOWED: dict[str, tuple[str, tuple[str, ...]]] = {
-    "source": ("Source inconnue", tuple(SOURCES)),
-    "kind": ("Nature de document inconnue", DOCUMENT_KINDS),
-    "type": ("Type de dossier inconnu", DOSSIER_TYPES),
-}
-
-
 def filters_from(source: str | None, kind: str | None, type: str | None) -> dict[str, Any]:
-    """Search filters from the query parameters; unknown values are refused in French (400)."""
-    filters: dict[str, Any] = {}
-    for key, raw in (("source", source), ("kind", kind), ("type", type)):
-        values = _values(raw)
-        if not values:
-            continue
-        label, allowed = _ALLOWED[key]
-        for value in values:
-            if value not in allowed:
-                raise InputError(f"{label} : « {value} ». Valeurs possibles : {', '.join(allowed)}.")
-        filters[key] = values
-    return filters
+    """Search filters from the query parameters; unknown values are refused in French (400), as by the CLI."""
+    filters = {key: values for key, raw in (("source", source), ("kind", kind), ("type", type))
+               if (values := _values(raw))}
+    return service.check_filter_values(filters)
 
 
 @router.get("/search", response_model=list[Hit],
