@@ -35,10 +35,10 @@ _JSON_REASONS = {
 }
 
 
-def json_reason(exc: json.JSONDecodeError) -> str:
-    """The French reason of a JSON decoding error (the parser's own messages are English)."""
-    return _JSON_REASONS.get(exc.msg, exc.msg if exc.msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG,
-                                                             JSON_LONE_SURROGATE)
+def json_reason(exc: json.JSONDecodeError | str) -> str:
+    """The French reason of a JSON decoding error, or of its message (the parser's own are English)."""
+    msg = exc if isinstance(exc, str) else exc.msg
+    return _JSON_REASONS.get(msg, msg if msg in (JSON_TOO_DEEP, JSON_NUMBER_TOO_LONG, JSON_LONE_SURROGATE)
                              else "syntaxe JSON invalide")
 
 

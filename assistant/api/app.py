@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.settings import Settings
 from corpora.errors import EncodingProblem, GdrError
+from corpora.io import json_reason
 from corpora.model import Dossier
 
 _HTTP_FR = {
@@ -46,17 +47,6 @@ _VALIDATION_FR = {
     "greater_than_equal": "valeur trop petite",
     "string_too_long": "texte trop long",
     "json_invalid": "JSON invalide",
-}
-
-
-_JSON_FR = {
-    "Expecting value": "valeur attendue",
-    "Expecting property name enclosed in double quotes": "nom de clé entre guillemets attendu",
-    "Expecting ',' delimiter": "virgule attendue",
-    "Expecting ':' delimiter": "deux-points attendu",
-    "Unterminated string starting at": "texte non terminé",
-    "Extra data": "données après la fin du JSON",
-    "Invalid control character at": "caractère de contrôle dans un texte",
 }
 
 
@@ -102,8 +92,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         kind = str(error.get("type", ""))
         if kind == "json_invalid":  # loc = ("body", offset): an offset, not a parameter
             loc = error.get("loc", ())
-            return JSONResponse({"detail": f"Corps JSON invalide (caractère {loc[-1] if loc else '?'}) : "
-                                 f"{_JSON_FR.get(str(error.get('ctx', {}).get('error', '')), 'syntaxe incorrecte')}.",
+            reason = json_reason(str(error.get("ctx", {}).get("error", "")))
+            return JSONResponse({"detail": f"Corps JSON invalide (caractère {loc[-1] if loc else '?'}) : {reason}.",
                                  "code": "invalid_json"}, status_code=422)
         where = ".".join(str(x) for x in error.get("loc", ()) if x not in ("query", "path", "body"))
         parts.append(f"{where or 'requête'} ({_VALIDATION_FR.get(kind, 'valeur invalide')})")

@@ -87,9 +87,10 @@ def _account_only(path: str) -> bool:
     return path not in PUBLIC_PATHS and not path.startswith("/chat/")
 
 
-def _too_large(size: int, limit: int, at_least: bool = False) -> str:
+def too_large(size: int, limit: int, at_least: bool = False, what: str = "Requête trop volumineuse") -> str:
+    """The French 413 line: ``what``, the size (« plus de » while streamed) and the limit."""
     more = "plus de " if at_least else ""
-    return f"Requête trop volumineuse : {more}{size:,} octets (maximum {limit:,}).".replace(",", " ")
+    return f"{what} : {more}{size:,} octets (maximum {limit:,}).".replace(",", " ")
 
 
 class BodyTooLarge(HTTPException):
@@ -98,7 +99,7 @@ class BodyTooLarge(HTTPException):
     code = "too_large"
 
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(status_code=413, detail=_too_large(size, limit, at_least=True))
+        super().__init__(status_code=413, detail=too_large(size, limit, at_least=True))
 
 
 def _bounded(receive: Receive, limit: int) -> Receive:
@@ -142,7 +143,7 @@ class LimitsMiddleware:
         limit = self.max_upload_bytes + UPLOAD_SLACK if upload else self.max_body_bytes
         declared = headers.get(b"content-length", b"")
         if not upload and declared.isdigit() and int(declared) > limit:  # upload routes say "Fichier trop…"
-            await JSONResponse({"detail": _too_large(int(declared), limit), "code": "too_large"},
+            await JSONResponse({"detail": too_large(int(declared), limit), "code": "too_large"},
                                status_code=413)(scope, receive, send)
             return
         receive = _bounded(receive, limit)

@@ -25,6 +25,7 @@ from assistant.settings import Settings
 from classifier.result import TriageResult
 from corpora.batch import BatchEntry, iter_batch
 from corpora.errors import GdrError, InputError, InputTooLarge
+from corpora.io import os_reason
 from corpora.model import IntakeItem
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def _file_entries(settings: Settings, path: Path, default_type: str) -> Iterator
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"Impossible de lire {path} : {exc.strerror or exc}") from None
+        raise InputError(f"Impossible de lire {path} : {os_reason(exc)}.") from None
     for entry in iter_batch(data, filename=path.name, declared_type=default_type if suffix in (".csv", ".tsv")
                             else None, limits=limits, injection_patterns=injection_patterns()):
         if entry.where == path.name:
@@ -169,7 +170,7 @@ def _upload_file_entries(settings: Settings, path: Path, declared_type: str | No
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"Impossible de lire {path} : {exc.strerror or exc}") from None
+        raise InputError(f"Impossible de lire {path} : {os_reason(exc)}.") from None
     items = read_upload(settings, data, filename=path.name, declared_type=declared_type)
     for i, item in enumerate(items, 1):
         where = str(path) if len(items) == 1 else f"{path}, dossier {i}"

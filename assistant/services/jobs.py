@@ -217,7 +217,6 @@ def _triage_work(settings: Settings, folder: Path, params: Mapping[str, Any], ac
     return {"rows": done, "triaged": done - errors, "errors": errors}
 
 
-
 def _index_work(settings: Settings, folder: Path, params: Mapping[str, Any], actor: tuple[Any, ...],
                 progress: _Progress) -> dict[str, Any]:
     from assistant.services.retrieval import build, expected_total

@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import EngineDep, ResourcesDep, SessionDep, SettingsDep
+from assistant.api.operations import too_large
 from assistant.api.security import require
 from assistant.services.resources import Resources
 from assistant.services.users import CurrentUser
@@ -26,6 +27,7 @@ MULTIPART_MISSING = (
     "envoyez le contenu brut (Content-Type text/plain, application/json ou application/xml)."
 )
 
+_FILE_TOO_LARGE = "Fichier trop volumineux"
 # Multipart framing (boundaries, part headers, small form fields) on top of the file itself.
 _MULTIPART_SLACK = 64 * 1024
 
@@ -51,22 +53,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it exceeds the upload limit."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
-        raise InputTooLarge(_too_large(int(declared), limit))
+        raise InputTooLarge(too_large(int(declared), limit, what=_FILE_TOO_LARGE))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit + _MULTIPART_SLACK:
-            raise InputTooLarge(_too_large(size, limit, at_least=True))
+            raise InputTooLarge(too_large(size, limit, at_least=True, what=_FILE_TOO_LARGE))
         chunks.append(chunk)
     body = b"".join(chunks)
     request._body = body  # lets request.form() parse what was already read
     return body
-
-
-def _too_large(size: int, limit: int, at_least: bool = False) -> str:
-    more = "plus de " if at_least else ""
-    return f"Fichier trop volumineux : {more}{size:,} octets (maximum {limit:,}).".replace(",", " ")
 
 
 async def _upload(request: Request, settings: Settings) -> tuple[bytes, str | None, str | None, dict[str, str]]:
