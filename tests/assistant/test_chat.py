@@ -166,6 +166,26 @@ def test_out_of_scope_and_injection_are_refused_without_citation(service: Any, s
         assert reply["answer"].startswith(REFUSAL) and refusal_text() == REFUSAL
 
 
+def test_smr_of_an_unknown_product_is_declined_not_answered_with_passages(service: Any) -> None:
+    # "attribué" appears in indexed passages; quoting them would look like an answer without being one
+    reply = service.reply("Quel SMR la HAS a-t-elle attribué à Zorglubine ?")
+    assert reply["refused"] is True and reply["citations"] == [], reply
+    assert "aucune spécialité ni substance reconnue dans les avis de la HAS" in reply["answer"]
+
+
+def test_smr_question_without_any_has_opinion_loaded_says_so() -> None:
+    from assistant.services.chat.answerer import Answerer
+    from assistant.services.chat.facts import FactBase
+
+    def search(query: str, k: int) -> list[Any]:
+        raise AssertionError("an SMR question must not fall back to passages")
+
+    answer = Answerer(FactBase(), store=None, search=search).corpus(  # type: ignore[arg-type]
+        "Quel SMR la HAS a-t-elle attribué à Spasfon ?", [])
+    assert answer.refused and answer.message is not None
+    assert answer.message.startswith(REFUSAL) and "ne sont pas chargés dans cette installation" in answer.message
+
+
 # --------------------------------------------------------------------------- conversations and follow-ups
 
 def test_follow_ups_answer_from_the_triaged_dossier(service: Any, settings: Settings) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from assistant.services.chat.facts import Entity, FactBase, cite, fold_same_length, verify
 from corpora.io import dotted_text, read_texts
 from corpora.model import RISK_LEVELS, Hit
-from corpora.normalise import fold
+from corpora.normalise import fold, fr_decimal
 from retrieval.stores.docstore import DocStore
 
 TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "chat" / "answers.fr.yaml"
@@ -83,7 +83,7 @@ def fr_date(value: str | date | None) -> str:
 
 
 def number(value: float) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return fr_decimal(value, 2)
 
 
 # ---------------------------------------------------------------------- corpus questions
@@ -135,7 +135,15 @@ class Answerer:
                 return answer
             if any(s in subjects for s in ("smr", "asmr", "interaction")):
                 return refuse()
+        elif any(s in subjects for s in ("smr", "asmr")):
+            # an SMR/ASMR level only comes from a HAS opinion of a linked product: quoting passages that
+            # merely share a word ("attribué") would look like an answer without being one
+            return self._unlinked_opinion()
         return self._passages(question)
+
+    def _unlinked_opinion(self) -> Answer:
+        key = "unlinked.has" if self.facts.opinions else "unlinked.no_has"
+        return Answer(refused=True, message=f"{t('refusal')} {t(key)} {t('can_do')}", kind="refusal")
 
     def _entity_answer(self, subjects: list[str], entities: list[Entity]) -> Answer:
         out: list[Sentence | None] = []
