@@ -42,6 +42,9 @@ def test_health(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok" and response.json()["revision"] == head_revision()
+    # uptime probes ask with HEAD: same status, no body
+    head = client.head("/health")
+    assert head.status_code == 200 and head.content == b""
 
 
 def test_health_on_empty_database_is_degraded(tmp_path: Path) -> None:
@@ -50,6 +53,7 @@ def test_health_on_empty_database_is_degraded(tmp_path: Path) -> None:
     with TestClient(app) as fresh:
         response = fresh.get("/health")
         assert response.status_code == 503 and response.json()["status"] == "dégradé"
+        assert fresh.head("/health").status_code == 503
         assert fresh.get("/dossiers").status_code == 401
         # A well-signed token cannot be checked against accounts that do not exist yet: French 409, no 500.
         token = app.state.auth.issuer.issue("admin").access_token

@@ -38,3 +38,7 @@ def health(engine: EngineDep, settings: SettingsDep) -> JSONResponse:
         return JSONResponse(body.model_dump(), status_code=503)
     return JSONResponse(Health(status="ok", database="ok", revision=revision, head=head,
                                index=index_counts(settings)).model_dump())
+
+
+# load balancers and uptime probes often ask with HEAD: same status, no body (the server drops it)
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
