@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from classifier.features import FeatureRow, oov_ratio
+from corpora.normalise import fr_decimal
 
 REVIEW_REASON = "à revoir par un évaluateur"
 
@@ -295,7 +296,8 @@ class _SparseLinear:
     def review_reasons(self, p: float, threshold: float, row: FeatureRow, language: str | None) -> list[str]:
         reasons = []
         if threshold > 0 and abs(p - threshold) <= self.review_margin * max(threshold, 0.05):
-            reasons.append(f"probabilité proche du seuil de décision ({p:.2f} pour un seuil de {threshold:.2f})")
+            reasons.append(f"probabilité proche du seuil de décision ({fr_decimal(p, 2)} pour un seuil de "
+                           f"{fr_decimal(threshold, 2)})")
         ratio = oov_ratio(row.text, self.vocabulary_words_)
         if ratio > self.max_oov:
             reasons.append(f"texte peu semblable aux données d'entraînement ({ratio:.0%} de mots inconnus)")

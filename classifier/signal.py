@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from classifier.disproportionality import SIGNAL_MIN_CHI2, SIGNAL_MIN_N, SIGNAL_MIN_PRR, Table2x2, disproportionality
 from classifier.signal_counts import SignalCounts, month_of, product_key, term_key
 from corpora.model import Dossier
+from corpora.normalise import fr_decimal
 
 MAX_PRODUCTS = 5
 MAX_TERMS = 10
@@ -65,7 +66,7 @@ class SignalContext(BaseModel):
 
 
 def _fmt(x: float | None, digits: int = 2) -> str:
-    return "n.d." if x is None else f"{x:.{digits}f}".replace(".", ",")
+    return "n.d." if x is None else fr_decimal(x, digits)
 
 
 def _period(before: date | None) -> str:

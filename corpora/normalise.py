@@ -317,3 +317,8 @@ def dossier_language(text: str, default: str = "fr") -> str:
     """A dossier's ``language``: ``"fr"`` or ``"en"`` by :func:`detect_language`, else ``default``."""
     language = detect_language(text)
     return language if language in ("fr", "en") else default
+
+
+def fr_decimal(value: float, digits: int = 1) -> str:
+    """``value`` with ``digits`` decimals and a French decimal comma (``12,5``), for texts users read."""
+    return f"{value:.{digits}f}".replace(".", ",")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from corpora.model import Dossier
+from corpora.normalise import fr_decimal
 from retrieval.duplicates import WEIGHTS, BlockIndex, Profile, best_matches, pair_score, profile_of_dossier
 
 DEFAULT_DEV_YEAR = 2003
@@ -331,8 +332,9 @@ def markdown(result: Mapping[str, Any], command: str) -> str:
     b = result["blocking"]
     lines += ["", f"Blocage sur l'année de test entière ({b['history']} signalements) : l'original figure parmi "
               f"les candidats de {b['recall']:.1%} des {b['queries']} copies ; candidats par recherche : médiane "
-              f"{b['median_candidates']}, 95e centile {b['p95_candidates']} ; {b['ms_per_lookup']:.2f} ms par "
-              f"recherche, score compris (index construit en {b['build_seconds']:.1f} s).", "",
+              f"{b['median_candidates']}, 95e centile {b['p95_candidates']} ; "
+              f"{fr_decimal(b['ms_per_lookup'], 2)} ms par recherche, score compris (index construit en "
+              f"{fr_decimal(b['build_seconds'])} s).", "",
               f"Détecteur complet (blocage puis meilleur candidat au seuil {b['threshold']:.3f}) sur l'année de "
               f"test : jumeau correct pour {b['e2e_recall']:.1%} des copies ; {b['alarms']} alertes sur "
               f"{b['reals']} vrais signalements sans copie ({b['alarm_rate']:.1%}, fausses sauf doublon réel de "

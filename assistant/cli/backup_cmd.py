@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from assistant.cli.common import app, err, settings, user_errors
+from corpora.normalise import fr_decimal
 
 
 @app.command("backup")
@@ -23,7 +24,7 @@ def backup_cmd(
     from assistant.services.backup import backup
 
     report = backup(settings(), target, with_database=not no_database)
-    err(f"Sauvegarde écrite dans {report.path} : {report.files} fichier(s), {report.bytes / 2**20:.1f} Mio, "
+    err(f"Sauvegarde écrite dans {report.path} : {report.files} fichier(s), {fr_decimal(report.bytes / 2**20)} Mio, "
         f"schéma {report.revision or 'non sauvegardé'}.")
 
 

@@ -11,6 +11,7 @@ import typer
 from assistant.cli.common import corpora_app, err, out_json, settings, user_errors
 from corpora.catalog import parse_years
 from corpora.errors import GdrError, InputError
+from corpora.normalise import fr_decimal
 
 
 @corpora_app.command(
@@ -96,7 +97,7 @@ def _stats_table(rows: list[Any], corpora_dir: Path, seconds: float) -> None:
     written = sum(s.written for s in rows)
     skipped = sum(s.skipped_total for s in rows)
     console.print(f"Total : {written} documents écrits, {skipped} lignes ignorées (toutes comptées), "
-                  f"en {seconds:.1f} s.")
+                  f"en {fr_decimal(seconds)} s.")
 
 
 @corpora_app.command(

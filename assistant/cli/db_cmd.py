@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from assistant.cli.common import db_app, err, out_json, settings, user_errors
+from corpora.normalise import fr_decimal
 
 _STATUS_FR = {"running": "en cours (ou interrompue)", "completed": "terminée", "failed": "échec"}
 
@@ -59,7 +60,7 @@ def status_cmd(
 
 def _run_line(run: dict[str, Any]) -> str:
     skipped = sum(run["skipped"].values()) if run["skipped"] else 0
-    seconds = f"{run['seconds']:.2f} s" if run["seconds"] is not None else "durée inconnue"
+    seconds = f"{fr_decimal(run['seconds'], 2)} s" if run["seconds"] is not None else "durée inconnue"
     line = (f"Ingestion n° {run['id']} ({run['source']}, {run['started_at'][:19].replace('T', ' ')}) : "
             f"{_STATUS_FR.get(run['status'], run['status'])}, {run['written']} écrit(s), {run['read']} lu(s), "
             f"{skipped} ignoré(s), {seconds}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from assistant.cli.common import database_session, err, out_json, parse_day, report_app, settings, user_errors
+from corpora.normalise import fr_decimal
 
 
 @report_app.command("oversight")
@@ -29,7 +30,7 @@ def oversight_cmd(
                                     dossier_type=type)
     if as_json:
         out_json(report.model_dump(mode="json"))
-    rate = f" ({100 * report.override_rate:.1f} % modifiées)".replace(".", ",") if report.override_rate is not None \
+    rate = f" ({fr_decimal(100 * report.override_rate)} % modifiées)" if report.override_rate is not None \
         else ""
     err(f"Rapport de supervision écrit dans {path} : {report.decisions} décision(s){rate}, "
         f"{len(report.alerts)} alerte(s) de dérive.")

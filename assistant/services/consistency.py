@@ -23,6 +23,7 @@ from assistant.services.audit import day_start
 from assistant.services.dossiers import database_errors
 from corpora.errors import InputError
 from corpora.model import DOSSIER_TYPES
+from corpora.normalise import fr_decimal
 
 MAX_PAIRS = 500
 DEFAULT_MIN_SIMILARITY = 0.5
@@ -190,7 +191,8 @@ def consistency_pairs(session: Session, *, dossier_type: str | None = None, sinc
 
 def summary_fr(pair: ConsistencyPair) -> list[str]:
     """French lines of ``gdr consistency`` for one pair."""
-    lines = [f"{pair.dossier_type.upper()} — similarité {pair.similarity:.2f} — {' ; '.join(pair.differences)}"]
+    similarity = fr_decimal(pair.similarity, 2)
+    lines = [f"{pair.dossier_type.upper()} — similarité {similarity} — {' ; '.join(pair.differences)}"]
     for s in (pair.a, pair.b):
         who = f", par {s.decided_by} le {s.decided_at:%Y-%m-%d}" if s.decided_at and s.decided_by else ""
         lines.append(f"  {s.dossier_id} — {s.title[:70]}")

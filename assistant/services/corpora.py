@@ -16,6 +16,7 @@ from corpora.errors import InputError, UnknownSource
 from corpora.io import atomic_writer, dump_json_line, os_reason
 from corpora.loaders.base import LoadReport
 from corpora.model import Record, record_to_json
+from corpora.normalise import fr_decimal
 
 # SOURCE argument of ``gdr corpora convert`` → (canonical source of the report, French description)
 CONVERT_SOURCES: dict[str, tuple[str, str]] = {
@@ -169,7 +170,7 @@ def _fmt_int(n: int) -> str:
 def summary_fr(report: LoadReport, out: Path | str) -> str:
     """One French summary line (plus one line per skip reason) for a finished conversion."""
     where = "la sortie standard" if str(out) == "-" else str(out)
-    seconds = f"{report.seconds:.1f}".replace(".", ",")
+    seconds = fr_decimal(report.seconds)
     lines = [
         f"Conversion {report.source} : {_fmt_int(report.read)} lu(s), {_fmt_int(report.written)} écrit(s), "
         f"{_fmt_int(report.skipped_total)} ignoré(s) en {seconds} s → {where}"

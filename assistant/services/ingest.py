@@ -24,6 +24,7 @@ from corpora.errors import GdrError, InputError
 from corpora.loaders.base import LoadReport
 from corpora.loaders.jsonl import iter_record_file
 from corpora.model import Record
+from corpora.normalise import fr_decimal
 
 if TYPE_CHECKING:
     from assistant.settings import Settings
@@ -200,7 +201,7 @@ def summary_fr(summary: IngestSummary) -> str:
     skipped_total = sum(summary.skipped.values())
     lines = [
         f"Ingestion n° {summary.id} ({summary.source}) : {summary.written} dossier(s) enregistré(s), "
-        f"{summary.read} lu(s), {skipped_total} ignoré(s), en {summary.seconds or 0:.2f} s."
+        f"{summary.read} lu(s), {skipped_total} ignoré(s), en {fr_decimal(summary.seconds or 0, 2)} s."
     ]
     for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
         lines.append(f"  ignoré(s) : {n} × {reason}")

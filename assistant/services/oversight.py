@@ -27,6 +27,7 @@ from assistant.services.audit import day_start
 from assistant.services.dossiers import database_errors
 from corpora.errors import InputError
 from corpora.model import DOSSIER_TYPES
+from corpora.normalise import fr_decimal
 
 SCORE_BINS = tuple(i / 10 for i in range(11))
 LENGTH_BINS = (0, 200, 500, 1000, 2000, 5000, math.inf)
@@ -280,11 +281,11 @@ def compute_report(decisions: Sequence[DecisionFact], assessments: Sequence[Asse
 # --------------------------------------------------------------------------- rendering
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f} %".replace(".", ",")
+    return "—" if value is None else f"{fr_decimal(100 * value)} %"
 
 
 def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+    return "—" if value is None else fr_decimal(value, digits)
 
 
 def _duration(hours: float) -> str:

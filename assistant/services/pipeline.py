@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.settings import Settings
+from corpora.normalise import fr_decimal
 
 Log = Callable[[str], None]
 
@@ -37,7 +38,7 @@ def _step(plan: RunPlan, name: str, log: Log, func: Callable[[], str]) -> None:
     detail = func()
     seconds = time.perf_counter() - start
     plan.steps.append({"step": name, "seconds": round(seconds, 1), "detail": detail})
-    log(f"  ✓ {name} ({seconds:.1f} s) : {detail}")
+    log(f"  ✓ {name} ({fr_decimal(seconds)} s) : {detail}")
 
 
 def first_admin(settings: Settings) -> str:

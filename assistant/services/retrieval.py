@@ -19,6 +19,7 @@ from classifier.referentiel import referentiel_version
 from corpora.catalog import iter_documents
 from corpora.errors import InputError, StoreError, UnknownSource
 from corpora.model import DOCUMENT_KINDS, DOSSIER_TYPES, SOURCES, Document, Dossier, Hit
+from corpora.normalise import fr_decimal
 from retrieval.config import DEFAULT_DENSE_SOURCES, RetrievalConfig
 from retrieval.indexing import BuildReport, build_index
 
@@ -253,16 +254,16 @@ def summary_fr(report: BuildReport, config_dense: Iterable[str] = DEFAULT_DENSE_
     """What the build did, in French, for the user."""
     t = report.totals
     lines = [
-        f"Indexation terminée en {report.seconds:.1f} s : {report.seen} documents lus, "
+        f"Indexation terminée en {fr_decimal(report.seconds)} s : {report.seen} documents lus, "
         f"{report.written} écrits ou mis à jour, {report.unchanged} inchangés"
         + (f", {report.duplicates} doublons ignorés" if report.duplicates else "") + ".",
         f"Passages écrits : {report.chunks_written} (dont {report.dense_chunks_written} vectorisés ; "
-        f"{report.encoded} textes encodés en {report.encode_seconds:.1f} s, "
+        f"{report.encoded} textes encodés en {fr_decimal(report.encode_seconds)} s, "
         f"{report.cache_hits} repris du cache).",
         f"Index : {t.get('documents', 0)} documents, {t.get('chunks', 0)} passages, "
         f"{t.get('dense_chunks', 0)} vectorisés (dense + lexical), "
         f"{t.get('chunks', 0) - t.get('dense_chunks', 0)} lexicaux seulement ; "
-        f"index lexical reconstruit en {report.lexical_seconds:.1f} s.",
+        f"index lexical reconstruit en {fr_decimal(report.lexical_seconds)} s.",
     ]
     for source, (n_docs, n_dense) in sorted(report.totals_by_source.items()):
         lines.append(f"  {source:<17} {n_docs:>7} documents, {n_dense:>6} vectorisés")
