@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from corpora.errors import CorruptFile, InputError, OfflineError, UnknownSource
+from corpora.io import os_reason
 
 SOURCES_YAML = Path(__file__).resolve().parent / "sources.yaml"
 DEFAULT_TIMEOUT_S = 15.0
@@ -222,8 +223,8 @@ def _network_reason(exc: BaseException) -> str:
         return "délai d'attente dépassé"
     if isinstance(reason, ConnectionError):
         return "connexion interrompue"
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror
+    if isinstance(reason, OSError) and (reason.errno or reason.strerror):
+        return os_reason(reason)
     return str(reason) or exc.__class__.__name__
 
 
@@ -296,7 +297,7 @@ def fetch_corpora(
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"Impossible de créer le dossier de destination {dest} : {exc.strerror or exc}") from exc
+        raise InputError(f"Impossible de créer le dossier de destination {dest} : {os_reason(exc)}") from exc
 
     report = FetchReport(dest=str(dest))
     total = len(chosen)
@@ -312,7 +313,7 @@ def fetch_corpora(
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise InputError(f"Impossible d'écrire dans {target.parent} : {exc.strerror or exc}") from exc
+            raise InputError(f"Impossible d'écrire dans {target.parent} : {os_reason(exc)}") from exc
         if mirror_dir is not None:
             src = mirror_dir / spec.path
             origin = str(src)
@@ -326,7 +327,7 @@ def fetch_corpora(
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     part.unlink()
-                raise InputError(f"Copie impossible de {src} vers {part} : {exc.strerror or exc}") from exc
+                raise InputError(f"Copie impossible de {src} vers {part} : {os_reason(exc)}") from exc
             status = "copied"
         else:
             origin = (mirror_url + urllib.parse.quote(spec.path)) if mirror_url else spec.url

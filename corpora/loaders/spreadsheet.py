@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLarge
+from corpora.io import os_reason
 
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 
@@ -71,7 +72,7 @@ def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"Impossible de lire {path} : {exc.strerror or exc}") from exc
+        raise InputError(f"Impossible de lire {path} : {os_reason(exc)}") from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -68,6 +68,7 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from corpora.errors import CorruptFile, InputError, InputTooLarge
+from corpora.io import os_reason
 from corpora.loaders.base import SKIP_INVALID, LoadReport
 from corpora.loaders.cases import case_document, case_title, flag_metadata, is_serious, patient_metadata
 from corpora.loaders.cells import column_getter
@@ -205,7 +206,7 @@ def _zip_years(path: Path) -> list[_YearFiles]:
     except zipfile.BadZipFile as exc:
         raise CorruptFile(f"{path} n'est pas une archive zip VAERS lisible (fichier tronqué ou corrompu).") from exc
     except OSError as exc:
-        raise InputError(f"Impossible d'ouvrir {path} : {exc.strerror or exc}") from exc
+        raise InputError(f"Impossible d'ouvrir {path} : {os_reason(exc)}") from exc
     years: dict[str, _YearFiles] = {}
     for info in zf.infolist():
         if info.is_dir():
@@ -300,7 +301,7 @@ def _reading(name: str) -> Iterator[None]:
     except csv.Error as exc:
         raise CorruptFile(f"{name} n'est pas un CSV lisible ({exc}).") from exc
     except OSError as exc:
-        raise InputError(f"Impossible de lire {name} : {exc.strerror or exc}") from exc
+        raise InputError(f"Impossible de lire {name} : {os_reason(exc)}") from exc
 
 
 def _rows(

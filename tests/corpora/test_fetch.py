@@ -91,6 +91,12 @@ def test_folder_mirror_and_verification(mirror: tuple[Path, list[FileSpec]], tmp
     empty = tmp_path / "empty.zip"
     empty.write_bytes(b"")
     assert verify_file(empty, specs[0]) == "fichier vide"
+    # a destination under a plain file: the system's reason in French, not its English strerror
+    blocker = tmp_path / "fichier"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        fetch_corpora(blocker / "dest", mirror=str(root), specs=specs)
+    assert info.value.message.endswith("un élément du chemin n'est pas un dossier"), info.value.message
 
 
 def test_offline_without_mirror(mirror: tuple[Path, list[FileSpec]], tmp_path: Path) -> None:
