@@ -92,3 +92,34 @@ def analyze_query(text: str, expand: bool = True) -> list[str]:
             seen.add(tok)
             tokens.append(tok)
     return tokens
+
+
+def _stems(words_: list[str]) -> set[str]:
+    return {fold(s) for s in _stemmer("fr").stemWords(words_) + _stemmer("en").stemWords(words_)}
+
+
+def query_concepts(text: str, generic: frozenset[str] = frozenset()) -> list[frozenset[str]]:
+    """The content words of a question, each as the stems that would show it in a passage.
+
+    A content word has 4 letters or more and is neither a stop word nor in ``generic`` (folded words
+    such as « effets », « cas », « quels »). Its forms are its French and English stems plus the stems
+    of its English expansions (« grippe » → *influenza*), so an English passage can show a French word.
+    """
+    concepts: list[frozenset[str]] = []
+    seen: set[str] = set()
+    for w in words(text):
+        folded = fold(w)
+        if len(folded) < 4 or folded in seen or folded in stop_words() or folded in generic or folded.isdigit():
+            continue
+        seen.add(folded)
+        forms = _stems([w])
+        for phrase in expand_french_terms(w):
+            forms |= _stems([x for x in words(phrase) if _keep(fold(x))])
+        concepts.append(frozenset(forms))
+    return concepts
+
+
+def concepts_shown(concepts: list[frozenset[str]], text: str) -> int:
+    """How many of ``concepts`` (from :func:`query_concepts`) one of whose stems occurs in ``text``."""
+    present = _stems(words(text))
+    return sum(1 for forms in concepts if forms & present)

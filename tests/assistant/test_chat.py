@@ -173,6 +173,41 @@ def test_smr_of_an_unknown_product_is_declined_not_answered_with_passages(servic
     assert "aucune spécialité ni substance reconnue dans les avis de la HAS" in reply["answer"]
 
 
+def test_shortage_question_answers_for_products_in_and_out_of_shortage(service: Any, settings: Settings) -> None:
+    short = service.reply("Novaxine est-elle en rupture de stock ?")
+    assert not short["refused"] and "disponibilité « Rupture de stock »" in short["answer"], short["answer"]
+    fine = service.reply("La Coumadine est-elle en rupture de stock ?")
+    assert not fine["refused"], fine["answer"]
+    assert "ne signale ni rupture ni tension d'approvisionnement pour COUMADINE" in fine["answer"]
+    assert "« Commercialisée »" in fine["answer"], fine["answer"]
+    assert_cited(fine, settings)
+    assert [h["document_id"] for h in fine["citations"]] == ["bdpm:60000003"]
+
+
+def test_a_passage_sharing_only_question_words_is_no_answer() -> None:
+    from types import SimpleNamespace
+
+    from assistant.services.chat.answerer import Answerer
+    from assistant.services.chat.facts import FactBase
+    from corpora.model import Hit
+
+    texts = {"ansm-interaction:x": "KETOCONAZOLE + ATORVASTATINE. Risque majoré d'effets indésirables à type de "
+                                   "rhabdomyolyse.",
+             "vaers:1": "Patient received the influenza vaccine. Fever and malaise the next day."}
+    store = SimpleNamespace(get=lambda doc_id: SimpleNamespace(text=texts[doc_id]) if doc_id in texts else None)
+
+    def search(query: str, k: int) -> list[Hit]:
+        return [Hit(id=f"{d}#0", document_id=d, source=d.split(":")[0], kind="passage", title=d, score=1.0,
+                    similarity=0.9, start=0, end=len(t), excerpt=t) for d, t in texts.items()]
+
+    answerer = Answerer(FactBase(), store=store, search=search)  # type: ignore[arg-type]
+    answer = answerer.corpus("Quels sont les effets indésirables du vaccin contre la grippe ?", [])
+    # the interaction passage shares « effets indésirables » only; the VAERS report shows vaccine and flu
+    assert [h.document_id for s in answer.sentences for h in s.citations] == ["vaers:1"]
+    assert answer.sentences[0].citations[0].excerpt == "Patient received the influenza vaccine."
+    assert answerer.corpus("Quels sont les effets indésirables ?", []).refused
+
+
 def test_smr_question_without_any_has_opinion_loaded_says_so() -> None:
     from assistant.services.chat.answerer import Answerer
     from assistant.services.chat.facts import FactBase

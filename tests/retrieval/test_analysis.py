@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from retrieval.analysis import analyze, analyze_query, expand_french_terms
+from retrieval.analysis import analyze, analyze_query, concepts_shown, expand_french_terms, query_concepts
 
 
 def test_french_analysis_stems_and_drops_stop_words() -> None:
@@ -18,3 +18,14 @@ def test_query_is_expanded_to_english_terms() -> None:
     tokens = analyze_query("myocardite après vaccination")
     assert "myocard" in tokens  # English stem of "myocarditis": matches English reports
     assert "myocardit" in tokens  # French stem
+
+
+def test_query_concepts_skip_generic_words_and_reach_english_passages() -> None:
+    generic = frozenset({"quels", "effets", "indesirables", "contre"})
+    concepts = query_concepts("Quels sont les effets indésirables du vaccin contre la grippe ?", generic)
+    assert len(concepts) == 2  # « vaccin », « grippe »: the rest says nothing about the subject
+    assert concepts_shown(concepts, "Risque majoré d'effets indésirables à type de rhabdomyolyse.") == 0
+    assert concepts_shown(concepts, "Patient received the influenza vaccine and had fever.") == 2
+    assert concepts_shown(concepts, "Homme de 67 ans vacciné contre la grippe.") == 2
+    assert query_concepts("Quels sont les effets ?", generic) == []
+

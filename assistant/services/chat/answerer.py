@@ -20,13 +20,21 @@ from typing import Any
 from assistant.services.chat.facts import Entity, FactBase, cite, fold_same_length, verify
 from corpora.io import dotted_text, read_texts
 from corpora.model import RISK_LEVELS, Hit
-from corpora.normalise import fold, fr_decimal
+from corpora.normalise import fold, fr_decimal, read_word_list
+from retrieval.analysis import concepts_shown, query_concepts
 from retrieval.stores.docstore import DocStore
 
 TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "chat" / "answers.fr.yaml"
+GENERIC_WORDS_FILE = TEMPLATES_FILE.with_name("generic_words.txt")
 MAX_FACTS = 4
 _LEVEL_FOLD = {fold(lv): lv for lv in RISK_LEVELS}
 _DOC_ID = re.compile(r"\b([a-z][a-z0-9-]*:[^\s,;?!«»\"]+)")
+
+
+@lru_cache(maxsize=1)
+def generic_words(path: Path = GENERIC_WORDS_FILE) -> frozenset[str]:
+    """Question words that say nothing about the subject (``assistant/data/chat/generic_words.txt``)."""
+    return frozenset(fold(w.strip()) for w in read_word_list(path))
 
 
 @lru_cache(maxsize=2)
@@ -221,6 +229,8 @@ class Answerer:
         products = self.facts.products_for(e)
         if e.kind == "substance":
             products = sorted(products, key=lambda p: (p.meta.get("status") != "Autorisation active", p.name))
+        if what == "shortage":  # the presentations in shortage first: they are what the question is about
+            products = sorted(products, key=lambda p: not p.meta.get("shortage_status"))
         out: list[Sentence | None] = []
         for p in products[:2 if e.kind == "substance" else 3]:
             m = p.meta
@@ -238,6 +248,10 @@ class Answerer:
                 if m.get("shortage_status"):
                     out.append(say("bdpm.shortage", [cite(self.store, p.doc_id, ["Disponibilité"])],
                                    [m["shortage_status"]], name=p.name, shortage=m["shortage_status"]))
+                elif self.facts.shortage_known:
+                    comm = m.get("commercialisation") or "non renseigné"
+                    out.append(say("bdpm.no_shortage", [cite(self.store, p.doc_id, ["État de commercialisation"])],
+                                   [comm], name=p.name, commercialisation=comm))
             elif what == "substances" and p.substances:
                 out.append(say("bdpm.substances", [cite(self.store, p.doc_id, ["Substance(s) active(s)"])],
                                [p.substances[0]], name=p.name, substances=", ".join(s.lower() for s in p.substances)))
@@ -265,11 +279,14 @@ class Answerer:
     def _passages(self, question: str) -> Answer:
         if self.search is None:
             return refuse()
+        concepts = query_concepts(question, generic_words())
+        if not concepts:  # nothing but question words: no passage can be about it
+            return refuse()
         hits = [h for h in self.search(question, 5) if h.similarity >= self.min_similarity]
-        words = {w for w in re.findall(r"[a-z0-9]{4,}", fold(question))}
+        need = (len(concepts) + 1) // 2
         out = []
         for h in hits[:3]:
-            narrowed = self._narrow(h, words)
+            narrowed = self._narrow(h, concepts, need)
             if narrowed is None:
                 continue
             excerpt = " ".join(narrowed.excerpt.split())
@@ -278,8 +295,9 @@ class Answerer:
             return refuse()
         return Answer(out, kind="passages")
 
-    def _narrow(self, hit: Hit, words: set[str]) -> Hit | None:
-        """The sentence of the passage sharing the most words with the question (at most 300 characters)."""
+    def _narrow(self, hit: Hit, concepts: list[frozenset[str]], need: int) -> Hit | None:
+        """The sentence of the passage showing the most content words of the question (at most 300
+        characters), if it shows at least ``need`` of them."""
         doc = self.store.get(hit.document_id)
         if doc is None:
             return None
@@ -290,11 +308,11 @@ class Answerer:
             seg = text[s:e].strip()
             if len(seg) < 15:
                 continue
-            score = sum(w in fold(seg) for w in words)
+            score = concepts_shown(concepts, seg)
             if best is None or score > best[0]:
                 lead = len(text[s:e]) - len(text[s:e].lstrip())
                 best = (score, s + lead, min(e, s + lead + 300))
-        if best is None or best[0] == 0:
+        if best is None or best[0] < need:
             return None
         _, s, e = best
         return hit.model_copy(update={"start": s, "end": e, "excerpt": text[s:e]})

@@ -121,6 +121,9 @@ class FactBase:
     interactions: list[Item] = field(default_factory=list)
     ema: dict[str, list[Item]] = field(default_factory=dict)  # cross-language key → EMA documents
     stopwords: frozenset[str] = frozenset()
+    # True once one product carries an availability status: the BDPM availability file was loaded, so
+    # a product without one is not reported in shortage (without the file, nothing can be said)
+    shortage_known: bool = False
     _ansm: Any = None
 
     @property
@@ -172,6 +175,7 @@ class FactBase:
         brand = brand_of(title)
         product = Product(cis, title, doc_id, brand, tuple(names), keys, meta)
         self.products[cis] = product
+        self.shortage_known = self.shortage_known or bool(meta.get("shortage_status"))
         for key in keys:
             self.by_key.setdefault(key, []).append(cis)
         if len(brand) >= MIN_NAME and brand not in self.stopwords:

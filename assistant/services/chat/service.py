@@ -419,16 +419,9 @@ def _ms(since: float) -> float:
 
 
 def _stopwords() -> list[str]:
-    from pathlib import Path
+    from corpora.normalise import stop_words
 
-    words: list[str] = []
-    data = Path(__file__).resolve().parents[3] / "retrieval" / "data"
-    for name in ("stopwords_fr.txt", "stopwords_en.txt"):
-        path = data / name
-        if path.is_file():
-            words += [w.strip() for w in path.read_text(encoding="utf-8").splitlines()
-                      if w.strip() and not w.startswith("#")]
-    return [*words, *_DOMAIN_STOP]
+    return [*sorted(stop_words()), *_DOMAIN_STOP]
 
 
 # Domain words that are also product names in the BDPM (never linked as a product).
