@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from assistant.cli.common import app, err, out_json, settings, user_errors
+from corpora.normalise import fr_decimal
 
 
 @app.command(
@@ -58,7 +59,7 @@ def search_cmd(
         excerpt = " ".join(hit.excerpt.split())
         if len(excerpt) > 300:
             excerpt = excerpt[:297] + "…"
-        typer.echo(f"{i}. {hit.title}  [{hit.document_id}, {hit.kind}, similarité {hit.similarity:.2f}]")
+        typer.echo(f"{i}. {hit.title}  [{hit.document_id}, {hit.kind}, similarité {fr_decimal(hit.similarity, 2)}]")
         typer.echo(f"   « {excerpt} » (caractères {hit.start}–{hit.end})")
         if hit.outcome:
             typer.echo(f"   Issue enregistrée : {outcome_fr(hit.outcome)}.")
