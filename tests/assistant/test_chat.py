@@ -182,6 +182,11 @@ def test_shortage_question_answers_for_products_in_and_out_of_shortage(service: 
     assert "« Commercialisée »" in fine["answer"], fine["answer"]
     assert_cited(fine, settings)
     assert [h["document_id"] for h in fine["citations"]] == ["bdpm:60000003"]
+    # a substance: its products in shortage; none in shortage and no EMA shortage → declined, no passages
+    by_substance = service.reply("Le dénosamab est-il en rupture de stock ?")
+    assert "NOVAXINE 10 mg, comprimé pelliculé : disponibilité « Rupture de stock »" in by_substance["answer"]
+    none = service.reply("La warfarine est-elle en rupture de stock ?")
+    assert none["refused"] and none["citations"] == [], none["answer"]
 
 
 def test_a_passage_sharing_only_question_words_is_no_answer() -> None:

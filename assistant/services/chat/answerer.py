@@ -141,8 +141,8 @@ class Answerer:
             answer = self._entity_answer(subjects, list(entities))
             if answer.sentences:
                 return answer
-            if any(s in subjects for s in ("smr", "asmr", "interaction")):
-                return refuse()
+            if any(s in subjects for s in ("smr", "asmr", "interaction", "shortage", "surveillance")):
+                return refuse()  # a known name whose facts say nothing on this: passages would not either
         elif any(s in subjects for s in ("smr", "asmr")):
             # an SMR/ASMR level only comes from a HAS opinion of a linked product: quoting passages that
             # merely share a word ("attribué") would look like an answer without being one
@@ -173,6 +173,8 @@ class Answerer:
             for s in ema:
                 if s == "shortage" and e.kind == "product":
                     out += self._bdpm(e, "shortage")
+                elif s == "shortage":  # a substance: the EMA's shortages, then its BDPM products in shortage
+                    out += self._ema(e, EMA_BY_SUB[s]) + self._bdpm(e, "shortage")
                 else:
                     out += self._ema(e, EMA_BY_SUB[s])
                 kind = kind or s
@@ -230,7 +232,7 @@ class Answerer:
         if e.kind == "substance":
             products = sorted(products, key=lambda p: (p.meta.get("status") != "Autorisation active", p.name))
         if what == "shortage":  # the presentations in shortage first: they are what the question is about
-            products = sorted(products, key=lambda p: not p.meta.get("shortage_status"))
+            products = sorted(products, key=lambda p: (not p.meta.get("shortage"), not p.meta.get("shortage_status")))
         out: list[Sentence | None] = []
         for p in products[:2 if e.kind == "substance" else 3]:
             m = p.meta
@@ -248,7 +250,7 @@ class Answerer:
                 if m.get("shortage_status"):
                     out.append(say("bdpm.shortage", [cite(self.store, p.doc_id, ["Disponibilité"])],
                                    [m["shortage_status"]], name=p.name, shortage=m["shortage_status"]))
-                elif self.facts.shortage_known:
+                elif self.facts.shortage_known and e.kind == "product":
                     comm = m.get("commercialisation") or "non renseigné"
                     out.append(say("bdpm.no_shortage", [cite(self.store, p.doc_id, ["État de commercialisation"])],
                                    [comm], name=p.name, commercialisation=comm))
