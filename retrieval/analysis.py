@@ -103,15 +103,22 @@ def query_concepts(text: str, generic: frozenset[str] = frozenset()) -> list[fro
 
     A content word has 4 letters or more and is neither a stop word nor in ``generic`` (folded words
     such as « effets », « cas », « quels »). Its forms are its French and English stems plus the stems
-    of its English expansions (« grippe » → *influenza*), so an English passage can show a French word.
+    of its English expansions (« grippe » → *influenza*), so an English passage can show a French word;
+    a capitalised word after the first is a name, shown only by the same word.
     """
     concepts: list[frozenset[str]] = []
     seen: set[str] = set()
-    for w in words(text):
+    for i, raw in enumerate(_WORD.findall(text)):
+        elided = _ELISION.match(raw.lower())
+        core = raw[elided.end():] if elided else raw
+        w = core.lower()
         folded = fold(w)
         if len(folded) < 4 or folded in seen or folded in stop_words() or folded in generic or folded.isdigit():
             continue
         seen.add(folded)
+        if i > 0 and core[:1].isupper():  # a name inside the question: the word itself, never its stem
+            concepts.append(frozenset({f"={folded}"}))  # « Mediator » must not match « médiatique »
+            continue
         forms = _stems([w])
         for phrase in expand_french_terms(w):
             forms |= _stems([x for x in words(phrase) if _keep(fold(x))])
@@ -121,5 +128,6 @@ def query_concepts(text: str, generic: frozenset[str] = frozenset()) -> list[fro
 
 def concepts_shown(concepts: list[frozenset[str]], text: str) -> int:
     """How many of ``concepts`` (from :func:`query_concepts`) one of whose stems occurs in ``text``."""
-    present = _stems(words(text))
+    ws = words(text)
+    present = _stems(ws) | {f"={fold(w)}" for w in ws}
     return sum(1 for forms in concepts if forms & present)

@@ -29,3 +29,11 @@ def test_query_concepts_skip_generic_words_and_reach_english_passages() -> None:
     assert concepts_shown(concepts, "Homme de 67 ans vacciné contre la grippe.") == 2
     assert query_concepts("Quels sont les effets ?", generic) == []
 
+
+def test_a_name_in_the_question_is_matched_as_a_word_not_a_stem() -> None:
+    concepts = query_concepts("Quel est le statut du Mediator ?")
+    assert concepts_shown(concepts, "Attention médiatique ou contentieux.") == 0
+    assert concepts_shown(concepts, "MEDIATOR 150 mg, comprimé enrobé.") == 1
+    guillain = query_concepts("Cas de syndrome de Guillain-Barré ?")
+    assert concepts_shown(guillain, "Guillain-Barre syndrome after influenza vaccine.") == 3
+
