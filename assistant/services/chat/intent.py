@@ -3,7 +3,9 @@
 A question is never triaged as a dossier: a message is a dossier only when it reads like a
 narrative (several clinical or regulatory markers, no question form) or is marked ``/pv``, ``/amm``
 or ``/aec``; a short text that is neither clearly a question nor clearly a dossier is
-``ambiguous`` and gets « Est-ce un dossier à trier ou une question ? » back.
+``ambiguous`` and gets « Est-ce un dossier à trier ou une question ? » back, with the commands that
+say which. A phrase of under 12 words that names nobody (no person, no age) and is not written as a
+sentence is never a dossier: « Syndrome de Guillain-Barré après vaccin grippal » was triaged, and stored.
 
 >>> classify("Pourquoi élevé ?", has_dossier=True).name
 'dossier_question'
@@ -48,6 +50,7 @@ class Patterns:
     small_talk: tuple[re.Pattern[str], ...]
     injection: tuple[re.Pattern[str], ...]
     dossier_words: tuple[re.Pattern[str], ...]
+    dossier_subjects: tuple[re.Pattern[str], ...]
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,9 @@ def classify(message: str, *, has_dossier: bool = False,
     explicit_dossier = bool(re.search(r"\b(ce|cet|du|au|mon|notre)\s+(dossier|cas|signalement)\b|"
                                       r"\b(this|the)\s+(case|dossier)\b", folded))
     if not question:
-        if clinical >= 2 and words >= 6:
+        # a short phrase naming nobody and not written as a sentence is a search or a question, not a report
+        phrase = words < 12 and not body.endswith(".") and not _any(pats.dossier_subjects, folded)
+        if clinical >= 2 and words >= 6 and not phrase:
             return Intent("dossier", body)
         if not (corpus_strong or (has_dossier and dossier_ref)):
             if clinical >= 1 or any(domain):
