@@ -185,6 +185,12 @@ def test_shortage_question_answers_for_products_in_and_out_of_shortage(service: 
     assert "« Commercialisée »" in fine["answer"], fine["answer"]
     assert_cited(fine, settings)
     assert [h["document_id"] for h in fine["citations"]] == ["bdpm:60000003"]
+    # two presentations in the same state: one sentence citing both
+    both = service.reply("Le Spasfon est-il en rupture de stock ?")
+    assert len(both["sentences"]) == 1 and len(both["sentences"][0]["citations"]) == 2, both
+    assert "SPASFON, comprimé enrobé et SPASFON LYOC 80 mg" in both["answer"] or \
+        "SPASFON LYOC 80 mg, lyophilisat oral et SPASFON, comprimé enrobé" in both["answer"], both["answer"]
+    assert_cited(both, settings)
     # a substance: its products in shortage; none in shortage and no EMA shortage → declined, no passages
     by_substance = service.reply("Le dénosamab est-il en rupture de stock ?")
     assert "NOVAXINE 10 mg, comprimé pelliculé : disponibilité « Rupture de stock »" in by_substance["answer"]

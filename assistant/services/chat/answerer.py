@@ -234,6 +234,7 @@ class Answerer:
         if what == "shortage":  # the presentations in shortage first: they are what the question is about
             products = sorted(products, key=lambda p: (not p.meta.get("shortage"), not p.meta.get("shortage_status")))
         out: list[Sentence | None] = []
+        unlisted: dict[str, list[tuple[str, Hit | None]]] = {}  # commercialisation → products not in shortage
         for p in products[:2 if e.kind == "substance" else 3]:
             m = p.meta
             if what == "status":
@@ -252,11 +253,15 @@ class Answerer:
                                    [m["shortage_status"]], name=p.name, shortage=m["shortage_status"]))
                 elif self.facts.shortage_known and e.kind == "product":
                     comm = m.get("commercialisation") or "non renseigné"
-                    out.append(say("bdpm.no_shortage", [cite(self.store, p.doc_id, ["État de commercialisation"])],
-                                   [comm], name=p.name, commercialisation=comm))
+                    unlisted.setdefault(comm, []).append(
+                        (p.name, cite(self.store, p.doc_id, ["État de commercialisation"])))
             elif what == "substances" and p.substances:
                 out.append(say("bdpm.substances", [cite(self.store, p.doc_id, ["Substance(s) active(s)"])],
                                [p.substances[0]], name=p.name, substances=", ".join(s.lower() for s in p.substances)))
+        for comm, named in unlisted.items():  # one sentence for the presentations that share a state
+            names = [name for name, _ in named]
+            joined = names[0] if len(names) == 1 else f"{' ; '.join(names[:-1])} et {names[-1]}"  # names hold commas
+            out.append(say("bdpm.no_shortage", [hit for _, hit in named], [comm], name=joined, commercialisation=comm))
         return out
 
     def _ema(self, e: Entity, source: str) -> list[Sentence | None]:
