@@ -296,8 +296,8 @@ class _SparseLinear:
     def review_reasons(self, p: float, threshold: float, row: FeatureRow, language: str | None) -> list[str]:
         reasons = []
         if threshold > 0 and abs(p - threshold) <= self.review_margin * max(threshold, 0.05):
-            reasons.append(f"probabilité proche du seuil de décision ({fr_decimal(p, 2)} pour un seuil de "
-                           f"{fr_decimal(threshold, 2)})")
+            reasons.append(f"probabilité proche du seuil de décision ({fr_decimal(p, 3)} pour un seuil de "
+                           f"{fr_decimal(threshold, 3)})")
         ratio = oov_ratio(row.text, self.vocabulary_words_)
         if ratio > self.max_oov:
             reasons.append(f"texte peu semblable aux données d'entraînement ({ratio:.0%} de mots inconnus)")

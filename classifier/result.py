@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from classifier.policy import ProcessingMode, expertises_of, processing_mode
 from classifier.signal import SignalContext
 from corpora.model import Dossier, DossierType, Hit, RiskLevel
+from corpora.normalise import fr_decimal
 
 if TYPE_CHECKING:
     from classifier.assess import Assessment
@@ -46,6 +47,18 @@ class FieldEvidence(BaseModel):
 
     field: str
     value: Any
+
+    def text_fr(self) -> str:
+        """What a user reads: a context fact's sentence and its source, else « champ = valeur »."""
+        value = self.value
+        if isinstance(value, dict) and value.get("fact"):
+            source = value.get("document_id")
+            return f"{value['fact']} [{source}]" if source else str(value["fact"])
+        if isinstance(value, float):
+            value = fr_decimal(value, 0) if value.is_integer() else fr_decimal(value, 2)
+        elif isinstance(value, bool):
+            value = "oui" if value else "non"
+        return f"{self.field} = {value}"
 
 
 class CriterionResult(BaseModel):

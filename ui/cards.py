@@ -129,7 +129,7 @@ def _evidence_list(result: TriageResult) -> list[dict[str, Any]]:
             if isinstance(ev, TextEvidence):
                 items.append(f"« {' '.join(ev.text.split())} »")
             else:
-                items.append(f"{ev.field} = {ev.value}")
+                items.append(ev.text_fr())
         out.append({"code": c.code, "label": c.label, "reference": c.reference, "evidence": items})
     return out
 

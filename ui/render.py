@@ -150,7 +150,7 @@ def _evidence_fr(evidence: Sequence[TextEvidence | FieldEvidence], limit: int = 
             if ev.text:
                 items.append(f"« {' '.join(ev.text.split())} »")
         elif ev.field:
-            items.append(f"{ev.field} = {ev.value}")
+            items.append(ev.text_fr())
     return " ; ".join(items)
 
 

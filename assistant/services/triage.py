@@ -24,6 +24,7 @@ from assistant.settings import Settings
 from classifier.result import TextEvidence, TriageResult
 from corpora.errors import Conflict, GdrError, InputError
 from corpora.model import DOSSIER_TYPES, Dossier, dossier_from_json
+from corpora.normalise import fr_decimal
 from retrieval.config import PRECEDENTS_K
 
 if TYPE_CHECKING:
@@ -357,15 +358,16 @@ def triage_and_store(settings: Settings, session: Session, items: Sequence[Intak
 def summary_fr(result: TriageResult) -> str:
     """A readable French summary of one triage result."""
     mode = result.processing_mode
+    review = " — à revoir par un évaluateur" if result.needs_review else ""
     lines = [f"Dossier {result.id} ({result.type.upper()}) — niveau de risque : {result.risk_level} "
-             f"(score {result.risk_score:.2f}){' — à revoir par un évaluateur' if result.needs_review else ''}",
+             f"(score {fr_decimal(result.risk_score, 2)}){review}",
              f"  Mode de traitement : {mode.label or '–'}"
              + (f", délai {mode.deadline_days} jours" if mode.deadline_days else "")
              + (f" ({mode.reference})" if mode.reference else "")]
     if mode.expertises:
         lines.append(f"  Expertises : {', '.join(mode.expertises)}")
     for c in result.criteria:
-        ev = "; ".join(e.text if isinstance(e, TextEvidence) else f"{e.field}={e.value}" for e in c.evidence[:2])
+        ev = "; ".join(e.text if isinstance(e, TextEvidence) else e.text_fr() for e in c.evidence[:2])
         lines.append(f"  Critère {c.code} : {c.label}" + (f" — « {ev} »" if ev else ""))
     if result.signal is not None:
         from classifier.signal import summary_lines as signal_lines

@@ -98,3 +98,15 @@ def test_unless_lowers_specific_situations() -> None:
     low = dossier("Essai chez l'enfant, à faible niveau d'intervention.", "aec", low_intervention=True)
     fired = codes(low)
     assert "AEC-PEDIATRIE" not in fired and "AEC-PEDIATRIE-FAIBLE-INTERVENTION" in fired
+
+
+def test_field_evidence_reads_as_french_text() -> None:
+    from classifier.result import FieldEvidence
+
+    fact = FieldEvidence(field="context.CTX_SHORTAGE",
+                         value={"fact": "La spécialité X est en tension d'approvisionnement.", "document_id": "bdpm:1"})
+    assert fact.text_fr() == "La spécialité X est en tension d'approvisionnement. [bdpm:1]"  # not a dict's repr
+    assert FieldEvidence(field="fields.patient_age", value=81.0).text_fr() == "fields.patient_age = 81"
+    assert FieldEvidence(field="fields.patient_age", value=0.25).text_fr() == "fields.patient_age = 0,25"
+    assert FieldEvidence(field="fields.orphan", value=True).text_fr() == "fields.orphan = oui"
+    assert FieldEvidence(field="fields.substances", value="ibuprofène").text_fr() == "fields.substances = ibuprofène"
