@@ -300,9 +300,11 @@ class _SparseLinear:
                            f"{fr_decimal(threshold, 3)})")
         ratio = oov_ratio(row.text, self.vocabulary_words_)
         if ratio > self.max_oov:
-            reasons.append(f"texte peu semblable aux données d'entraînement ({ratio:.0%} de mots inconnus)")
+            reasons.append(f"texte peu semblable aux données d'entraînement ({fr_decimal(100 * ratio, 0)} % de "
+                           "mots inconnus)")
         if language == "fr" and getattr(self, "training_language_", "en") == "en":
-            reasons.append("texte français évalué par un modèle entraîné sur des signalements en anglais")
+            # the PV model learns from VAERS reports, the AMM model from EPAR tables: both are English
+            reasons.append("texte français évalué par un modèle entraîné sur des textes en anglais")
         return reasons
 
     def score_rows(self, rows: Sequence[FeatureRow], languages: Sequence[str | None] = (),
