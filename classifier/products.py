@@ -13,9 +13,11 @@ guessed: a name that matches nothing is reported as not recognised.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from corpora.normalise import fold, fold_in_place, plain_apostrophes
@@ -149,19 +151,40 @@ def resolve_brand(name: str, index: Mapping[str, Mapping[str, Any]]) -> list[str
     return list(entry["substances"]) if entry else []
 
 
-def with_brands(text: str, index: Mapping[str, Mapping[str, Any]], findings: Iterable[Any]
-                ) -> tuple[list[str], list[Any], dict[str, set[str]]]:
+COMPARATOR_CUES_FILE = Path(__file__).resolve().parent / "data" / "comparator_cues.yaml"
+_ARTICLES = r"(?:(?:le|la|les|l'|du|de|des|d'|a|au|aux|un|une|the|an?)\s*){0,2}"
+
+
+@functools.cache
+def _comparator_cue() -> re.Pattern[str]:
+    import yaml
+
+    cues = yaml.safe_load(COMPARATOR_CUES_FILE.read_text(encoding="utf-8"))["cues"]
+    return re.compile(rf"\b(?:{'|'.join(cues)})\s+{_ARTICLES}$")
+
+
+def is_comparator(text: str, start: int) -> bool:
+    """Whether the name starting at ``start`` in ``text`` follows a comparator cue (« versus », « comparé à »)."""
+    before = fold_in_place(plain_apostrophes(text[max(0, start - 40):start])).lower()
+    return bool(_comparator_cue().search(before))
+
+
+def with_brands(text: str, index: Mapping[str, Mapping[str, Any]], findings: Iterable[Any],
+                skip_comparators: bool = False) -> tuple[list[str], list[Any], dict[str, set[str]]]:
     """(substances of the brands named in ``text``, ``findings`` without the drug findings inside a brand,
     substance matching key → brand phrases naming it).
 
     The bundled lexicon reads « Infanrix » as a generic DTP vaccine; once « Infanrix Hexa » is recognised
-    as a BDPM brand, its exact substances replace that reading.
+    as a BDPM brand, its exact substances replace that reading. With ``skip_comparators``, a brand named as
+    a comparator (:func:`is_comparator`) gives no substance.
     """
     from classifier.knowledge_base import match_key
 
     brands = recognise_brands(text, index) if index else []
     kept = [f for f in findings
             if not (f.code == "DRUG" and any(b.start < f.end and f.start < b.end for b in brands))]
+    if skip_comparators:
+        brands = [b for b in brands if not is_comparator(text, b.start)]
     names = list(dict.fromkeys(s for b in brands for s in b.substances))
     by_key: dict[str, set[str]] = {}
     for b in brands:

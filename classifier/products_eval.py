@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.knowledge_base import KnowledgeBase, match_key
+from corpora.normalise import fr_decimal
 
 EVAL_SET = Path(__file__).parent / "data" / "french_products_eval.jsonl"  # dev: used while building the method
 TEST_SET = Path(__file__).parent / "data" / "french_products_test.jsonl"  # written after, read once for the README
@@ -96,8 +97,8 @@ def evaluate_products(rows: Iterable[dict[str, Any]], kb: KnowledgeBase) -> Prod
 
 def summary_fr(result: ProductEval) -> str:
     return (f"Récits français : {result.narratives} ; produits nommés : {result.products} ; reconnus dans la "
-            f"BDPM et croisés : {result.recognised} ({result.recognised_share:.3f}, objectif ≥ 0,95)\n"
+            f"BDPM et croisés : {result.recognised} ({fr_decimal(result.recognised_share, 3)}, objectif ≥ 0,95)\n"
             f"Faits de contexte : {result.facts} ; concernant un produit du dossier : {result.facts_on_product} "
-            f"({result.on_product_share:.3f}, objectif 1,0)"
+            f"({fr_decimal(result.on_product_share, 3)}, objectif 1,0)"
             + "".join(f"\n  non reconnu : {m}" for m in result.missed)
             + "".join(f"\n  fait hors produit : {m}" for m in result.off_product[:20]))

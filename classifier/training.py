@@ -30,6 +30,7 @@ from classifier.features import FeatureRow
 from corpora.errors import InputError
 from corpora.io import atomic_writer
 from corpora.model import PV_OUTCOME_FLAGS, RISK_LEVELS, Dossier, Record
+from corpora.normalise import fr_decimal
 
 DEFAULT_PV_MODEL = "pv-tfidf-lr"
 
@@ -242,7 +243,7 @@ def pv_protocol(train: PvPart, val: PvPart, test: PvPart | None, candidates: dic
         f1_at[cname] = f1_threshold(p, g_va)
         val_metrics[cname] = pv_metrics(fitted[cname], val.rows, val.y, f1_at=f1_at[cname])
         val_metrics[cname]["fit_seconds"] = round(time.perf_counter() - t0, 1)
-        say(f"{cname} : validation ROC-AUC {val_metrics[cname].get('roc_auc', float('nan')):.4f}")
+        say(f"{cname} : validation ROC-AUC {fr_decimal(val_metrics[cname].get('roc_auc', float('nan')), 4)}")
     base = _fit_calibrated("pv-tfidf-lr", dict(NARRATIVE_BASELINE), train, val, narrative=True)
     p_base_va = base.calibrated_heads(val.narrative_rows())["grave"]
     f1_at["tfidf-lr-recit"] = f1_threshold(p_base_va, g_va)
@@ -381,7 +382,8 @@ def pv_rolling(corpora_dir: Path, limit: int | None = None, first_year: int | No
             "regle-mots-cles": pv_metrics_from(kw_p, kw_level, test.y, f1_at=f1_threshold(kw_va, g_va)),
         }
         if log:
-            log(f"fenêtre ≤{y} : ROC-AUC test {per_window[f'≤{y} / {y + 1} / {y + 2}'][model_name]['roc_auc']:.4f}")
+            auc = per_window[f"≤{y} / {y + 1} / {y + 2}"][model_name]["roc_auc"]
+            log(f"fenêtre ≤{y} : ROC-AUC test {fr_decimal(auc, 4)}")
     if progress:
         progress("protocole glissant (fenêtres)", len(windows), len(windows))
     summary: dict[str, dict[str, Any]] = {}

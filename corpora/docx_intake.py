@@ -19,6 +19,7 @@ from typing import Any
 
 from corpora.errors import CorruptFile, InputTooLarge
 from corpora.limits import IntakeLimits, is_zip, open_zip
+from corpora.normalise import fr_decimal
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -45,7 +46,7 @@ def read_docx(data: bytes, name: str, limits: IntakeLimits) -> list[Block]:
         )
     if len(data) > limits.max_document_bytes:
         raise InputTooLarge(
-            f"{name} : document trop volumineux, {len(data) / 2**20:.1f} Mio "
+            f"{name} : document trop volumineux, {fr_decimal(len(data) / 2**20)} Mio "
             f"(maximum {limits.max_document_bytes / 2**20:.0f} Mio)."
         )
     zf = open_zip(data, name, limits, what="document Word (.docx)")

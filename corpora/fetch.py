@@ -31,6 +31,7 @@ from typing import Any
 
 from corpora.errors import CorruptFile, InputError, OfflineError, UnknownSource
 from corpora.io import os_reason
+from corpora.normalise import fr_decimal
 
 SOURCES_YAML = Path(__file__).resolve().parent / "sources.yaml"
 DEFAULT_TIMEOUT_S = 15.0
@@ -250,7 +251,7 @@ def _download(url: str, part: Path, timeout: float, progress: Progress | None, l
                 written += len(chunk)
                 if progress and written >= next_report:
                     share = f" ({100 * written // expected} %)" if expected else ""
-                    progress(f"  {label} : {written / 1e6:.1f} Mo{share}")
+                    progress(f"  {label} : {fr_decimal(written / 1e6)} Mo{share}")
                     next_report = written + 5 * 1024 * 1024
     if expected is not None and written < expected:
         raise OSError(f"transfert incomplet ({written} octets sur {expected})")
@@ -370,7 +371,7 @@ def fetch_corpora(
         report.results.append(FileResult(spec.path, status, origin, size))
         if progress:
             progress(f"{label} : {'copié' if status == 'copied' else 'téléchargé'} et vérifié "
-                     f"({size / 1e6:.1f} Mo)")
+                     f"({fr_decimal(size / 1e6)} Mo)")
     return report
 
 

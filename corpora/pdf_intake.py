@@ -24,6 +24,7 @@ from typing import Any
 from corpora.cioms import Run
 from corpora.errors import CorruptFile, InputTooLarge
 from corpora.limits import IntakeLimits
+from corpora.normalise import fr_decimal
 
 PDF_MAGIC = b"%PDF-"
 NO_TEXT = "PDF sans texte : une reconnaissance de caractères est nécessaire (GDR Santé ne fait pas d'OCR)."
@@ -88,7 +89,7 @@ def read_pdf(data: bytes, name: str, limits: IntakeLimits) -> PdfContent:
         raise CorruptFile(f"{name} n'est pas un PDF (en-tête %PDF absent).")
     if len(data) > limits.max_document_bytes:
         raise InputTooLarge(
-            f"{name} : PDF trop volumineux, {len(data) / 2**20:.1f} Mio "
+            f"{name} : PDF trop volumineux, {fr_decimal(len(data) / 2**20)} Mio "
             f"(maximum {limits.max_document_bytes / 2**20:.0f} Mio)."
         )
     if b"%%EOF" not in data[-4096:]:

@@ -196,9 +196,9 @@ def summary_fr(pair: ConsistencyPair) -> list[str]:
     for s in (pair.a, pair.b):
         who = f", par {s.decided_by} le {s.decided_at:%Y-%m-%d}" if s.decided_at and s.decided_by else ""
         lines.append(f"  {s.dossier_id} — {s.title[:70]}")
+        score = f" (score {fr_decimal(s.proposed_score, 2)})" if s.proposed_score is not None else ""
         lines.append(f"    {s.status} : {s.risk_level} ({s.processing_mode or 'aucun mode'}){who} ; proposé : "
-                     f"{s.proposed_level}" + (f" (score {s.proposed_score:.2f})" if s.proposed_score is not None
-                                              else ""))
+                     f"{s.proposed_level}{score}")
         if s.reason:
             lines.append(f"    motif : {s.reason}")
         if s.criteria:

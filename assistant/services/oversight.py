@@ -270,7 +270,8 @@ def compute_report(decisions: Sequence[DecisionFact], assessments: Sequence[Asse
         for label, value in (("des scores", m.psi_score), ("des niveaux", m.psi_level),
                              ("de la longueur des textes", m.psi_length)):
             if value is not None and value > PSI_LARGE:
-                alerts.append(f"{m.dossier_type.upper()} {m.month} : dérive importante {label} (IPS {value:.2f}).")
+                alerts.append(f"{m.dossier_type.upper()} {m.month} : dérive importante {label} "
+                              f"(IPS {fr_decimal(value, 2)}).")
     total_overrides = sum(s.overrides for s in by_level)
     return OversightReport(
         generated_at=now or utcnow(), since=since, dossier_type=dossier_type, decisions=len(decisions),

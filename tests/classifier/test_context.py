@@ -216,3 +216,17 @@ def test_triage_result_says_whether_a_fact_raises_the_level() -> None:
     ctx = gather_context(d, kb)
     result = triage_result(d, assess(d, None, ctx.facts), ctx, "test")
     assert result.context[0].date is None and result.context[0].raises_level is False
+
+
+def test_a_comparator_named_in_an_amm_or_aec_text_brings_no_context(small_kb: KnowledgeBase) -> None:
+    for dtype in ("amm", "aec"):
+        text = "Deux essais de phase III versus valproate de sodium chez l'adulte épileptique."
+        dossier = Dossier(id="sample:x", type=dtype, title="x", text=text, source="sample")
+        assert gather_context(dossier, small_kb).facts == [], dtype
+        brand = dossier.model_copy(update={"text": "Essai randomisé contre Depakine chez l'adulte."})
+        assert gather_context(brand, small_kb).facts == [], dtype
+        studied = dossier.model_copy(update={"text": "Demande d'AMM pour le valproate de sodium versus placebo."})
+        assert {f.code for f in gather_context(studied, small_kb).facts} == {"CTX_EMA_REFERRAL_SAFETY", "CTX_EMA_DHPC"}
+    # a PV report keeps every medicine it names
+    report = gather_context(pv("Crise convulsive sous lamotrigine versus valproate de sodium."), small_kb)
+    assert {f.code for f in report.facts} == {"CTX_EMA_REFERRAL_SAFETY", "CTX_EMA_DHPC"}
