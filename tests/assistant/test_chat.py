@@ -502,3 +502,11 @@ def test_joined_dossier_file_is_pseudonymised(service: Any, settings: Settings) 
     assert "[NIR-1]" in dump and not any(value in dump for value in PERSONAL), [v for v in PERSONAL if v in dump]
     with service.engine.connect() as conn:  # the map is kept, encrypted, next to the assessment
         assert conn.execute(sa.text("select count(*) from pseudonym_map")).scalar_one() == 1
+
+
+def test_linking_stop_words_are_the_corpora_stop_words_plus_the_domain_list() -> None:
+    from assistant.services.chat.service import _stopwords
+    from corpora.normalise import stop_words
+
+    words = set(_stopwords())
+    assert stop_words() <= words and "service" in words  # the file list was once read from a stale path

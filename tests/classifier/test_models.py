@@ -163,3 +163,13 @@ def test_rolling_protocol_scores_the_shipped_family_beside_both_baselines(corpor
     path, metrics = evaluate_rolling(settings, limit=60, progress=lambda *t: ticks.append(t))
     assert ticks[0][1:] == (0, 3) and ticks[-1][1:] == (3, 3)  # windows ≤2000, ≤2001, ≤2002 (≤1999: no training year)
     assert "| pv-tfidf-lr |" in path.read_text(encoding="utf-8") and 0.0 < metrics["tel_quel"]["roc_auc"] <= 1.0
+
+
+def test_review_reason_near_the_threshold_tells_the_two_values_apart() -> None:
+    from classifier.features import FeatureRow
+    from classifier.models import PvRiskModel
+
+    model = PvRiskModel()
+    model.vocabulary_words_ = frozenset({"fever"})
+    reasons = model.review_reasons(0.0193, 0.0204, FeatureRow(text="fever", tokens=()), "en")
+    assert reasons == ["probabilité proche du seuil de décision (0,019 pour un seuil de 0,020)"]

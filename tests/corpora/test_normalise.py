@@ -65,3 +65,11 @@ def test_bar_join() -> None:
     assert bar_join(["a", "b|c", " ", ""]) == "|a|b/c|"
     assert bar_join([]) == ""
     assert bar_join(None) == ""
+
+
+def test_fr_decimal_writes_a_decimal_comma() -> None:
+    from corpora.normalise import fr_decimal
+
+    assert fr_decimal(14.74) == "14,7"
+    assert fr_decimal(0.0193, 3) == "0,019"
+    assert fr_decimal(100.0, 0) == "100"
