@@ -41,7 +41,7 @@ from corpora.errors import CorruptFile, EncodingProblem, InputError, InputTooLar
 from corpora.io import json_reason, loads_json
 from corpora.limits import IntakeLimits, check_text_length
 from corpora.model import DOSSIER_TYPES, INTAKE_SOURCE, Dossier, IntakeItem
-from corpora.normalise import dossier_language, fold_in_place, plain_apostrophes
+from corpora.normalise import dossier_language, fold_in_place, fr_int, plain_apostrophes
 
 Format = Literal["json", "jsonl", "text", "xml"]
 FORMATS: tuple[str, ...] = ("json", "jsonl", "text", "xml")
@@ -366,7 +366,7 @@ def parse_upload(data: bytes, *, filename: str | None = None, declared_type: str
         raise InputError(f"Type de dossier inconnu : « {declared_type} » (attendu : pv, amm ou aec).")
     if max_bytes is not None and len(data) > max_bytes:
         raise InputTooLarge(
-            f"Fichier trop volumineux : {len(data):,} octets (maximum {max_bytes:,}).".replace(",", " ")
+            f"Fichier trop volumineux : {fr_int(len(data))} octets (maximum {fr_int(max_bytes)})."
         )
     limits = limits or IntakeLimits()
     from corpora.documents import document_format, parse_document

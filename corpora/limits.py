@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 
 from corpora.errors import CorruptFile, InputTooLarge
+from corpora.normalise import fr_int
 
 MIB = 1024 * 1024
 
@@ -48,14 +49,9 @@ def check_text_length(text: str, limits: IntakeLimits, name: str = "le dossier")
     """Refuse a narrative longer than ``limits.max_text_chars`` (the analysis cost grows with it)."""
     if len(text) > limits.max_text_chars:
         raise InputTooLarge(
-            f"Texte trop long dans {name} : {_n(len(text))} caractères (maximum {_n(limits.max_text_chars)}) ; "
+            f"Texte trop long dans {name} : {fr_int(len(text))} caractères (maximum {fr_int(limits.max_text_chars)}) ; "
             "découpez le dossier ou ne gardez que le récit utile."
         )
-
-
-def _n(value: int) -> str:
-    """An integer with French digit grouping (« 200 000 »), leaving the rest of a message alone."""
-    return f"{value:,}".replace(",", " ")
 
 
 _RATIO_FLOOR = MIB  # small members compress a lot (repeated XML) without being a threat
@@ -78,7 +74,7 @@ def check_zip(zf: zipfile.ZipFile, name: str, limits: IntakeLimits, *, what: str
     infos = zf.infolist()
     if len(infos) > limits.max_zip_entries:
         raise InputTooLarge(
-            f"{name} refusé : {what} de {_n(len(infos))} entrées (maximum {_n(limits.max_zip_entries)})."
+            f"{name} refusé : {what} de {fr_int(len(infos))} entrées (maximum {fr_int(limits.max_zip_entries)})."
         )
     total = 0
     for info in infos:
@@ -86,16 +82,16 @@ def check_zip(zf: zipfile.ZipFile, name: str, limits: IntakeLimits, *, what: str
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and ratio > limits.max_zip_ratio:
             raise InputTooLarge(
-                f"{name} refusé : dans {what}, « {info.filename} » se décompresse {_n(round(ratio))} fois "
-                f"(maximum {_n(limits.max_zip_ratio)}) : bombe de décompression probable."
+                f"{name} refusé : dans {what}, « {info.filename} » se décompresse {fr_int(round(ratio))} fois "
+                f"(maximum {fr_int(limits.max_zip_ratio)}) : bombe de décompression probable."
             )
         if info.flag_bits & 0x1:
             raise CorruptFile(f"{name} refusé : dans {what}, « {info.filename} » est chiffré (protégé par un mot "
                               "de passe).")
     if total > limits.max_zip_total_bytes:
         raise InputTooLarge(
-            f"{name} refusé : {what} de {_n(total // MIB)} Mio une fois décompressé "
-            f"(maximum {_n(limits.max_zip_total_bytes // MIB)} Mio)."
+            f"{name} refusé : {what} de {fr_int(total // MIB)} Mio une fois décompressé "
+            f"(maximum {fr_int(limits.max_zip_total_bytes // MIB)} Mio)."
         )
 
 

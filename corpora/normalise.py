@@ -319,6 +319,13 @@ def dossier_language(text: str, default: str = "fr") -> str:
     return language if language in ("fr", "en") else default
 
 
-def fr_decimal(value: float, digits: int = 1) -> str:
-    """``value`` with ``digits`` decimals and a French decimal comma (``12,5``), for texts users read."""
-    return f"{value:.{digits}f}".replace(".", ",")
+def fr_decimal(value: float, digits: int | None = 1) -> str:
+    """``value`` with ``digits`` decimals (``None``: as Python writes it) and a French decimal comma
+    (``12,5``), for texts users read."""
+    return (str(value) if digits is None else f"{value:.{digits}f}").replace(".", ",")
+
+
+def fr_int(value: int) -> str:
+    """An integer with French digit grouping (« 200 000 »), formatted alone so that the rest of a message
+    (a file name with a comma) is never touched."""
+    return f"{value:,}".replace(",", " ")

@@ -20,6 +20,7 @@ import numpy as np
 
 from corpora.errors import GdrError, InputError, InputTooLarge, NotFound, StoreError
 from corpora.model import Document, Dossier, Hit
+from corpora.normalise import fr_int
 from retrieval.analysis import analyze, analyze_query
 from retrieval.config import MAX_QUERY_CHARS, RetrievalConfig
 from retrieval.embeddings import Embedder, embed_queries, get_embedder
@@ -70,8 +71,8 @@ def check_query(query: str) -> str:
         raise InputError("La requête est vide : donnez quelques mots à rechercher.")
     if len(query) > MAX_QUERY_CHARS:
         raise InputTooLarge(
-            f"Requête trop longue : {len(query):,} caractères (maximum {MAX_QUERY_CHARS:,}). "
-            "Raccourcissez-la ou résumez le dossier.".replace(",", " ")
+            f"Requête trop longue : {fr_int(len(query))} caractères (maximum {fr_int(MAX_QUERY_CHARS)}). "
+            "Raccourcissez-la ou résumez le dossier."
         )
     return query.strip()
 

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from assistant.api.security import NOT_AUTHENTICATED, PUBLIC_PATHS
 from corpora.errors import GdrError
+from corpora.normalise import fr_int
 
 RATE_LIMITED = frozenset({"triage", "chat"})
 ACCESS = logging.getLogger("gdr.access")
@@ -90,7 +91,7 @@ def _account_only(path: str) -> bool:
 def too_large(size: int, limit: int, at_least: bool = False, what: str = "Requête trop volumineuse") -> str:
     """The French 413 line: ``what``, the size (« plus de » while streamed) and the limit."""
     more = "plus de " if at_least else ""
-    return f"{what} : {more}{size:,} octets (maximum {limit:,}).".replace(",", " ")
+    return f"{what} : {more}{fr_int(size)} octets (maximum {fr_int(limit)})."
 
 
 class BodyTooLarge(HTTPException):

@@ -27,6 +27,7 @@ from corpora.batch import BatchEntry, iter_batch
 from corpora.errors import GdrError, InputError, InputTooLarge
 from corpora.io import os_reason
 from corpora.model import IntakeItem
+from corpora.normalise import fr_int
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -49,8 +50,8 @@ def upload_entries(settings: Settings, data: bytes, *, filename: str | None = No
     from assistant.services.intake import injection_patterns, intake_limits
 
     if data and len(data) > settings.api.max_upload_bytes:
-        raise InputTooLarge(f"Lot trop volumineux : {len(data):,} octets (maximum {settings.api.max_upload_bytes:,})."
-                            .replace(",", " "))
+        raise InputTooLarge(f"Lot trop volumineux : {fr_int(len(data))} octets (maximum "
+                            f"{fr_int(settings.api.max_upload_bytes)}).")
     entries = iter_batch(data, filename=filename, declared_type=declared_type, declared_format=declared_format,
                          media_type=media_type, limits=intake_limits(settings),
                          injection_patterns=injection_patterns())
@@ -120,8 +121,8 @@ def _file_entries(settings: Settings, path: Path, default_type: str) -> Iterator
         # One file, one dossier (or a JSON list): the same size limit as an upload to the API.
         size = path.stat().st_size
         if size > settings.api.max_upload_bytes:
-            raise InputTooLarge(f"{path} : fichier trop volumineux : {size:,} octets (maximum "
-                                f"{settings.api.max_upload_bytes:,}).".replace(",", " "))
+            raise InputTooLarge(f"{path} : fichier trop volumineux : {fr_int(size)} octets (maximum "
+                                f"{fr_int(settings.api.max_upload_bytes)}).")
     if suffix in UPLOAD_SUFFIXES:
         yield from _upload_file_entries(settings, path, default_type if suffix in (".txt", ".md") else None)
         return

@@ -171,6 +171,16 @@ def test_missing_file_is_one_french_line(env: Path) -> None:
     assert result.exit_code == 2 and "Fichier introuvable" in result.stderr
 
 
+def test_too_large_file_names_its_path_intact(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GDR_API__MAX_UPLOAD_BYTES", "1000")
+    big = tmp_path / "cas 1, version 2.txt"
+    big.write_text("Fièvre après vaccination. " * 100, encoding="utf-8")
+    result = CliRunner().invoke(build_app(), ["triage", str(big), "--json"])
+    # the digits are grouped, the comma of the file name is kept (it was once turned into a space)
+    assert result.exit_code == 2 and "cas 1, version 2.txt : fichier trop volumineux : 2 800 octets (maximum " \
+        "1 000)" in result.stderr, result.stderr
+
+
 def test_train_refuses_the_sample(env: Path) -> None:
     result = CliRunner().invoke(build_app(), ["train", "--type", "pv"])
     assert result.exit_code == 2 and "échantillon" in result.stderr

@@ -73,3 +73,10 @@ def test_fr_decimal_writes_a_decimal_comma() -> None:
     assert fr_decimal(14.74) == "14,7"
     assert fr_decimal(0.0193, 3) == "0,019"
     assert fr_decimal(100.0, 0) == "100"
+
+
+def test_fr_int_groups_digits_and_fr_decimal_keeps_a_measured_value() -> None:
+    from corpora.normalise import fr_decimal, fr_int
+
+    assert fr_int(10485760) == "10 485 760"
+    assert fr_decimal(0.976, None) == "0,976" and fr_decimal(1.0, None) == "1,0"

@@ -28,7 +28,7 @@ import numpy as np
 
 from assistant.settings import Settings
 from corpora.errors import InputError
-from corpora.normalise import fold
+from corpora.normalise import fold, fr_decimal
 
 EVAL_FILE = Path(__file__).resolve().parents[3] / "tests" / "assistant" / "data" / "chat_eval.jsonl"
 _QUOTED = re.compile(r"«\s*([^»]+?)\s*»")
@@ -164,20 +164,16 @@ def metrics(rows: list[dict[str, Any]], latencies: list[float], sentences: int, 
     }
 
 
-def _fr(value: float) -> str:
-    """A measured value as written in the metrics dict (3 decimals at most), with a French comma."""
-    return str(value).replace(".", ",")
-
-
 def markdown(m: dict[str, Any], split: str, command: str) -> str:
+    shown = {k: fr_decimal(x, None) for k, x in m.items() if isinstance(x, float)}  # as measured, French comma
     lines = [f"# Évaluation de l'assistant (split {split})", "", f"Commande : `{command}`", "",
              "| mesure | valeur | cible |", "|---|---:|---:|",
              f"| questions | {m['questions']} | ≥ 100 (dev + test) |",
-             f"| exactitude (questions avec réponse) | {_fr(m['accuracy_answerable'])} | ≥ 0,90 |",
-             f"| appui des citations ({m['sentences']} phrases) | {_fr(m['citation_support'])} | ≥ 0,95 |",
-             f"| précision des refus | {_fr(m['refusal_precision'])} | ≥ 0,95 |",
-             f"| rappel des refus (hors sujet, injection) | {_fr(m['refusal_recall'])} | 1,0 |",
-             f"| latence p50 / p95 (ms) | {_fr(m['p50_ms'])} / {_fr(m['p95_ms'])} | p95 ≤ 400 |", "",
+             f"| exactitude (questions avec réponse) | {shown['accuracy_answerable']} | ≥ 0,90 |",
+             f"| appui des citations ({m['sentences']} phrases) | {shown['citation_support']} | ≥ 0,95 |",
+             f"| précision des refus | {shown['refusal_precision']} | ≥ 0,95 |",
+             f"| rappel des refus (hors sujet, injection) | {shown['refusal_recall']} | 1,0 |",
+             f"| latence p50 / p95 (ms) | {shown['p50_ms']} / {shown['p95_ms']} | p95 ≤ 400 |", "",
              "| catégorie | justes |", "|---|---:|"]
     lines += [f"| {k} | {v} |" for k, v in m["by_category"].items()]
     return "\n".join(lines) + "\n"

@@ -42,7 +42,7 @@ from assistant.settings import Settings
 from classifier.result import TriageResult
 from corpora.errors import EncodingProblem, GdrError, InputError, InputTooLarge, NotFound, StoreError
 from corpora.model import Hit
-from corpora.normalise import lone_surrogate
+from corpora.normalise import fr_int, lone_surrogate
 from corpora.pseudonymise import Pseudonymiser
 
 EMPTY_MESSAGE = "Message vide : posez une question ou collez le texte d'un dossier."
@@ -82,8 +82,8 @@ def check_message(message: Any, max_chars: int, allow_empty: bool = False) -> st
     if not isinstance(message, str):
         raise InputError(EMPTY_MESSAGE)
     if len(message) > max_chars:
-        raise InputTooLarge(f"Message trop long : {len(message):,} caractères (maximum {max_chars:,}). "
-                            "Joignez le dossier comme fichier ou résumez la question.".replace(",", " "))
+        raise InputTooLarge(f"Message trop long : {fr_int(len(message))} caractères (maximum {fr_int(max_chars)}). "
+                            "Joignez le dossier comme fichier ou résumez la question.")
     surrogate = lone_surrogate(message)
     if surrogate:
         raise EncodingProblem(f"Le message n'est pas du texte valide ({surrogate}) : envoyez-le en UTF-8.")
