@@ -67,6 +67,21 @@ def test_aec_and_amm_criteria() -> None:
     assert "AMM-HISTORIQUE-CRISE" in codes(levo)
 
 
+def test_first_in_human_of_a_high_risk_mechanism_is_critique() -> None:
+    # TGN1412-like: the EMA first-in-human guideline's highest-risk situation needs both conditions.
+    tgn = dossier("Phase I, première administration chez l'homme d'un anticorps superagoniste du CD28 "
+                  "chez des volontaires sains.", "aec")
+    fired = evaluate_criteria(tgn)
+    assert "AEC-PREMIERE-ADMINISTRATION-HAUT-RISQUE" in {c.code for c in fired}
+    assert floor_level(fired) == "critique"
+    assert floor_level(evaluate_criteria(dossier("Study.", "aec", first_in_human=True))) == "élevé"
+    english = dossier("First-in-human study of a bispecific antibody.", "aec", first_in_human=True)
+    assert floor_level(evaluate_criteria(english)) == "critique"
+    later = evaluate_criteria(dossier("Essai de phase II d'un anticorps bispécifique dans le lymphome.", "aec"))
+    assert "AEC-PREMIERE-ADMINISTRATION-HAUT-RISQUE" not in {c.code for c in later}
+    assert floor_level(later) != "critique"
+
+
 def test_context_facts_fire_criteria() -> None:
     hit = Hit(id="ema-referral:X#0", document_id="ema-referral:X", source="ema-referral", kind="referral",
               title="Referral", score=1.0, similarity=1.0, start=0, end=4, excerpt="Safe")
