@@ -42,6 +42,11 @@ def fact_documents() -> list[Document]:
         _product("60000004", "NOVAXINE 10 mg, comprimé pelliculé", "DÉNOSAMAB", surveillance_renforcee=True,
                  shortage_code=1),
         _product("60000005", "EXACYL 500 mg, comprimé pelliculé", "ACIDE TRANEXAMIQUE"),
+        # five presentations of one brand, and a brand whose first word is a pharmaceutical form
+        *(_product(f"6000001{i}", name, "PARACÉTAMOL") for i, name in enumerate((
+            "DOLIPRANE 1000 mg, comprimé", "DOLIPRANE 500 mg, comprimé", "DOLIPRANE 150 mg, suppositoire",
+            "DOLIPRANE 300 mg, suppositoire", "DOLIPRANE 2,4 %, suspension buvable"))),
+        _product("60000020", "SUPPOSITOIRE A LA GLYCERINE ADULTES, suppositoire", "GLYCÉROL"),
         _opinion("smr", "60000001", "CT-100", date(2017, 9, 27), "Insuffisant", "Renouvellement d'inscription (CT)",
                  "SPASFON, comprimé enrobé"),
         _opinion("smr", "60000002", "CT-200", date(2018, 12, 5), "Faible", "Inscription (CT)",

@@ -198,6 +198,23 @@ def test_shortage_question_answers_for_products_in_and_out_of_shortage(service: 
     assert none["refused"] and none["citations"] == [], none["answer"]
 
 
+def test_product_answers_say_how_many_presentations_and_narrow_to_the_dosage_or_form(service: Any) -> None:
+    every = service.reply("Quel est le statut de l'AMM de Doliprane ?")
+    assert every["answer"].count("statut de l'AMM") == 3, every["answer"]
+    assert "(3 des 5 spécialités de la BDPM correspondant à « DOLIPRANE » sont citées" in every["answer"]
+    dosed = service.reply("Quel est le statut de l'AMM de Doliprane 500 mg ?")
+    assert [h["document_id"] for h in dosed["citations"]] == ["bdpm:60000011"] * 2, dosed["answer"]
+    assert "spécialités de la BDPM" not in dosed["answer"], dosed["answer"]
+    # « suppositoire » is a form here, not the brand « SUPPOSITOIRE A LA GLYCERINE »
+    form = service.reply("Doliprane suppositoire : quel statut de l'AMM ?")
+    cited = {h["document_id"] for h in form["citations"]}
+    assert cited == {"bdpm:60000012", "bdpm:60000013"}, form["answer"]
+    assert "GLYCERINE" not in form["answer"]
+    substance = service.reply("Quel est le statut des spécialités à base de paracétamol ?")
+    assert "(2 des 5 spécialités de la BDPM contenant « paracétamol » sont citées" in substance["answer"], \
+        substance["answer"]
+
+
 def test_a_passage_sharing_only_question_words_is_no_answer() -> None:
     from types import SimpleNamespace
 

@@ -20,7 +20,7 @@ from typing import Any
 from assistant.services.chat.facts import Entity, FactBase, cite, fold_same_length, verify
 from corpora.io import dotted_text, read_texts
 from corpora.model import RISK_LEVELS, Hit
-from corpora.normalise import fold, fr_decimal, read_word_list
+from corpora.normalise import fold, fr_decimal, fr_int, read_word_list
 from retrieval.analysis import concepts_shown, query_concepts
 from retrieval.stores.docstore import DocStore
 
@@ -138,7 +138,8 @@ class Answerer:
         if named:
             return Answer([s for item in named[:3] if (s := self._ema_sentence(item, item.title))], kind="ema")
         if entities:
-            answer = self._entity_answer(subjects, list(entities))
+            entities = [self.facts.narrowed(e, question, entities) for e in entities]
+            answer = self._entity_answer(subjects, entities)
             if answer.sentences:
                 return answer
             if any(s in subjects for s in ("smr", "asmr", "interaction", "shortage", "surveillance")):
@@ -162,6 +163,7 @@ class Answerer:
         if not main:
             return Answer()
         kind = ""
+        notices: list[str] = []
         for e in main[:2]:
             if "asmr" in subjects:
                 out += self._has(e, "asmr")
@@ -172,20 +174,21 @@ class Answerer:
             ema = [s for s in subjects if s in EMA_BY_SUB]
             for s in ema:
                 if s == "shortage" and e.kind == "product":
-                    out += self._bdpm(e, "shortage")
+                    out += self._bdpm(e, "shortage", notices)
                 elif s == "shortage":  # a substance: the EMA's shortages, then its BDPM products in shortage
-                    out += self._ema(e, EMA_BY_SUB[s]) + self._bdpm(e, "shortage")
+                    out += self._ema(e, EMA_BY_SUB[s]) + self._bdpm(e, "shortage", notices)
                 else:
                     out += self._ema(e, EMA_BY_SUB[s])
                 kind = kind or s
             for s in ("surveillance", "substances", "status"):
                 if s in subjects:
-                    out += self._bdpm(e, s)
+                    out += self._bdpm(e, s, notices)
                     kind = kind or s
             if not kind:  # a product or substance named with no recognised subject: its main facts
-                out += self._bdpm(e, "status") + self._has(e, "smr")
+                out += self._bdpm(e, "status", notices) + self._has(e, "smr")
                 kind = "overview"
-        return Answer([s for s in out if s], kind=kind)
+        sentences = [s for s in out if s]
+        return Answer(sentences, kind=kind, notices=notices if sentences else [])
 
     def _has(self, e: Entity, kind: str) -> list[Sentence | None]:
         ops = self.facts.opinions_for(e, kind)
@@ -227,7 +230,7 @@ class Answerer:
         hits = [cite(self.store, it.id, [f"Niveau : {label}"]) for label in labels]
         return say("interaction.pair", hits, labels, a=it.main.lower(), b=it.plus.lower(), level=level)
 
-    def _bdpm(self, e: Entity, what: str) -> list[Sentence | None]:
+    def _bdpm(self, e: Entity, what: str, notices: list[str] | None = None) -> list[Sentence | None]:
         products = self.facts.products_for(e)
         if e.kind == "substance":
             products = sorted(products, key=lambda p: (p.meta.get("status") != "Autorisation active", p.name))
@@ -235,7 +238,20 @@ class Answerer:
             products = sorted(products, key=lambda p: (not p.meta.get("shortage"), not p.meta.get("shortage_status")))
         out: list[Sentence | None] = []
         unlisted: dict[str, list[tuple[str, Hit | None]]] = {}  # commercialisation → products not in shortage
-        for p in products[:2 if e.kind == "substance" else 3]:
+        shown = products[:2 if e.kind == "substance" else 3]
+        if notices is not None:
+            # say how many presentations were left out, so three lines are not read as the whole answer
+            relevant = ([p for p in products if p.meta.get("shortage_status")]
+                        if what == "shortage" and e.kind == "substance" else products)
+            left = len(relevant) - len([p for p in shown if p in relevant])
+            if left > 0 and len(relevant) > 1:
+                key = ("bdpm.more_shortage" if relevant is not products
+                       else "bdpm.more_substance" if e.kind == "substance" else "bdpm.more")
+                notice = t(key, shown=fr_int(len(relevant) - left), total=fr_int(len(relevant)),
+                           name=e.label.upper() if e.kind == "product" else self.facts.display(e))
+                if notice not in notices:
+                    notices.append(notice)
+        for p in shown:
             m = p.meta
             if what == "status":
                 status, comm = m.get("status") or "non renseigné", m.get("commercialisation") or "non renseigné"

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,12 +154,15 @@ class FactBase:
                 for name in _split_bar(meta.get("substances")):
                     fb.ema.setdefault(xkey(name), []).append(item)
                     fb._add_substance(name)
+        fb._add_first_words()
         for ops in fb.opinions.values():
             ops.sort(key=lambda o: (o.date, o.doc_id), reverse=True)
         fb._classes = classes or {}
         return fb
 
     _classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _first_words: dict[str, list[str]] = field(default_factory=dict)  # brand's first word → CIS, while loading
+    _form_words: set[str] = field(default_factory=set)  # folded words after the comma of product names
 
     def _add_substance(self, name: str) -> str:
         key = normalise_substance(name)
@@ -181,8 +184,18 @@ class FactBase:
         if len(brand) >= MIN_NAME and brand not in self.stopwords:
             self.brands.setdefault(brand, []).append(cis)
             first = brand.split()[0]
-            if first != brand and len(first) >= MIN_NAME and normalise_substance(first) not in self.by_key:
-                self.brands.setdefault(first, []).append(cis)
+            if first != brand and len(first) >= MIN_NAME:
+                self._first_words.setdefault(first, []).append(cis)
+        self._form_words.update(_WORD.findall(fold(title).partition(",")[2]))
+
+    def _add_first_words(self) -> None:
+        """A brand's first word names it too (« DOLIPRANE » for « DOLIPRANE CODEINE »), unless it is a
+        substance or a word of the pharmaceutical forms (« SUPPOSITOIRE A LA GLYCERINE »: « suppositoire »)."""
+        for first, cis in self._first_words.items():
+            if normalise_substance(first) not in self.by_key and first not in self._form_words:
+                self.brands.setdefault(first, []).extend(cis)
+        self._first_words.clear()
+        self._form_words.clear()
 
     # ------------------------------------------------------------------ entity linking
     def link(self, text: str) -> list[Entity]:
@@ -224,6 +237,19 @@ class FactBase:
             keys = tuple(sorted(self.xkeys[xk]))
             return Entity("substance", label, start, end, tuple(c for k in keys for c in self.by_key.get(k, [])), keys)
         return None
+
+    def narrowed(self, entity: Entity, text: str, named: Sequence[Entity] = ()) -> Entity:
+        """The entity kept to its products whose names share the most words of ``text`` besides the names
+        themselves (dosage, form: « Doliprane 1000 mg comprimé »); unchanged when no product name shares one."""
+        taken = {w for e in (entity, *named) for w in _WORD.findall(fold(e.label))}
+        asked = {w for w in _WORD.findall(fold(text))
+                 if w not in taken and w not in self.stopwords and (w.isdigit() or len(w) >= 3)}
+        scores = {c: len(asked & set(_WORD.findall(fold(self.products[c].name))))
+                  for c in entity.cis if c in self.products}
+        best = max(scores.values(), default=0)
+        if best == 0:
+            return entity
+        return replace(entity, cis=tuple(c for c in entity.cis if scores.get(c) == best))
 
     def display(self, entity: Entity) -> str:
         """The name to write in an answer: the brand in capitals, or the substance as in the sources."""
