@@ -415,7 +415,9 @@ class Retriever:
         before it; then, in the order of ``weights.order`` and as long as at least ``k`` remain: a
         vaccine type, the seriousness known at intake (``serious``: declared by the reporter or read in
         the narrative by the caller, never the dossier's recorded outcome), two coded reactions, the
-        age band, a coded reaction. The dossier itself and its near-duplicates are never returned.
+        age band, a coded reaction. A PV dossier without structured vaccine types is narrowed to the
+        vaccines its text names (:mod:`retrieval.vaccines`). The dossier itself and its near-duplicates
+        are never returned.
         """
         if not 1 <= k <= MAX_K:
             raise InputError(f"Le nombre de résultats (k) doit être compris entre 1 et {MAX_K} (reçu : {k}).")
@@ -431,6 +433,16 @@ class Retriever:
              "inn": f.inn},
             None,
         )
+        derived_vaccines = False
+        if not facets.get("vaccine_type") and dossier.type == "pv":
+            # a narrative without structured vaccine types: the vaccines its text names (« vaccin contre la
+            # grippe »), as the index's codes, so that the narrowing and the code ranking can use them
+            from retrieval.vaccines import vaccine_codes_named
+
+            named = vaccine_codes_named(f"{dossier.title}\n{dossier.text}", lex.table.columns["vaccine_type"])
+            if named:
+                facets["vaccine_type"] = named
+                derived_vaccines = True
         mask = doc_mask(lex, {"type": [dossier.type]})
         assert mask is not None
         kinds = doc_mask(lex, {"kind": list(PRECEDENT_KINDS)})
@@ -463,6 +475,8 @@ class Retriever:
             if int(restricted.sum()) >= k:
                 mask = restricted
         query_text = precedent_query(dossier)
+        if derived_vaccines:  # narrowing only: a code ranking on the vaccine alone would rank by code count
+            facets["vaccine_type"] = []
         codes = code_tokens(facets)
         codes += [t for t in codes if t.startswith("v:")]  # vaccine types count twice
         code_scores = lex.code_scores(codes) if codes else np.zeros(lex.n_docs, dtype=np.float32)

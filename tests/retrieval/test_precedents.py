@@ -191,3 +191,29 @@ def test_precedents_sharing_two_reactions_win_over_the_age_band(make_config) -> 
     infants = {"vaers:6100", "vaers:6101", "vaers:6102", "vaers:6103"}
     assert len(legacy) == 3 and legacy <= infants  # previous order: the age band first
     assert few == infants
+
+
+def test_a_narrative_without_vaccine_types_is_narrowed_to_the_vaccine_its_text_names(make_config) -> None:  # type: ignore[no-untyped-def]
+    # Three MMR reports whose words are closer to the query, then three influenza reports; a French
+    # narrative that names the influenza vaccine and carries no structured field gets the influenza reports.
+    config = make_config()
+    docs = [Document(id=f"vaers:70{i}", source="vaers", kind="case", title=f"Report 70{i}",
+                     text=f"{onset} after the vaccine: {reaction}.",
+                     metadata={"type": "pv", "vaccine_types": code, "symptoms": "|Urticaria|", "language": "en"},
+                     language="en", received_at=date(2003, 6, 1))
+            for i, (code, onset, reaction) in enumerate(
+                [("|MMR|", "Ten minutes", "urticaria and dyspnoea, treated with epinephrine"),
+                 ("|MMR|", "Three days", "generalised urticaria with dyspnoea, epinephrine in the emergency room"),
+                 ("|MMR|", "The next morning", "dyspnoea then urticaria on the trunk, one epinephrine injection"),
+                 ("|FLU3|", "One hour", "hives on both arms"), ("|FLU3|", "Two days", "itching rash of the legs"),
+                 ("|FLU3|", "The evening", "wheals around the injection site")])]
+    build(config, docs)
+    text = "Patiente de 34 ans ayant reçu le vaccin contre la grippe : urticaire et dyspnée, adrénaline."
+    pasted = dossier(id="intake:1", title="Dossier déposé", text=text, language="fr", fields=DossierFields())
+    flu_like = dossier(id="intake:2", title="Dossier déposé", language="fr", fields=DossierFields(),
+                       text="Syndrome grippal, urticaire et dyspnée après la vaccination, adrénaline.")
+    with Retriever.open(config) as r:
+        named = {h.document_id for h in r.find_precedents(pasted, k=3)}
+        unnamed = {h.document_id for h in r.find_precedents(flu_like, k=6)}
+    assert named == {"vaers:703", "vaers:704", "vaers:705"}
+    assert len(unnamed) == 6  # « syndrome grippal » names no vaccine: nothing narrowed
