@@ -74,4 +74,6 @@ def serve(*, host: str | None = None, port: int | None = None) -> None:
     err(f"GDR Santé disponible sur http://{shown}:{port} "
         "(accueil : /, discussion : /chat, schéma OpenAPI : /openapi.json)")
     sys.stderr.flush()
-    uvicorn.run(api, host=host, port=port, log_level="warning")
+    from assistant.api.http_protocol import french_http_protocol
+
+    uvicorn.run(api, host=host, port=port, log_level="warning", http=french_http_protocol())
