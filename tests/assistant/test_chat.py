@@ -101,6 +101,8 @@ def counts(settings: Settings) -> tuple[int, int, int]:
     ("Quel SMR la HAS a-t-elle attribué au Spasfon ?", True, "corpus_question"),
     ("What is the interaction level between warfarin and miconazole?", False, "corpus_question"),
     ("Y a-t-il eu un arbitrage européen sur le dénosumab ?", False, "corpus_question"),
+    ("Qu'est-ce qu'une SUSAR ?", False, "corpus_question"),  # trial and PV vocabulary is the domain too
+    ("Qu'est-ce qu'un biosimilaire ?", False, "corpus_question"),
     ("Quelle est la capitale de l'Australie ?", False, "out_of_scope"),
     ("Who won the football world cup in 1998?", False, "out_of_scope"),
     ("Bonjour !", False, "small_talk"),
@@ -237,6 +239,31 @@ def test_a_passage_sharing_only_question_words_is_no_answer() -> None:
     assert [h.document_id for s in answer.sentences for h in s.citations] == ["vaers:1"]
     assert answer.sentences[0].citations[0].excerpt == "Patient received the influenza vaccine."
     assert answerer.corpus("Quels sont les effets indésirables ?", []).refused
+
+
+def test_a_quoted_passage_is_a_whole_sentence() -> None:
+    from types import SimpleNamespace
+
+    from assistant.services.chat.answerer import Answerer, sentence_spans
+    from assistant.services.chat.facts import FactBase
+    from corpora.model import Hit
+
+    rule = ("Règlement (UE) n° 536/2014, art. 6 (45 jours, art. 6(7)) ; SUSAR : 7 jours si décès, sinon 15 "
+            "jours (art. 42). Autre phrase.")
+    assert [rule[s:e] for s, e in sentence_spans(rule)] == [rule[:-len(" Autre phrase.")], "Autre phrase."]
+    title = "Suspicion d'effet indésirable grave inattendu (SUSAR)\nLe dossier mentionne une suspicion : 7 jours."
+    texts = {"referentiel:MODE": rule, "referentiel:AEC-SUSAR": title}
+    store = SimpleNamespace(get=lambda doc_id: SimpleNamespace(text=texts[doc_id]) if doc_id in texts else None)
+
+    def search(query: str, k: int) -> list[Hit]:
+        return [Hit(id=f"{d}#0", document_id=d, source="referentiel", kind="guideline", title=d, score=1.0,
+                    similarity=0.9, start=0, end=len(t), excerpt=t) for d, t in texts.items()]
+
+    answer = Answerer(FactBase(), store=store, search=search).corpus(  # type: ignore[arg-type]
+        "Qu'est-ce qu'une SUSAR ?", [])
+    excerpts = [h.excerpt for s in answer.sentences for h in s.citations]
+    # not cut after « art. » (it was « 42). », « 6(7)) ; »…), and a title line keeps the sentence after it
+    assert excerpts == [rule[:-len(" Autre phrase.")], title]
 
 
 def test_smr_question_without_any_has_opinion_loaded_says_so() -> None:

@@ -83,6 +83,44 @@ def say(key: str, citations: Sequence[Hit | None], facts: Sequence[str | None] =
     return Sentence(t(key, **values), hits, tuple(f for f in facts if f))
 
 
+# A sentence ends at . ! ? before a capital, a quote, a parenthesis or the end, or at a line break; not
+# after an abbreviation (« art. 6(7) », « n° », « cf. »): the chunker's own splitter cuts there, which is
+# right for indexing but makes quoted fragments such as « 42 (déclaration des SUSAR) et annexe III. ».
+_SENTENCE_END = re.compile(r"[.!?…](?=\s+[«\"(\[A-ZÀ-ÖØ-Þ]|\s*$)|\n")
+_ABBREVIATIONS = frozenset({"art", "arts", "cf", "p", "pp", "ex", "n", "no", "vol", "réf", "ref", "al", "vs", "env",
+                            "m", "mme", "dr", "pr", "st", "éd", "fig", "chap", "sect", "e.g", "i.e"})
+SHORT_SENTENCE = 80
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text[start:end]`` (surrounding spaces excluded), for quoting."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if m.group() != "\n":
+            word = re.search(r"([\w.]+)$", text[pos:m.start()])
+            if word and word.group(1).lower() in _ABBREVIATIONS:
+                continue
+        cut = m.end() if m.group() != "\n" else m.start()
+        s, e = pos, cut
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+        pos = m.end()
+    while pos < end and text[pos].isspace():
+        pos += 1
+    if pos < end and text[pos:end].strip():
+        e = end
+        while e > pos and text[e - 1].isspace():
+            e -= 1
+        spans.append((pos, e))
+    return spans
+
+
 def fr_date(value: str | date | None) -> str:
     if not value:
         return "date inconnue"
@@ -325,19 +363,20 @@ class Answerer:
         if doc is None:
             return None
         text = doc.text
-        best: tuple[int, int, int] | None = None
-        for m in re.finditer(r"[^\n.!?]+[.!?]?", text[hit.start:hit.end]):
-            s, e = hit.start + m.start(), hit.start + m.end()
-            seg = text[s:e].strip()
-            if len(seg) < 15:
+        spans = sentence_spans(text, hit.start, hit.end)
+        best: tuple[int, int] | None = None  # (score, index in spans)
+        for i, (s, e) in enumerate(spans):
+            if e - s < 15:
                 continue
-            score = concepts_shown(concepts, seg)
+            score = concepts_shown(concepts, text[s:e])
             if best is None or score > best[0]:
-                lead = len(text[s:e]) - len(text[s:e].lstrip())
-                best = (score, s + lead, min(e, s + lead + 300))
+                best = (score, i)
         if best is None or best[0] < need:
             return None
-        _, s, e = best
+        s, e = spans[best[1]]
+        if e - s < SHORT_SENTENCE and text[e - 1] not in ".!?…" and best[1] + 1 < len(spans):
+            e = spans[best[1] + 1][1]  # a title line alone says little: the sentence after it too
+        e = min(e, s + 300)
         return hit.model_copy(update={"start": s, "end": e, "excerpt": text[s:e]})
 
     # ------------------------------------------------------------------ dossiers
