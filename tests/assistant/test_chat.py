@@ -266,6 +266,14 @@ def test_a_quoted_passage_is_a_whole_sentence() -> None:
     assert excerpts == [rule[:-len(" Autre phrase.")], title]
 
 
+def test_a_regulatory_question_quotes_the_referentiel(service: Any, settings: Settings) -> None:
+    reply = service.reply("Quel est le délai d'évaluation d'une AMM centralisée ?")
+    assert not reply["refused"], reply["answer"]
+    assert "210 jours" in reply["answer"] and reply["citations"][0]["document_id"] == \
+        "referentiel:AMM-PROCEDURE-CENTRALISEE", reply["answer"]
+    assert_cited(reply, settings)
+
+
 def test_smr_question_without_any_has_opinion_loaded_says_so() -> None:
     from assistant.services.chat.answerer import Answerer
     from assistant.services.chat.facts import FactBase
