@@ -103,6 +103,7 @@ def counts(settings: Settings) -> tuple[int, int, int]:
     ("Y a-t-il eu un arbitrage européen sur le dénosumab ?", False, "corpus_question"),
     ("Qu'est-ce qu'une SUSAR ?", False, "corpus_question"),  # trial and PV vocabulary is the domain too
     ("Qu'est-ce qu'un biosimilaire ?", False, "corpus_question"),
+    ("Quand un dossier PV est-il critique ?", False, "corpus_question"),
     ("Quelle est la capitale de l'Australie ?", False, "out_of_scope"),
     ("Who won the football world cup in 1998?", False, "out_of_scope"),
     ("Bonjour !", False, "small_talk"),

@@ -89,7 +89,7 @@ def say(key: str, citations: Sequence[Hit | None], facts: Sequence[str | None] =
 _SENTENCE_END = re.compile(r"[.!?…](?=\s+[«\"(\[A-ZÀ-ÖØ-Þ]|\s*$)|\n")
 _ABBREVIATIONS = frozenset({"art", "arts", "cf", "p", "pp", "ex", "n", "no", "vol", "réf", "ref", "al", "vs", "env",
                             "m", "mme", "dr", "pr", "st", "éd", "fig", "chap", "sect", "e.g", "i.e"})
-SHORT_SENTENCE = 80
+SHORT_SENTENCE = 160  # a title line is shorter; a longer line without a period is quoted alone
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
