@@ -156,14 +156,11 @@ def gather_context(dossier: Dossier, kb: KnowledgeBase, findings: Iterable[Findi
         return ContextResult(warnings=["Contexte indisponible : aucun corpus réel chargé (échantillon seulement)."])
     if findings is None:
         findings = extract(dossier.text or "", dossier.language, kb.lexicon())
-    from classifier.products import is_comparator, with_brands
+    from classifier.products import with_brands
 
     # an AMM or AEC text names comparators (« versus tériflunomide »): their facts are not this dossier's
-    comparators = dossier.type in ("amm", "aec")
     brand_substances, findings, named_brands = with_brands(dossier.text or "", kb.products, findings,
-                                                           skip_comparators=comparators)
-    if comparators:
-        findings = [fd for fd in findings if fd.code != "DRUG" or not is_comparator(dossier.text or "", fd.start)]
+                                                           skip_comparators=dossier.type in ("amm", "aec"))
     suspects, comeds = _dossier_names(dossier, findings)
     direct_keys = {k for n in suspects for k, _ in _resolve(kb, n)}
     suspects = list(dict.fromkeys([*suspects, *brand_substances]))

@@ -165,7 +165,7 @@ def _comparator_cue() -> re.Pattern[str]:
 
 def is_comparator(text: str, start: int) -> bool:
     """Whether the name starting at ``start`` in ``text`` follows a comparator cue (« versus », « comparé à »)."""
-    before = fold_in_place(plain_apostrophes(text[max(0, start - 40):start])).lower()
+    before = fold_in_place(plain_apostrophes(text[max(0, start - 40):start]))
     return bool(_comparator_cue().search(before))
 
 
@@ -175,8 +175,8 @@ def with_brands(text: str, index: Mapping[str, Mapping[str, Any]], findings: Ite
     substance matching key → brand phrases naming it).
 
     The bundled lexicon reads « Infanrix » as a generic DTP vaccine; once « Infanrix Hexa » is recognised
-    as a BDPM brand, its exact substances replace that reading. With ``skip_comparators``, a brand named as
-    a comparator (:func:`is_comparator`) gives no substance.
+    as a BDPM brand, its exact substances replace that reading. With ``skip_comparators``, a brand or a drug
+    named as a comparator (:func:`is_comparator`) gives no substance and no finding.
     """
     from classifier.knowledge_base import match_key
 
@@ -185,6 +185,7 @@ def with_brands(text: str, index: Mapping[str, Mapping[str, Any]], findings: Ite
             if not (f.code == "DRUG" and any(b.start < f.end and f.start < b.end for b in brands))]
     if skip_comparators:
         brands = [b for b in brands if not is_comparator(text, b.start)]
+        kept = [f for f in kept if f.code != "DRUG" or not is_comparator(text, f.start)]
     names = list(dict.fromkeys(s for b in brands for s in b.substances))
     by_key: dict[str, set[str]] = {}
     for b in brands:

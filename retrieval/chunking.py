@@ -63,6 +63,31 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# For quoting, a sentence ends at . ! ? … before a capital, a quote, a parenthesis or the end, or at a line
+# break, and not after an abbreviation (« art. 6(7) », « n° », « cf. »). The chunker's split above cuts
+# there too, which is harmless for indexing but quotes fragments such as « 42 (déclaration des SUSAR). ».
+_QUOTE_END = re.compile(r"[.!?…](?=\s+[«\"(\[A-ZÀ-ÖØ-Þ]|\s*$)|\n")
+_ABBREVIATIONS = frozenset({"art", "arts", "cf", "p", "pp", "ex", "n", "no", "vol", "réf", "ref", "al", "vs", "env",
+                            "m", "mme", "dr", "pr", "st", "éd", "fig", "chap", "sect", "e.g", "i.e"})
+_LAST_WORD = re.compile(r"([\w.]+)$")
+
+
+def quotable_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the whole sentences of ``text[start:end]`` (surrounding whitespace excluded), for quoting."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for match in _QUOTE_END.finditer(text, start, end):
+        newline = match.group() == "\n"
+        word = None if newline else _LAST_WORD.search(text, pos, match.start())
+        if word and word.group(1).lower() in _ABBREVIATIONS:
+            continue
+        _append_stripped(text, pos, match.start() if newline else match.end(), spans)
+        pos = match.end()
+    _append_stripped(text, pos, end, spans)
+    return spans
+
+
 def _append_stripped(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
     while start < end and text[start].isspace():
         start += 1

@@ -433,16 +433,6 @@ class Retriever:
              "inn": f.inn},
             None,
         )
-        derived_vaccines = False
-        if not facets.get("vaccine_type") and dossier.type == "pv":
-            # a narrative without structured vaccine types: the vaccines its text names (« vaccin contre la
-            # grippe »), as the index's codes, so that the narrowing and the code ranking can use them
-            from retrieval.vaccines import vaccine_codes_named
-
-            named = vaccine_codes_named(f"{dossier.title}\n{dossier.text}", lex.table.columns["vaccine_type"])
-            if named:
-                facets["vaccine_type"] = named
-                derived_vaccines = True
         mask = doc_mask(lex, {"type": [dossier.type]})
         assert mask is not None
         kinds = doc_mask(lex, {"kind": list(PRECEDENT_KINDS)})
@@ -456,6 +446,16 @@ class Retriever:
         # Narrow to documents sharing a vaccine type, the seriousness, two coded reactions… as long as
         # enough candidates remain: a precedent of the same product and reactions comes first.
         facets["serious"] = [] if serious is None else ["oui" if serious else "non"]
+        narrowing = facets
+        if not facets.get("vaccine_type") and dossier.type == "pv":
+            # a narrative without structured vaccine types: the vaccines its text names (« vaccin contre la
+            # grippe »), as the index's codes, narrow the candidates; they stay out of the code ranking,
+            # which on the vaccine alone would rank documents by how few codes they carry
+            from retrieval.vaccines import vaccine_codes_named
+
+            named = vaccine_codes_named(f"{dossier.title}\n{dossier.text}", lex.table.columns["vaccine_type"])
+            if named:
+                narrowing = {**facets, "vaccine_type": named}
         shared = np.zeros(lex.n_docs, dtype=np.float32)  # coded reactions shared with the dossier
         column = lex.table.columns["symptom"]
         for symptom in facets.get("symptom") or []:
@@ -466,7 +466,7 @@ class Retriever:
             if key == "symptoms2":
                 restricted = mask & (shared >= 2)
             else:
-                values = facets.get(key) or []
+                values = narrowing.get(key) or []
                 if isinstance(values, str):
                     values = [values]
                 if not values:
@@ -475,8 +475,6 @@ class Retriever:
             if int(restricted.sum()) >= k:
                 mask = restricted
         query_text = precedent_query(dossier)
-        if derived_vaccines:  # narrowing only: a code ranking on the vaccine alone would rank by code count
-            facets["vaccine_type"] = []
         codes = code_tokens(facets)
         codes += [t for t in codes if t.startswith("v:")]  # vaccine types count twice
         code_scores = lex.code_scores(codes) if codes else np.zeros(lex.n_docs, dtype=np.float32)

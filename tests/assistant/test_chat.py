@@ -245,13 +245,14 @@ def test_a_passage_sharing_only_question_words_is_no_answer() -> None:
 def test_a_quoted_passage_is_a_whole_sentence() -> None:
     from types import SimpleNamespace
 
-    from assistant.services.chat.answerer import Answerer, sentence_spans
+    from assistant.services.chat.answerer import Answerer
     from assistant.services.chat.facts import FactBase
     from corpora.model import Hit
+    from retrieval.chunking import quotable_sentences
 
     rule = ("Règlement (UE) n° 536/2014, art. 6 (45 jours, art. 6(7)) ; SUSAR : 7 jours si décès, sinon 15 "
             "jours (art. 42). Autre phrase.")
-    assert [rule[s:e] for s, e in sentence_spans(rule)] == [rule[:-len(" Autre phrase.")], "Autre phrase."]
+    assert [rule[s:e] for s, e in quotable_sentences(rule)] == [rule[:-len(" Autre phrase.")], "Autre phrase."]
     title = "Suspicion d'effet indésirable grave inattendu (SUSAR)\nLe dossier mentionne une suspicion : 7 jours."
     texts = {"referentiel:MODE": rule, "referentiel:AEC-SUSAR": title}
     store = SimpleNamespace(get=lambda doc_id: SimpleNamespace(text=texts[doc_id]) if doc_id in texts else None)

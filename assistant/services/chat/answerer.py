@@ -22,6 +22,7 @@ from corpora.io import dotted_text, read_texts
 from corpora.model import RISK_LEVELS, Hit
 from corpora.normalise import fold, fr_decimal, fr_int, read_word_list
 from retrieval.analysis import concepts_shown, query_concepts
+from retrieval.chunking import quotable_sentences
 from retrieval.stores.docstore import DocStore
 
 TEMPLATES_FILE = Path(__file__).resolve().parents[2] / "data" / "chat" / "answers.fr.yaml"
@@ -83,42 +84,7 @@ def say(key: str, citations: Sequence[Hit | None], facts: Sequence[str | None] =
     return Sentence(t(key, **values), hits, tuple(f for f in facts if f))
 
 
-# A sentence ends at . ! ? before a capital, a quote, a parenthesis or the end, or at a line break; not
-# after an abbreviation (« art. 6(7) », « n° », « cf. »): the chunker's own splitter cuts there, which is
-# right for indexing but makes quoted fragments such as « 42 (déclaration des SUSAR) et annexe III. ».
-_SENTENCE_END = re.compile(r"[.!?…](?=\s+[«\"(\[A-ZÀ-ÖØ-Þ]|\s*$)|\n")
-_ABBREVIATIONS = frozenset({"art", "arts", "cf", "p", "pp", "ex", "n", "no", "vol", "réf", "ref", "al", "vs", "env",
-                            "m", "mme", "dr", "pr", "st", "éd", "fig", "chap", "sect", "e.g", "i.e"})
 SHORT_SENTENCE = 160  # a title line is shorter; a longer line without a period is quoted alone
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Spans of the sentences of ``text[start:end]`` (surrounding spaces excluded), for quoting."""
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    pos = start
-    for m in _SENTENCE_END.finditer(text, start, end):
-        if m.group() != "\n":
-            word = re.search(r"([\w.]+)$", text[pos:m.start()])
-            if word and word.group(1).lower() in _ABBREVIATIONS:
-                continue
-        cut = m.end() if m.group() != "\n" else m.start()
-        s, e = pos, cut
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            spans.append((s, e))
-        pos = m.end()
-    while pos < end and text[pos].isspace():
-        pos += 1
-    if pos < end and text[pos:end].strip():
-        e = end
-        while e > pos and text[e - 1].isspace():
-            e -= 1
-        spans.append((pos, e))
-    return spans
 
 
 def fr_date(value: str | date | None) -> str:
@@ -279,13 +245,13 @@ class Answerer:
         shown = products[:2 if e.kind == "substance" else 3]
         if notices is not None:
             # say how many presentations were left out, so three lines are not read as the whole answer
-            relevant = ([p for p in products if p.meta.get("shortage_status")]
-                        if what == "shortage" and e.kind == "substance" else products)
-            left = len(relevant) - len([p for p in shown if p in relevant])
-            if left > 0 and len(relevant) > 1:
-                key = ("bdpm.more_shortage" if relevant is not products
+            in_shortage = what == "shortage" and e.kind == "substance"
+            relevant = [p for p in products if p.meta.get("shortage_status")] if in_shortage else products
+            cited = sum(p in relevant for p in shown)
+            if cited < len(relevant) > 1:
+                key = ("bdpm.more_shortage" if in_shortage
                        else "bdpm.more_substance" if e.kind == "substance" else "bdpm.more")
-                notice = t(key, shown=fr_int(len(relevant) - left), total=fr_int(len(relevant)),
+                notice = t(key, shown=fr_int(cited), total=fr_int(len(relevant)),
                            name=e.label.upper() if e.kind == "product" else self.facts.display(e))
                 if notice not in notices:
                     notices.append(notice)
@@ -363,7 +329,7 @@ class Answerer:
         if doc is None:
             return None
         text = doc.text
-        spans = sentence_spans(text, hit.start, hit.end)
+        spans = quotable_sentences(text, hit.start, hit.end)
         best: tuple[int, int] | None = None  # (score, index in spans)
         for i, (s, e) in enumerate(spans):
             if e - s < 15:

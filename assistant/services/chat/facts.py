@@ -161,8 +161,6 @@ class FactBase:
         return fb
 
     _classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    _first_words: dict[str, list[str]] = field(default_factory=dict)  # brand's first word → CIS, while loading
-    _form_words: set[str] = field(default_factory=set)  # folded words after the comma of product names
 
     def _add_substance(self, name: str) -> str:
         key = normalise_substance(name)
@@ -183,19 +181,17 @@ class FactBase:
             self.by_key.setdefault(key, []).append(cis)
         if len(brand) >= MIN_NAME and brand not in self.stopwords:
             self.brands.setdefault(brand, []).append(cis)
-            first = brand.split()[0]
-            if first != brand and len(first) >= MIN_NAME:
-                self._first_words.setdefault(first, []).append(cis)
-        self._form_words.update(_WORD.findall(fold(title).partition(",")[2]))
 
     def _add_first_words(self) -> None:
         """A brand's first word names it too (« DOLIPRANE » for « DOLIPRANE CODEINE »), unless it is a
-        substance or a word of the pharmaceutical forms (« SUPPOSITOIRE A LA GLYCERINE »: « suppositoire »)."""
-        for first, cis in self._first_words.items():
-            if normalise_substance(first) not in self.by_key and first not in self._form_words:
-                self.brands.setdefault(first, []).extend(cis)
-        self._first_words.clear()
-        self._form_words.clear()
+        substance or a word of the pharmaceutical forms (« SUPPOSITOIRE A LA GLYCERINE »: « suppositoire »),
+        the words after the comma of the product names. Run once every product is loaded."""
+        forms = {w for p in self.products.values() for w in _WORD.findall(fold(p.name).partition(",")[2])}
+        for cis, p in self.products.items():
+            first = p.brand.split()[0] if p.brand else ""
+            if (first != p.brand and len(first) >= MIN_NAME and p.brand in self.brands
+                    and normalise_substance(first) not in self.by_key and first not in forms):
+                self.brands.setdefault(first, []).append(cis)
 
     # ------------------------------------------------------------------ entity linking
     def link(self, text: str) -> list[Entity]:
